@@ -1,0 +1,105 @@
+"""The five roles of Accord. Each is a Django group (made by a data migration); what each may
+do in the admin is the model permissions granted here after every migrate."""
+
+from django.db.models import TextChoices
+
+
+class Role(TextChoices):
+    MARKETING_LEADER = "marketing_leader", "Marketing leader"
+    MARKETER = "marketer", "Marketer"
+    SALES_LEADER = "sales_leader", "Sales leader"
+    SALES_MANAGER = "sales_manager", "Sales manager"
+    SALES_REP = "sales_rep", "Sales rep"
+
+
+# Group names are the role labels, so the admin reads naturally.
+GROUP_NAMES = {role: role.label for role in Role}
+LEADERS = frozenset({Role.MARKETING_LEADER, Role.SALES_LEADER})
+MARKETING = frozenset({Role.MARKETING_LEADER, Role.MARKETER})
+# Roles that work in the admin as well as the workspace.
+STAFF_ROLES = frozenset({Role.MARKETING_LEADER, Role.MARKETER, Role.SALES_LEADER, Role.SALES_MANAGER})
+
+_VIEW = ("view",)
+_EDIT = ("view", "add", "change")
+ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
+    Role.MARKETING_LEADER: {
+        "leads.lead": _EDIT,
+        "leads.source": _EDIT,
+        "leads.campaign": _EDIT,
+        "leads.handoff": _VIEW,
+        "leads.touch": _VIEW,
+        "alignment.team": _VIEW,
+        "alignment.membership": _VIEW,
+        "alignment.rejectionreason": _VIEW,
+    },
+    Role.MARKETER: {
+        "leads.lead": _EDIT,
+        "leads.source": _EDIT,
+        "leads.campaign": _EDIT,
+        "leads.handoff": _VIEW,
+        "alignment.rejectionreason": _VIEW,
+    },
+    Role.SALES_LEADER: {
+        "leads.lead": _VIEW,
+        "leads.source": _VIEW,
+        "leads.campaign": _VIEW,
+        "leads.handoff": _VIEW,
+        "leads.touch": _VIEW,
+        "alignment.team": _EDIT,
+        "alignment.membership": _EDIT,
+        "alignment.rejectionreason": _VIEW,
+    },
+    Role.SALES_MANAGER: {
+        "leads.lead": _VIEW,
+        "leads.handoff": _VIEW,
+        "leads.touch": _VIEW,
+        "alignment.team": _VIEW,
+        "alignment.membership": _VIEW,
+    },
+    Role.SALES_REP: {},
+}
+
+
+def roles_of(user) -> frozenset[Role]:
+    """The roles a person holds, read once per request and kept on the user object."""
+    if not user.is_authenticated or not user.is_active:
+        return frozenset()
+    cached = getattr(user, "_accord_roles", None)
+    if cached is None:
+        by_name = {label: role for role, label in GROUP_NAMES.items()}
+        names = user.groups.values_list("name", flat=True)
+        cached = frozenset(by_name[name] for name in names if name in by_name)
+        user._accord_roles = cached
+    return cached
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(roles_of(user) & set(roles))
+
+
+def is_leader(user) -> bool:
+    return bool(roles_of(user) & LEADERS)
+
+
+def is_marketing(user) -> bool:
+    return bool(roles_of(user) & MARKETING)
+
+
+def sync_role_permissions(sender=None, **kwargs) -> None:
+    """Grant each role's group exactly the permissions listed above (runs after migrate)."""
+    from django.contrib.auth.models import Group, Permission
+
+    if sender is not None and sender.name != "alignment":
+        return
+    for role, grants in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=GROUP_NAMES[role])
+        wanted = []
+        for model_label, actions in grants.items():
+            app_label, model = model_label.split(".")
+            codenames = [f"{action}_{model}" for action in actions]
+            wanted.extend(
+                Permission.objects.filter(
+                    content_type__app_label=app_label, codename__in=codenames
+                )
+            )
+        group.permissions.set(wanted)

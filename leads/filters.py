@@ -1,0 +1,75 @@
+import django_filters
+from django.db.models import Q
+
+from alignment.models import RejectionReason
+from leads import selectors
+from leads.models import Handoff, Lead, Source, Stage
+
+
+def _search_lead(queryset, prefix: str, value: str):
+    value = value.strip()
+    if not value:
+        return queryset
+    return queryset.filter(
+        Q(**{f"{prefix}last_name__icontains": value})
+        | Q(**{f"{prefix}first_name__icontains": value})
+        | Q(**{f"{prefix}company__icontains": value})
+        | Q(**{f"{prefix}email_normalized__startswith": value.casefold()})
+    )
+
+
+class LeadFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search")
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"))
+
+    class Meta:
+        model = Lead
+        fields = ["q", "stage", "source"]
+
+    def search(self, queryset, name, value):
+        return _search_lead(queryset, "", value)
+
+
+class InboxFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search")
+    status = django_filters.ChoiceFilter(
+        choices=[(Handoff.Status.PENDING, "Waiting for a decision"), (Handoff.Status.ACCEPTED, "Accepted")],
+        empty_label="Pending and accepted",
+    )
+
+    class Meta:
+        model = Handoff
+        fields = ["q", "status"]
+
+    def search(self, queryset, name, value):
+        return _search_lead(queryset, "lead__", value)
+
+
+class OutcomeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="Search", method="search")
+    status = django_filters.ChoiceFilter(choices=Handoff.Status.choices, label="Decision")
+    reason = django_filters.ModelChoiceFilter(queryset=RejectionReason.objects.order_by("position"))
+    team = django_filters.ModelChoiceFilter(queryset=selectors.sales_teams())
+    source = django_filters.ModelChoiceFilter(
+        field_name="lead__source", queryset=Source.objects.order_by("name")
+    )
+    mine = django_filters.BooleanFilter(
+        label="Only hand-offs I made", method="only_mine", widget=django_filters.widgets.BooleanWidget()
+    )
+    handed_off_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Handed off from"
+    )
+    handed_off_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Handed off to"
+    )
+
+    class Meta:
+        model = Handoff
+        fields = ["q", "status", "reason", "team", "source"]
+
+    def search(self, queryset, name, value):
+        return _search_lead(queryset, "lead__", value)
+
+    def only_mine(self, queryset, name, value):
+        return queryset.filter(handed_off_by=self.request.user) if value else queryset

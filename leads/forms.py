@@ -1,0 +1,60 @@
+from django import forms
+from django.utils import timezone
+
+from alignment.models import RejectionReason
+from leads import selectors
+from leads.models import Handoff, Touch
+
+
+class HandoffForm(forms.Form):
+    rep = forms.ModelChoiceField(
+        queryset=selectors.active_reps(), required=False, label="To a rep",
+        help_text="Hand the lead to this person.",
+    )
+    team = forms.ModelChoiceField(
+        queryset=selectors.sales_teams(), required=False, label="Or to a team",
+        help_text="Accord routes it to the team's least-loaded active rep.",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note for the rep",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("rep")) == bool(data.get("team")):
+            raise forms.ValidationError("Choose either a rep or a team to receive the lead.")
+        return data
+
+
+class RejectForm(forms.Form):
+    reason = forms.ModelChoiceField(
+        queryset=RejectionReason.objects.none(),
+        error_messages={"required": "Choose a reason for rejecting the lead."},
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, handoff: Handoff, **kwargs):
+        super().__init__(*args, **kwargs)
+        phase = (
+            RejectionReason.Phase.AFTER_WORKING
+            if handoff.status == Handoff.Status.ACCEPTED
+            else RejectionReason.Phase.BEFORE_WORKING
+        )
+        self.fields["reason"].queryset = selectors.rejection_reasons_in_force().filter(phase=phase)
+
+
+class TouchForm(forms.Form):
+    kind = forms.ChoiceField(choices=Touch.Kind.choices, label="What happened")
+    happened_at = forms.DateTimeField(
+        required=False,
+        label="When",
+        help_text="Leave empty for now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def clean_happened_at(self):
+        value = self.cleaned_data.get("happened_at")
+        if value and value > timezone.now():
+            raise forms.ValidationError("A touch cannot be logged in the future.")
+        return value

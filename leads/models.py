@@ -1,0 +1,251 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from alignment.models import RejectionReason, Team
+
+
+class Source(models.Model):
+    """Where leads come from. Active interest (a demo request, a pricing-page visit) is worth
+    more than passive interest (a bought list, an event sign-up)."""
+
+    class Interest(models.TextChoices):
+        ACTIVE = "active", "Active interest"
+        PASSIVE = "passive", "Passive interest"
+
+    name = models.CharField(max_length=120, unique=True)
+    channel = models.CharField(max_length=60, blank=True)
+    interest = models.CharField(max_length=10, choices=Interest.choices)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=160, unique=True)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="campaigns")
+    cost = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    NURTURING = "nurturing", "Nurturing"
+    MQL = "mql", "MQL"
+    HANDED_OFF = "handed_off", "Handed off"
+    ACCEPTED = "accepted", "Accepted (SAL)"
+    QUALIFIED = "qualified", "Qualified (SQL)"
+    OPPORTUNITY = "opportunity", "Opportunity"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    DISQUALIFIED = "disqualified", "Disqualified"
+    MERGED = "merged", "Merged"
+
+
+# The only stage changes Accord allows. Recycling is a move back to NURTURING.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    Stage.NEW: frozenset({Stage.NURTURING, Stage.MQL, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
+    Stage.NURTURING: frozenset({Stage.MQL, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
+    Stage.MQL: frozenset({Stage.NURTURING, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
+    Stage.HANDED_OFF: frozenset({Stage.ACCEPTED, Stage.MQL, Stage.NURTURING, Stage.DISQUALIFIED}),
+    Stage.ACCEPTED: frozenset({Stage.QUALIFIED, Stage.NURTURING, Stage.DISQUALIFIED, Stage.LOST}),
+    Stage.QUALIFIED: frozenset({Stage.OPPORTUNITY, Stage.NURTURING, Stage.DISQUALIFIED, Stage.LOST}),
+    Stage.OPPORTUNITY: frozenset({Stage.WON, Stage.LOST}),
+    Stage.WON: frozenset(),
+    Stage.LOST: frozenset({Stage.NURTURING}),
+    Stage.DISQUALIFIED: frozenset({Stage.NURTURING, Stage.MERGED}),
+    Stage.MERGED: frozenset(),
+}
+# Stages in which marketing holds the lead and may hand it to sales.
+MARKETING_STAGES = frozenset({Stage.NEW, Stage.NURTURING, Stage.MQL})
+# Stages in which a rep is working the lead.
+SALES_STAGES = frozenset({Stage.HANDED_OFF, Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY})
+
+
+class Lead(models.Model):
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    title = models.CharField(max_length=160, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    country = models.CharField(max_length=80, blank=True)
+    is_customer = models.BooleanField(
+        default=False, help_text="An existing customer rather than net new business."
+    )
+    # Normalized copies used for matching and duplicate detection.
+    email_normalized = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
+    company_domain = models.CharField(max_length=253, blank=True, db_index=True, editable=False)
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="leads")
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    # Nobody owns a lead while marketing holds it; the rep owns it once handed off.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_leads",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    stage_changed_at = models.DateTimeField()
+    cycle_count = models.PositiveIntegerField(
+        default=0, help_text="How many times the lead went back to marketing nurture."
+    )
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
+            models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
+            models.Index(fields=["team", "stage"], name="lead_team_stage"),
+        ]
+
+    def __str__(self) -> str:
+        name = f"{self.first_name} {self.last_name}".strip()
+        return f"{name} ({self.company})" if self.company else name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Handoff(models.Model):
+    """Marketing passing one lead to one rep, and the rep's decision on it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
+    handed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_made"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_received"
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
+    )
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(db_index=True)
+    accept_due_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="handoff_decisions",
+    )
+    reason = models.ForeignKey(
+        RejectionReason, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs"
+    )
+    decision_note = models.TextField(blank=True)
+    first_touch_due_at = models.DateTimeField(null=True, blank=True)
+    first_touch_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(status="pending"),
+                name="one_open_handoff_per_lead",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | Q(reason__isnull=False),
+                name="rejected_handoff_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assigned_to", "status", "-created_at"], name="handoff_inbox"),
+            models.Index(fields=["team", "status", "-created_at"], name="handoff_team_inbox"),
+            models.Index(fields=["-created_at", "-id"], name="handoff_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-off #{self.pk} of {self.lead_id} to {self.assigned_to_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PENDING
+
+
+class Touch(models.Model):
+    """A contact attempt or conversation a rep logged on a lead."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    handoff = models.ForeignKey(
+        Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches"
+    )
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    note = models.TextField(blank=True)
+    happened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-happened_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.lead_id}"
+
+
+class LeadEvent(models.Model):
+    """Append-only log of everything that happens to a lead, written in the same transaction
+    as the change it records."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Created"
+        UPDATED = "updated", "Updated"
+        STAGE_CHANGED = "stage_changed", "Stage changed"
+        HANDED_OFF = "handed_off", "Handed off"
+        ACCEPTED = "accepted", "Accepted"
+        REJECTED = "rejected", "Rejected"
+        TOUCHED = "touched", "Touch logged"
+        REASSIGNED = "reassigned", "Reassigned"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lead_events",
+    )
+    created_at = models.DateTimeField(db_index=True)
+    from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "-created_at"], name="leadevent_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on lead {self.lead_id}"

@@ -1,0 +1,119 @@
+"""Reads, each already scoped to the person asking."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from alignment.models import Membership, RejectionReason, Team
+from alignment.roles import GROUP_NAMES, Role, has_role, is_leader, is_marketing
+from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent
+
+User = get_user_model()
+
+
+def _sees_everything(user) -> bool:
+    return user.is_superuser or is_leader(user) or is_marketing(user)
+
+
+def leads_visible_to(*, user) -> QuerySet[Lead]:
+    """Leaders and marketing see every lead; a manager sees their teams' leads and their own;
+    a rep sees the leads they own."""
+    leads = Lead.objects.all()
+    if _sees_everything(user):
+        return leads
+    if has_role(user, Role.SALES_MANAGER):
+        return leads.filter(Q(team__manager=user) | Q(owner=user))
+    if has_role(user, Role.SALES_REP):
+        return leads.filter(owner=user)
+    return leads.none()
+
+
+def handoffs_visible_to(*, user) -> QuerySet[Handoff]:
+    handoffs = Handoff.objects.all()
+    if _sees_everything(user):
+        return handoffs
+    if has_role(user, Role.SALES_MANAGER):
+        return handoffs.filter(Q(team__manager=user) | Q(assigned_to=user))
+    if has_role(user, Role.SALES_REP):
+        return handoffs.filter(assigned_to=user)
+    return handoffs.none()
+
+
+def inbox_for(*, user) -> QuerySet[Handoff]:
+    """Hand-offs waiting on a decision or being worked: what a rep (or their manager) acts on."""
+    return (
+        handoffs_visible_to(user=user)
+        .filter(status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED])
+        .filter(lead__stage__in=SALES_STAGES)
+        .select_related("lead__source", "lead__campaign", "assigned_to", "handed_off_by", "team")
+        .order_by("-status", "accept_due_at", "id")  # pending before accepted, oldest due first
+    )
+
+
+def outcome_feed(*, user) -> QuerySet[Handoff]:
+    """Every hand-off the viewer may see with what became of it, newest first."""
+    return handoffs_visible_to(user=user).select_related(
+        "lead__source",
+        "lead__campaign",
+        "assigned_to",
+        "handed_off_by",
+        "decided_by",
+        "reason",
+        "team",
+    ).order_by("-created_at", "-id")
+
+
+def lead_events(*, lead: Lead) -> QuerySet[LeadEvent]:
+    return lead.events.select_related("actor").order_by("-created_at", "-id")
+
+
+def rejection_reasons_in_force() -> QuerySet[RejectionReason]:
+    return RejectionReason.objects.filter(is_active=True).order_by("position", "label")
+
+
+def active_reps() -> QuerySet:
+    """People who may receive a hand-off: active accounts in the sales rep group."""
+    return (
+        User.objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.SALES_REP])
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def sales_teams() -> QuerySet[Team]:
+    return Team.objects.filter(kind=Team.Kind.SALES).order_by("name")
+
+
+def current_team_of(*, user) -> Team | None:
+    membership = (
+        Membership.objects.filter(user=user, ended_at__isnull=True, team__kind=Team.Kind.SALES)
+        .select_related("team")
+        .order_by("joined_at")
+        .first()
+    )
+    return membership.team if membership else None
+
+
+def routing_candidates(*, team: Team) -> QuerySet[Membership]:
+    """Current memberships of the team's active reps, least loaded first; on equal load the rep
+    who was assigned longest ago comes first (round robin). Load is the open sales work a rep
+    owns."""
+    open_leads = (
+        Lead.objects.filter(owner=OuterRef("user_id"), stage__in=SALES_STAGES)
+        .order_by()
+        .values("owner")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Membership.objects.filter(
+            team=team,
+            ended_at__isnull=True,
+            user__is_active=True,
+            user__groups__name=GROUP_NAMES[Role.SALES_REP],
+        )
+        .annotate(
+            load=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0))
+        )
+        .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
+    )

@@ -1,0 +1,425 @@
+"""Every write to leads, hand-offs and touches. Each change and its LeadEvent are saved in one
+transaction; state changes are guarded by ALLOWED_TRANSITIONS and by conditional updates, so two
+people acting at the same moment cannot both win."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from alignment.models import Membership, RejectionReason, Team
+from alignment.roles import Role, has_role, is_marketing
+from leads import selectors
+from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
+from leads.matching import company_domain_of, normalize_email
+from leads.models import (
+    ALLOWED_TRANSITIONS,
+    MARKETING_STAGES,
+    Campaign,
+    Handoff,
+    Lead,
+    LeadEvent,
+    Source,
+    Stage,
+    Touch,
+)
+
+# Fields a person may enter or edit directly; stage, owner and counters change only through
+# the workflow below.
+LEAD_INPUT_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company",
+    "country",
+    "is_customer",
+    "source",
+    "campaign",
+)
+
+
+def lead_event_record(
+    *,
+    lead: Lead,
+    kind: str,
+    actor=None,
+    from_stage: str = "",
+    to_stage: str = "",
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> LeadEvent:
+    return LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        actor=actor,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        details=details or {},
+        created_at=at or timezone.now(),
+    )
+
+
+def lead_transition(
+    *,
+    lead: Lead,
+    to_stage: str,
+    by,
+    kind: str = LeadEvent.Kind.STAGE_CHANGED,
+    details: dict[str, Any] | None = None,
+    extra_fields: tuple[str, ...] = (),
+    at: datetime | None = None,
+) -> Lead:
+    """Move a lead to another stage if the map allows it, and log the move. Call inside a
+    transaction with the lead row locked; `extra_fields` are saved alongside the stage."""
+    if to_stage not in ALLOWED_TRANSITIONS[lead.stage]:
+        raise InvalidTransition(
+            f"A lead in stage “{Stage(lead.stage).label}” cannot move to “{Stage(to_stage).label}”."
+        )
+    at = at or timezone.now()
+    from_stage = lead.stage
+    lead.stage = to_stage
+    lead.stage_changed_at = at
+    lead.save(update_fields=["stage", "stage_changed_at", "updated_at", *extra_fields])
+    lead_event_record(
+        lead=lead, kind=kind, actor=by, from_stage=from_stage, to_stage=to_stage, details=details, at=at
+    )
+    return lead
+
+
+def _apply_normalized_keys(lead: Lead) -> None:
+    lead.email = lead.email.strip()
+    lead.email_normalized = normalize_email(lead.email)
+    lead.company_domain = company_domain_of(lead.email)
+
+
+def lead_create(
+    *,
+    by,
+    source: Source,
+    last_name: str,
+    first_name: str = "",
+    email: str = "",
+    phone: str = "",
+    title: str = "",
+    company: str = "",
+    country: str = "",
+    is_customer: bool = False,
+    campaign: Campaign | None = None,
+    at: datetime | None = None,
+) -> Lead:
+    at = at or timezone.now()
+    lead = Lead(
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        phone=phone,
+        title=title,
+        company=company,
+        country=country,
+        is_customer=is_customer,
+        source=source,
+        campaign=campaign,
+        stage=Stage.NEW,
+        stage_changed_at=at,
+        created_at=at,
+    )
+    _apply_normalized_keys(lead)
+    lead.full_clean()
+    with transaction.atomic():
+        lead.save()
+        lead_event_record(lead=lead, kind=LeadEvent.Kind.CREATED, actor=by, to_stage=Stage.NEW, at=at)
+    return lead
+
+
+def lead_update(*, lead: Lead, by, fields: dict[str, Any]) -> Lead:
+    """Change a lead's own data (never its stage or owner) and log what changed."""
+    unknown = set(fields) - set(LEAD_INPUT_FIELDS)
+    if unknown:
+        raise LeadError(f"These fields cannot be edited directly: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        current = Lead.objects.select_for_update().get(pk=lead.pk)
+        changes = {}
+        for name, value in fields.items():
+            old = getattr(current, name)
+            if old != value:
+                changes[name] = [str(old) if old is not None else "", str(value) if value is not None else ""]
+                setattr(current, name, value)
+        if not changes:
+            return current
+        _apply_normalized_keys(current)
+        current.full_clean()
+        current.save()
+        lead_event_record(
+            lead=current, kind=LeadEvent.Kind.UPDATED, actor=by, details={"changes": changes}
+        )
+    return current
+
+
+def _accept_due(now: datetime) -> datetime:
+    return now + timedelta(hours=settings.ACCORD_ACCEPT_WITHIN_HOURS)
+
+
+def _first_touch_due(now: datetime) -> datetime:
+    return now + timedelta(hours=settings.ACCORD_FIRST_TOUCH_WITHIN_HOURS)
+
+
+def _route(*, rep, team: Team | None, now: datetime):
+    """Pick who receives the lead: the named rep, or the least-loaded active rep of the team.
+    Returns (rep, team)."""
+    if rep is not None:
+        if not rep.is_active:
+            raise LeadError(f"{rep.get_full_name() or rep.username} is deactivated and cannot receive leads.")
+        if not has_role(rep, Role.SALES_REP):
+            raise LeadError(f"{rep.get_full_name() or rep.username} is not a sales rep.")
+        team = selectors.current_team_of(user=rep)
+        if team is not None:
+            Membership.objects.filter(team=team, user=rep, ended_at__isnull=True).update(
+                last_assigned_at=now
+            )
+        return rep, team
+    # Lock the team's memberships so two hand-offs at once take turns (PostgreSQL; SQLite
+    # serialises writers anyway).
+    candidate = (
+        selectors.routing_candidates(team=team).select_for_update(of=("self",)).select_related("user").first()
+    )
+    if candidate is None:
+        raise LeadError(f"Team {team} has no active sales rep to receive the lead.")
+    Membership.objects.filter(pk=candidate.pk).update(last_assigned_at=now)
+    return candidate.user, team
+
+
+def handoff_create(
+    *, lead: Lead, by, rep=None, team: Team | None = None, note: str = "", now: datetime | None = None
+) -> Handoff:
+    """Marketing hands a lead to a named rep, or to a team (routed to its least-loaded rep)."""
+    if not (by.is_superuser or is_marketing(by)):
+        raise NotAllowed("Only marketing can hand leads to sales.")
+    if (rep is None) == (team is None):
+        raise LeadError("Choose either a rep or a team to receive the lead.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.stage not in MARKETING_STAGES:
+            open_handoff = lead.handoffs.filter(status=Handoff.Status.PENDING).first()
+            if open_handoff is not None:
+                raise HandoffConflict(
+                    f"This lead already has an open hand-off to {open_handoff.assigned_to}."
+                )
+            raise InvalidTransition(
+                f"A lead in stage “{Stage(lead.stage).label}” cannot be handed off; "
+                "only leads marketing holds can."
+            )
+        rep, team = _route(rep=rep, team=team, now=now)
+        handoff = Handoff(
+            lead=lead,
+            handed_off_by=by,
+            assigned_to=rep,
+            team=team,
+            note=note,
+            created_at=now,
+            accept_due_at=_accept_due(now),
+        )
+        try:
+            with transaction.atomic():
+                handoff.save()
+        except IntegrityError:
+            raise HandoffConflict("This lead already has an open hand-off.") from None
+        lead.owner = rep
+        lead.team = team
+        lead_transition(
+            lead=lead,
+            to_stage=Stage.HANDED_OFF,
+            by=by,
+            kind=LeadEvent.Kind.HANDED_OFF,
+            details={
+                "handoff": handoff.pk,
+                "assigned_to": rep.username,
+                "team": team.name if team else "",
+                "note": note,
+            },
+            extra_fields=("owner", "team"),
+            at=now,
+        )
+        transaction.on_commit(lambda: _enqueue_assignment_email(handoff.pk))
+    return handoff
+
+
+def _enqueue_assignment_email(handoff_id: int) -> None:
+    from leads.tasks import email_handoff_assignee
+
+    try:
+        email_handoff_assignee.delay(handoff_id)
+    except Exception:  # a broker outage must not fail the hand-off, which is already saved
+        import logging
+
+        logging.getLogger(__name__).exception("Could not enqueue the email for hand-off %s", handoff_id)
+
+
+def handoff_email_assignee(*, handoff: Handoff) -> bool:
+    """Tell the rep a lead is waiting for them. Returns False when there is nobody to tell."""
+    rep = handoff.assigned_to
+    if not rep.email or handoff.status != Handoff.Status.PENDING:
+        return False
+    lead = handoff.lead
+    send_mail(
+        subject=f"New lead for you: {lead}",
+        message=(
+            f"{handoff.handed_off_by} handed you {lead} ({lead.source}).\n"
+            f"Please accept or reject it by {timezone.localtime(handoff.accept_due_at):%Y-%m-%d %H:%M %Z}.\n"
+            + (f"\nNote from marketing: {handoff.note}\n" if handoff.note else "")
+        ),
+        from_email=None,
+        recipient_list=[rep.email],
+    )
+    return True
+
+
+def _require_assignee(handoff: Handoff, by) -> None:
+    if handoff.assigned_to_id != by.pk:
+        raise NotAllowed("Only the rep this lead was handed to can decide on it.")
+
+
+def _claim_decision(*, handoff: Handoff, expected: str, **changes: Any) -> Handoff:
+    """Conditional update: exactly one of two simultaneous decisions succeeds."""
+    claimed = Handoff.objects.filter(pk=handoff.pk, status=expected).update(**changes)
+    if claimed != 1:
+        raise HandoffConflict("This hand-off has already been decided; nothing was changed.")
+    handoff.refresh_from_db()
+    return handoff
+
+
+def handoff_accept(*, handoff: Handoff, by, now: datetime | None = None) -> Handoff:
+    _require_assignee(handoff, by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        handoff = _claim_decision(
+            handoff=handoff,
+            expected=Handoff.Status.PENDING,
+            status=Handoff.Status.ACCEPTED,
+            decided_at=now,
+            decided_by=by,
+            first_touch_due_at=_first_touch_due(now),
+        )
+        lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
+        lead_transition(
+            lead=lead,
+            to_stage=Stage.ACCEPTED,
+            by=by,
+            kind=LeadEvent.Kind.ACCEPTED,
+            details={"handoff": handoff.pk},
+            at=now,
+        )
+    return handoff
+
+
+# Which reasons fit which moment: "before working" reasons answer a pending hand-off,
+# "after working" reasons end the work on an accepted one.
+_PHASE_FOR_STATUS = {
+    Handoff.Status.PENDING: RejectionReason.Phase.BEFORE_WORKING,
+    Handoff.Status.ACCEPTED: RejectionReason.Phase.AFTER_WORKING,
+}
+_STAGE_FOR_DISPOSITION = {
+    RejectionReason.Disposition.RECYCLE: Stage.NURTURING,
+    RejectionReason.Disposition.DISQUALIFY: Stage.DISQUALIFIED,
+    # A suspected duplicate leaves the sales queue; marketing merges it with the original.
+    RejectionReason.Disposition.DUPLICATE: Stage.DISQUALIFIED,
+}
+
+
+def handoff_reject(
+    *,
+    handoff: Handoff,
+    by,
+    reason: RejectionReason | None,
+    note: str = "",
+    now: datetime | None = None,
+) -> Handoff:
+    """Reject a pending hand-off (a before-working reason) or give up an accepted one (an
+    after-working reason); the reason's disposition decides where the lead goes."""
+    _require_assignee(handoff, by)
+    if reason is None:
+        raise LeadError("Choose a reason for rejecting the lead.")
+    if not reason.is_active:
+        raise LeadError(f"“{reason.label}” is no longer an agreed rejection reason.")
+    expected = handoff.status
+    phase = _PHASE_FOR_STATUS.get(expected)
+    if phase is None:
+        raise HandoffConflict("This hand-off has already been decided; nothing was changed.")
+    if reason.phase != phase:
+        raise LeadError(
+            f"“{reason.label}” is an {reason.get_phase_display().lower()} reason; "
+            f"choose one of the {RejectionReason.Phase(phase).label.lower()} reasons."
+        )
+    now = now or timezone.now()
+    note = note.strip()
+    with transaction.atomic():
+        handoff = _claim_decision(
+            handoff=handoff,
+            expected=expected,
+            status=Handoff.Status.REJECTED,
+            decided_at=now,
+            decided_by=by,
+            reason=reason,
+            decision_note=note,
+        )
+        lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
+        to_stage = _STAGE_FOR_DISPOSITION[reason.disposition]
+        extra = ["owner", "team"]
+        lead.owner = None
+        lead.team = None
+        if reason.disposition == RejectionReason.Disposition.RECYCLE:
+            lead.cycle_count += 1
+            extra.append("cycle_count")
+        lead_transition(
+            lead=lead,
+            to_stage=to_stage,
+            by=by,
+            kind=LeadEvent.Kind.REJECTED,
+            details={
+                "handoff": handoff.pk,
+                "reason": reason.code,
+                "reason_label": reason.label,
+                "disposition": reason.disposition,
+                "note": note,
+            },
+            extra_fields=tuple(extra),
+            at=now,
+        )
+    return handoff
+
+
+def touch_log(
+    *, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None
+) -> Touch:
+    """A rep records a call, email or meeting on a lead they accepted. The first touch of a
+    hand-off is kept on it, for the first-touch service level."""
+    now = timezone.now()
+    happened_at = happened_at or now
+    if happened_at > now + timedelta(minutes=5):
+        raise LeadError("A touch cannot be logged in the future.")
+    if kind not in Touch.Kind.values:
+        raise LeadError("Choose call, email or meeting.")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.owner_id != by.pk:
+            raise NotAllowed("Only the rep who owns this lead can log touches on it.")
+        handoff = lead.handoffs.filter(status=Handoff.Status.ACCEPTED).order_by("-decided_at").first()
+        if handoff is None:
+            raise LeadError("Accept the lead before logging touches on it.")
+        touch = Touch(lead=lead, handoff=handoff, by=by, kind=kind, note=note.strip(), happened_at=happened_at)
+        touch.full_clean()
+        touch.save()
+        Handoff.objects.filter(pk=handoff.pk, first_touch_at__isnull=True).update(first_touch_at=happened_at)
+        lead_event_record(
+            lead=lead,
+            kind=LeadEvent.Kind.TOUCHED,
+            actor=by,
+            details={"touch": touch.pk, "kind": kind, "note": touch.note},
+            at=happened_at,
+        )
+    return touch

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from leads import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:pk>/accept/", views.handoff_accept, name="handoff_accept"),
+    path("inbox/<int:pk>/reject/", views.handoff_reject, name="handoff_reject"),
+    path("leads/", views.lead_list, name="lead_list"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/touches/new/", views.touch_log, name="touch_log"),
+    path("leads/<int:lead_pk>/hand-off/", views.handoff_create, name="handoff_create"),
+    path("handoffs/outcomes/", views.handoff_outcomes, name="handoff_outcomes"),
+]

@@ -1,0 +1,202 @@
+"""Workspace pages. Each view loads what the viewer may see (selectors), calls one service,
+and redirects; rules live in services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alignment.models import RejectionReason
+from alignment.roles import Role, has_role, is_leader, is_marketing
+from leads import selectors, services
+from leads.exceptions import LeadError, NotAllowed
+from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
+from leads.forms import HandoffForm, RejectForm, TouchForm
+from leads.models import MARKETING_STAGES, Handoff
+
+PAGE_SIZE = 50
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+def _works_in_sales(user) -> bool:
+    return user.is_superuser or has_role(user, Role.SALES_REP, Role.SALES_MANAGER)
+
+
+def _follows_outcomes(user) -> bool:
+    return user.is_superuser or is_marketing(user) or is_leader(user) or has_role(user, Role.SALES_MANAGER)
+
+
+@login_required
+def home(request):
+    """Send each person to what their role needs first."""
+    user = request.user
+    if _works_in_sales(user) and not is_leader(user):
+        return redirect("inbox")
+    if is_marketing(user):
+        return redirect("lead_list")
+    if _follows_outcomes(user):
+        return redirect("handoff_outcomes")
+    return render(request, "leads/no_role.html")
+
+
+@login_required
+def inbox(request):
+    _require(_works_in_sales(request.user))
+    filterset = InboxFilter(request.GET, queryset=selectors.inbox_for(user=request.user))
+    reasons = list(selectors.rejection_reasons_in_force())
+    context = {
+        "filter": filterset,
+        "page": _page(request, filterset.qs),
+        "before_reasons": [r for r in reasons if r.phase == RejectionReason.Phase.BEFORE_WORKING],
+        "now": timezone.now(),
+    }
+    return render(request, "leads/inbox.html", context)
+
+
+@login_required
+@require_POST
+def handoff_accept(request, pk: int):
+    handoff = get_object_or_404(selectors.handoffs_visible_to(user=request.user), pk=pk)
+    try:
+        services.handoff_accept(handoff=handoff, by=request.user)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except LeadError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"You accepted {handoff.lead}. Log your first touch when you reach them.")
+    return redirect("inbox")
+
+
+@login_required
+def handoff_reject(request, pk: int):
+    handoff = get_object_or_404(
+        selectors.handoffs_visible_to(user=request.user).select_related("lead__source"), pk=pk
+    )
+    _require(handoff.assigned_to_id == request.user.pk)
+    form = RejectForm(request.POST or None, handoff=handoff)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.handoff_reject(
+                handoff=handoff,
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except LeadError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"You rejected {handoff.lead}: {form.cleaned_data['reason'].label}.")
+            return redirect("inbox")
+    return render(request, "leads/reject.html", {"handoff": handoff, "form": form})
+
+
+@login_required
+def touch_log(request, pk: int):
+    lead = get_object_or_404(selectors.leads_visible_to(user=request.user).select_related("source"), pk=pk)
+    _require(lead.owner_id == request.user.pk)
+    form = TouchForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.touch_log(
+                lead=lead,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                note=form.cleaned_data["note"],
+                happened_at=form.cleaned_data["happened_at"],
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except LeadError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"Touch logged on {lead}.")
+            return redirect(request.POST.get("next") or "inbox")
+    return render(request, "leads/touch_form.html", {"lead": lead, "form": form})
+
+
+@login_required
+def lead_list(request):
+    filterset = LeadFilter(
+        request.GET,
+        queryset=selectors.leads_visible_to(user=request.user)
+        .select_related("source", "campaign", "owner")
+        .order_by("-created_at", "-id"),
+    )
+    context = {
+        "filter": filterset,
+        "page": _page(request, filterset.qs),
+        "can_hand_off": request.user.is_superuser or is_marketing(request.user),
+        "marketing_stages": MARKETING_STAGES,
+    }
+    return render(request, "leads/lead_list.html", context)
+
+
+@login_required
+def lead_detail(request, pk: int):
+    lead = get_object_or_404(
+        selectors.leads_visible_to(user=request.user).select_related("source", "campaign", "owner", "team"),
+        pk=pk,
+    )
+    context = {
+        "lead": lead,
+        "handoffs": lead.handoffs.select_related("assigned_to", "handed_off_by", "reason").order_by("-created_at"),
+        "touches": lead.touches.select_related("by"),
+        "events": selectors.lead_events(lead=lead),
+        "can_hand_off": (request.user.is_superuser or is_marketing(request.user))
+        and lead.stage in MARKETING_STAGES,
+        "can_touch": lead.owner_id == request.user.pk,
+    }
+    return render(request, "leads/lead_detail.html", context)
+
+
+@login_required
+def handoff_create(request, lead_pk: int):
+    _require(request.user.is_superuser or is_marketing(request.user))
+    lead = get_object_or_404(
+        selectors.leads_visible_to(user=request.user).select_related("source", "campaign"), pk=lead_pk
+    )
+    form = HandoffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            handoff = services.handoff_create(
+                lead=lead,
+                by=request.user,
+                rep=form.cleaned_data["rep"],
+                team=form.cleaned_data["team"],
+                note=form.cleaned_data["note"],
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except LeadError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, f"{lead} was handed to {handoff.assigned_to.get_full_name() or handoff.assigned_to}.")
+            return redirect("lead_list")
+    return render(request, "leads/handoff_form.html", {"lead": lead, "form": form})
+
+
+@login_required
+def handoff_outcomes(request):
+    _require(_follows_outcomes(request.user))
+    filterset = OutcomeFilter(
+        request.GET, queryset=selectors.outcome_feed(user=request.user), request=request
+    )
+    return render(
+        request,
+        "leads/outcomes.html",
+        {"filter": filterset, "page": _page(request, filterset.qs), "statuses": Handoff.Status},
+    )

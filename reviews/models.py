@@ -1,0 +1,1 @@
+# The weekly lead-review meeting (meetings, agenda items, rep updates, outcomes) lives here.
