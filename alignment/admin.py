@@ -33,8 +33,10 @@ class TeamAdmin(admin.ModelAdmin):
             .annotate(n=Count("id"))
             .values("n")
         )
-        return super().get_queryset(request).annotate(
-            member_count=Coalesce(Subquery(current, output_field=IntegerField()), 0)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_count=Coalesce(Subquery(current, output_field=IntegerField()), 0))
         )
 
     @admin.display(ordering="member_count", description="Current members")

@@ -26,9 +26,7 @@ class Team(models.Model):
         related_name="managed_teams",
     )
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
-    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
 
     class Meta:
         ordering = ["name"]
@@ -42,9 +40,7 @@ class Membership(models.Model):
     the date a person left is kept."""
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     joined_at = models.DateTimeField(auto_now_add=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     # Round-robin tie-break when routing hand-offs: the rep served longest ago goes first.

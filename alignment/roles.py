@@ -97,9 +97,5 @@ def sync_role_permissions(sender=None, **kwargs) -> None:
         for model_label, actions in grants.items():
             app_label, model = model_label.split(".")
             codenames = [f"{action}_{model}" for action in actions]
-            wanted.extend(
-                Permission.objects.filter(
-                    content_type__app_label=app_label, codename__in=codenames
-                )
-            )
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
         group.permissions.set(wanted)

@@ -71,8 +71,8 @@ class SourceAdmin(admin.ModelAdmin):
         count = (
             Lead.objects.filter(source=OuterRef("pk")).order_by().values("source").annotate(n=Count("id")).values("n")
         )
-        return super().get_queryset(request).annotate(
-            lead_count=Coalesce(Subquery(count, output_field=IntegerField()), 0)
+        return (
+            super().get_queryset(request).annotate(lead_count=Coalesce(Subquery(count, output_field=IntegerField()), 0))
         )
 
     @admin.display(ordering="lead_count", description="Leads")

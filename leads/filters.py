@@ -51,9 +51,7 @@ class OutcomeFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Handoff.Status.choices, label="Decision")
     reason = django_filters.ModelChoiceFilter(queryset=RejectionReason.objects.order_by("position"))
     team = django_filters.ModelChoiceFilter(queryset=selectors.sales_teams())
-    source = django_filters.ModelChoiceFilter(
-        field_name="lead__source", queryset=Source.objects.order_by("name")
-    )
+    source = django_filters.ModelChoiceFilter(field_name="lead__source", queryset=Source.objects.order_by("name"))
     mine = django_filters.BooleanFilter(
         label="Only hand-offs I made", method="only_mine", widget=django_filters.widgets.BooleanWidget()
     )

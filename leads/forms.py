@@ -8,15 +8,21 @@ from leads.models import Handoff, Touch
 
 class HandoffForm(forms.Form):
     rep = forms.ModelChoiceField(
-        queryset=selectors.active_reps(), required=False, label="To a rep",
+        queryset=selectors.active_reps(),
+        required=False,
+        label="To a rep",
         help_text="Hand the lead to this person.",
     )
     team = forms.ModelChoiceField(
-        queryset=selectors.sales_teams(), required=False, label="Or to a team",
+        queryset=selectors.sales_teams(),
+        required=False,
+        label="Or to a team",
         help_text="Accord routes it to the team's least-loaded active rep.",
     )
     note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Note for the rep",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        label="Note for the rep",
     )
 
     def clean(self):

@@ -80,17 +80,13 @@ class Lead(models.Model):
     title = models.CharField(max_length=160, blank=True)
     company = models.CharField(max_length=200, blank=True)
     country = models.CharField(max_length=80, blank=True)
-    is_customer = models.BooleanField(
-        default=False, help_text="An existing customer rather than net new business."
-    )
+    is_customer = models.BooleanField(default=False, help_text="An existing customer rather than net new business.")
     # Normalized copies used for matching and duplicate detection.
     email_normalized = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
     company_domain = models.CharField(max_length=253, blank=True, db_index=True, editable=False)
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="leads")
-    campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
-    )
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     # Nobody owns a lead while marketing holds it; the rep owns it once handed off.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -99,9 +95,7 @@ class Lead(models.Model):
         on_delete=models.PROTECT,
         related_name="owned_leads",
     )
-    team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
-    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     stage_changed_at = models.DateTimeField()
     cycle_count = models.PositiveIntegerField(
@@ -137,15 +131,11 @@ class Handoff(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
-    handed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_made"
-    )
+    handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_made")
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_received"
     )
-    team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs"
-    )
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="handoffs")
     note = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(db_index=True)
@@ -200,9 +190,7 @@ class Touch(models.Model):
         MEETING = "meeting", "Meeting"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
-    handoff = models.ForeignKey(
-        Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches"
-    )
+    handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     note = models.TextField(blank=True)

@@ -52,15 +52,19 @@ def inbox_for(*, user) -> QuerySet[Handoff]:
 
 def outcome_feed(*, user) -> QuerySet[Handoff]:
     """Every hand-off the viewer may see with what became of it, newest first."""
-    return handoffs_visible_to(user=user).select_related(
-        "lead__source",
-        "lead__campaign",
-        "assigned_to",
-        "handed_off_by",
-        "decided_by",
-        "reason",
-        "team",
-    ).order_by("-created_at", "-id")
+    return (
+        handoffs_visible_to(user=user)
+        .select_related(
+            "lead__source",
+            "lead__campaign",
+            "assigned_to",
+            "handed_off_by",
+            "decided_by",
+            "reason",
+            "team",
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def lead_events(*, lead: Lead) -> QuerySet[LeadEvent]:
@@ -112,8 +116,6 @@ def routing_candidates(*, team: Team) -> QuerySet[Membership]:
             user__is_active=True,
             user__groups__name=GROUP_NAMES[Role.SALES_REP],
         )
-        .annotate(
-            load=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0))
-        )
+        .annotate(load=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0)))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )

@@ -85,9 +85,7 @@ def lead_transition(
     lead.stage = to_stage
     lead.stage_changed_at = at
     lead.save(update_fields=["stage", "stage_changed_at", "updated_at", *extra_fields])
-    lead_event_record(
-        lead=lead, kind=kind, actor=by, from_stage=from_stage, to_stage=to_stage, details=details, at=at
-    )
+    lead_event_record(lead=lead, kind=kind, actor=by, from_stage=from_stage, to_stage=to_stage, details=details, at=at)
     return lead
 
 
@@ -154,9 +152,7 @@ def lead_update(*, lead: Lead, by, fields: dict[str, Any]) -> Lead:
         _apply_normalized_keys(current)
         current.full_clean()
         current.save()
-        lead_event_record(
-            lead=current, kind=LeadEvent.Kind.UPDATED, actor=by, details={"changes": changes}
-        )
+        lead_event_record(lead=current, kind=LeadEvent.Kind.UPDATED, actor=by, details={"changes": changes})
     return current
 
 
@@ -178,15 +174,11 @@ def _route(*, rep, team: Team | None, now: datetime):
             raise LeadError(f"{rep.get_full_name() or rep.username} is not a sales rep.")
         team = selectors.current_team_of(user=rep)
         if team is not None:
-            Membership.objects.filter(team=team, user=rep, ended_at__isnull=True).update(
-                last_assigned_at=now
-            )
+            Membership.objects.filter(team=team, user=rep, ended_at__isnull=True).update(last_assigned_at=now)
         return rep, team
     # Lock the team's memberships so two hand-offs at once take turns (PostgreSQL; SQLite
     # serialises writers anyway).
-    candidate = (
-        selectors.routing_candidates(team=team).select_for_update(of=("self",)).select_related("user").first()
-    )
+    candidate = selectors.routing_candidates(team=team).select_for_update(of=("self",)).select_related("user").first()
     if candidate is None:
         raise LeadError(f"Team {team} has no active sales rep to receive the lead.")
     Membership.objects.filter(pk=candidate.pk).update(last_assigned_at=now)
@@ -207,12 +199,9 @@ def handoff_create(
         if lead.stage not in MARKETING_STAGES:
             open_handoff = lead.handoffs.filter(status=Handoff.Status.PENDING).first()
             if open_handoff is not None:
-                raise HandoffConflict(
-                    f"This lead already has an open hand-off to {open_handoff.assigned_to}."
-                )
+                raise HandoffConflict(f"This lead already has an open hand-off to {open_handoff.assigned_to}.")
             raise InvalidTransition(
-                f"A lead in stage “{Stage(lead.stage).label}” cannot be handed off; "
-                "only leads marketing holds can."
+                f"A lead in stage “{Stage(lead.stage).label}” cannot be handed off; only leads marketing holds can."
             )
         rep, team = _route(rep=rep, team=team, now=now)
         handoff = Handoff(
@@ -393,9 +382,7 @@ def handoff_reject(
     return handoff
 
 
-def touch_log(
-    *, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None
-) -> Touch:
+def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None) -> Touch:
     """A rep records a call, email or meeting on a lead they accepted. The first touch of a
     hand-off is kept on it, for the first-touch service level."""
     now = timezone.now()

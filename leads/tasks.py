@@ -14,7 +14,9 @@ from leads.models import Handoff
     soft_time_limit=50,
 )
 def email_handoff_assignee(handoff_id: int) -> bool:
-    handoff = Handoff.objects.select_related("lead__source", "assigned_to", "handed_off_by").filter(pk=handoff_id).first()
+    handoff = (
+        Handoff.objects.select_related("lead__source", "assigned_to", "handed_off_by").filter(pk=handoff_id).first()
+    )
     if handoff is None:
         return False
     return services.handoff_email_assignee(handoff=handoff)

@@ -81,9 +81,7 @@ def handoff_accept(request, pk: int):
 
 @login_required
 def handoff_reject(request, pk: int):
-    handoff = get_object_or_404(
-        selectors.handoffs_visible_to(user=request.user).select_related("lead__source"), pk=pk
-    )
+    handoff = get_object_or_404(selectors.handoffs_visible_to(user=request.user).select_related("lead__source"), pk=pk)
     _require(handoff.assigned_to_id == request.user.pk)
     form = RejectForm(request.POST or None, handoff=handoff)
     if request.method == "POST" and form.is_valid():
@@ -156,8 +154,7 @@ def lead_detail(request, pk: int):
         "handoffs": lead.handoffs.select_related("assigned_to", "handed_off_by", "reason").order_by("-created_at"),
         "touches": lead.touches.select_related("by"),
         "events": selectors.lead_events(lead=lead),
-        "can_hand_off": (request.user.is_superuser or is_marketing(request.user))
-        and lead.stage in MARKETING_STAGES,
+        "can_hand_off": (request.user.is_superuser or is_marketing(request.user)) and lead.stage in MARKETING_STAGES,
         "can_touch": lead.owner_id == request.user.pk,
     }
     return render(request, "leads/lead_detail.html", context)
@@ -184,7 +181,9 @@ def handoff_create(request, lead_pk: int):
         except LeadError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"{lead} was handed to {handoff.assigned_to.get_full_name() or handoff.assigned_to}.")
+            messages.success(
+                request, f"{lead} was handed to {handoff.assigned_to.get_full_name() or handoff.assigned_to}."
+            )
             return redirect("lead_list")
     return render(request, "leads/handoff_form.html", {"lead": lead, "form": form})
 
@@ -192,9 +191,7 @@ def handoff_create(request, lead_pk: int):
 @login_required
 def handoff_outcomes(request):
     _require(_follows_outcomes(request.user))
-    filterset = OutcomeFilter(
-        request.GET, queryset=selectors.outcome_feed(user=request.user), request=request
-    )
+    filterset = OutcomeFilter(request.GET, queryset=selectors.outcome_feed(user=request.user), request=request)
     return render(
         request,
         "leads/outcomes.html",

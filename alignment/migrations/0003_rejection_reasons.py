@@ -25,9 +25,7 @@ def seed_reasons(apps, schema_editor):
 
 
 def remove_reasons(apps, schema_editor):
-    apps.get_model("alignment", "RejectionReason").objects.filter(
-        code__in=[code for code, *_ in REASONS]
-    ).delete()
+    apps.get_model("alignment", "RejectionReason").objects.filter(code__in=[code for code, *_ in REASONS]).delete()
 
 
 class Migration(migrations.Migration):

@@ -6,155 +6,377 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('alignment', '0001_initial'),
+        ("alignment", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
+            name="Campaign",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=160, unique=True)),
-                ('cost', models.DecimalField(decimal_places=2, default=0, max_digits=12)),
-                ('starts_on', models.DateField(blank=True, null=True)),
-                ('ends_on', models.DateField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=160, unique=True)),
+                ("cost", models.DecimalField(decimal_places=2, default=0, max_digits=12)),
+                ("starts_on", models.DateField(blank=True, null=True)),
+                ("ends_on", models.DateField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('channel', models.CharField(blank=True, max_length=60)),
-                ('interest', models.CharField(choices=[('active', 'Active interest'), ('passive', 'Passive interest')], max_length=10)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("channel", models.CharField(blank=True, max_length=60)),
+                (
+                    "interest",
+                    models.CharField(
+                        choices=[("active", "Active interest"), ("passive", "Passive interest")], max_length=10
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(blank=True, max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('title', models.CharField(blank=True, max_length=160)),
-                ('company', models.CharField(blank=True, max_length=200)),
-                ('country', models.CharField(blank=True, max_length=80)),
-                ('is_customer', models.BooleanField(default=False, help_text='An existing customer rather than net new business.')),
-                ('email_normalized', models.CharField(blank=True, db_index=True, editable=False, max_length=254)),
-                ('company_domain', models.CharField(blank=True, db_index=True, editable=False, max_length=253)),
-                ('stage', models.CharField(choices=[('new', 'New'), ('nurturing', 'Nurturing'), ('mql', 'MQL'), ('handed_off', 'Handed off'), ('accepted', 'Accepted (SAL)'), ('qualified', 'Qualified (SQL)'), ('opportunity', 'Opportunity'), ('won', 'Won'), ('lost', 'Lost'), ('disqualified', 'Disqualified'), ('merged', 'Merged')], default='new', max_length=20)),
-                ('stage_changed_at', models.DateTimeField()),
-                ('cycle_count', models.PositiveIntegerField(default=0, help_text='How many times the lead went back to marketing nurture.')),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='leads.campaign')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='owned_leads', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='alignment.team')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='leads', to='leads.source')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("first_name", models.CharField(blank=True, max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("title", models.CharField(blank=True, max_length=160)),
+                ("company", models.CharField(blank=True, max_length=200)),
+                ("country", models.CharField(blank=True, max_length=80)),
+                (
+                    "is_customer",
+                    models.BooleanField(default=False, help_text="An existing customer rather than net new business."),
+                ),
+                ("email_normalized", models.CharField(blank=True, db_index=True, editable=False, max_length=254)),
+                ("company_domain", models.CharField(blank=True, db_index=True, editable=False, max_length=253)),
+                (
+                    "stage",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("nurturing", "Nurturing"),
+                            ("mql", "MQL"),
+                            ("handed_off", "Handed off"),
+                            ("accepted", "Accepted (SAL)"),
+                            ("qualified", "Qualified (SQL)"),
+                            ("opportunity", "Opportunity"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                            ("disqualified", "Disqualified"),
+                            ("merged", "Merged"),
+                        ],
+                        default="new",
+                        max_length=20,
+                    ),
+                ),
+                ("stage_changed_at", models.DateTimeField()),
+                (
+                    "cycle_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="How many times the lead went back to marketing nurture."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "campaign",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="leads.campaign",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="owned_leads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to="alignment.team",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="leads", to="leads.source"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Handoff',
+            name="Handoff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('expired', 'Expired'), ('withdrawn', 'Withdrawn')], default='pending', max_length=20)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('accept_due_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('first_touch_due_at', models.DateTimeField(blank=True, null=True)),
-                ('first_touch_at', models.DateTimeField(blank=True, null=True)),
-                ('assigned_to', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='handoffs_received', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='handoff_decisions', to=settings.AUTH_USER_MODEL)),
-                ('handed_off_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='handoffs_made', to=settings.AUTH_USER_MODEL)),
-                ('reason', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='handoffs', to='alignment.rejectionreason')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handoffs', to='alignment.team')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='handoffs', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("note", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("expired", "Expired"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="pending",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("accept_due_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                ("first_touch_due_at", models.DateTimeField(blank=True, null=True)),
+                ("first_touch_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "assigned_to",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handoffs_received",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handoff_decisions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "handed_off_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handoffs_made",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="handoffs",
+                        to="alignment.rejectionreason",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="handoffs",
+                        to="alignment.team",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="handoffs", to="leads.lead"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LeadEvent',
+            name="LeadEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('stage_changed', 'Stage changed'), ('handed_off', 'Handed off'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('touched', 'Touch logged'), ('reassigned', 'Reassigned')], max_length=20)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('from_stage', models.CharField(blank=True, choices=[('new', 'New'), ('nurturing', 'Nurturing'), ('mql', 'MQL'), ('handed_off', 'Handed off'), ('accepted', 'Accepted (SAL)'), ('qualified', 'Qualified (SQL)'), ('opportunity', 'Opportunity'), ('won', 'Won'), ('lost', 'Lost'), ('disqualified', 'Disqualified'), ('merged', 'Merged')], max_length=20)),
-                ('to_stage', models.CharField(blank=True, choices=[('new', 'New'), ('nurturing', 'Nurturing'), ('mql', 'MQL'), ('handed_off', 'Handed off'), ('accepted', 'Accepted (SAL)'), ('qualified', 'Qualified (SQL)'), ('opportunity', 'Opportunity'), ('won', 'Won'), ('lost', 'Lost'), ('disqualified', 'Disqualified'), ('merged', 'Merged')], max_length=20)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lead_events', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("updated", "Updated"),
+                            ("stage_changed", "Stage changed"),
+                            ("handed_off", "Handed off"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("touched", "Touch logged"),
+                            ("reassigned", "Reassigned"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True)),
+                (
+                    "from_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("new", "New"),
+                            ("nurturing", "Nurturing"),
+                            ("mql", "MQL"),
+                            ("handed_off", "Handed off"),
+                            ("accepted", "Accepted (SAL)"),
+                            ("qualified", "Qualified (SQL)"),
+                            ("opportunity", "Opportunity"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                            ("disqualified", "Disqualified"),
+                            ("merged", "Merged"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("new", "New"),
+                            ("nurturing", "Nurturing"),
+                            ("mql", "MQL"),
+                            ("handed_off", "Handed off"),
+                            ("accepted", "Accepted (SAL)"),
+                            ("qualified", "Qualified (SQL)"),
+                            ("opportunity", "Opportunity"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                            ("disqualified", "Disqualified"),
+                            ("merged", "Merged"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("details", models.JSONField(blank=True, default=dict)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="lead_events",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='campaign',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='campaigns', to='leads.source'),
+            model_name="campaign",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="campaigns", to="leads.source"
+            ),
         ),
         migrations.CreateModel(
-            name='Touch',
+            name="Touch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('call', 'Call'), ('email', 'Email'), ('meeting', 'Meeting')], max_length=20)),
-                ('note', models.TextField(blank=True)),
-                ('happened_at', models.DateTimeField()),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='touches', to=settings.AUTH_USER_MODEL)),
-                ('handoff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='touches', to='leads.handoff')),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='touches', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("call", "Call"), ("email", "Email"), ("meeting", "Meeting")], max_length=20
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("happened_at", models.DateTimeField()),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="touches", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "handoff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="touches",
+                        to="leads.handoff",
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="touches", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-happened_at'],
+                "ordering": ["-happened_at"],
             },
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(fields=['assigned_to', 'status', '-created_at'], name='handoff_inbox'),
+            model_name="handoff",
+            index=models.Index(fields=["assigned_to", "status", "-created_at"], name="handoff_inbox"),
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(fields=['team', 'status', '-created_at'], name='handoff_team_inbox'),
+            model_name="handoff",
+            index=models.Index(fields=["team", "status", "-created_at"], name="handoff_team_inbox"),
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(fields=['-created_at', '-id'], name='handoff_newest'),
+            model_name="handoff",
+            index=models.Index(fields=["-created_at", "-id"], name="handoff_newest"),
         ),
         migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('lead',), name='one_open_handoff_per_lead'),
+            model_name="handoff",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")), fields=("lead",), name="one_open_handoff_per_lead"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='handoff',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), ('reason__isnull', False), _connector='OR'), name='rejected_handoff_has_reason'),
+            model_name="handoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "rejected"), _negated=True), ("reason__isnull", False), _connector="OR"
+                ),
+                name="rejected_handoff_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='leadevent',
-            index=models.Index(fields=['lead', '-created_at'], name='leadevent_lead_time'),
+            model_name="leadevent",
+            index=models.Index(fields=["lead", "-created_at"], name="leadevent_lead_time"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['stage', '-created_at'], name='lead_stage_created'),
+            model_name="lead",
+            index=models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['owner', 'stage'], name='lead_owner_stage'),
+            model_name="lead",
+            index=models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['team', 'stage'], name='lead_team_stage'),
+            model_name="lead",
+            index=models.Index(fields=["team", "stage"], name="lead_team_stage"),
         ),
     ]

@@ -1,0 +1,45 @@
+# Accord: `make run` brings up the portal with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+N ?= 100000
+PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-constraint requirements-build.txt
+
+.PHONY: run test bench lint install install-dev
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=25.3"
+
+# Stamp files make a second `make run` skip the install unless a requirements file changed.
+$(VENV)/.installed: $(BIN)/python requirements.txt requirements-build.txt
+	$(PIP_INSTALL) -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+run: install
+	$(BIN)/python manage.py migrate --no-input -v 0
+	$(BIN)/python manage.py seed_demo
+	@echo
+	@echo "Accord is starting at http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web, worker and beat)"
+	@echo
+	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+bench: install-dev
+	$(BIN)/python -m tests.bench --leads $(N)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run

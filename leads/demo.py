@@ -1,0 +1,458 @@
+"""Synthetic demo data: people, teams, sources and leads spread over every stage, each with a
+history that matches its stage. Used by `seed_demo` and by the benchmark; written in bulk."""
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from alignment.models import Membership, RejectionReason, Team
+from alignment.roles import GROUP_NAMES, Role
+from leads.matching import company_domain_of, normalize_email
+from leads.models import Campaign, Handoff, Lead, LeadEvent, Source, Stage, Touch
+
+DEMO_PASSWORD = "accord-demo"
+
+# (username, first name, last name, role, team name or None, manages team)
+DEMO_PEOPLE = [
+    ("cmo", "Clara", "Moreau", Role.MARKETING_LEADER, "Marketing", True),
+    ("marketer", "Milo", "Kent", Role.MARKETER, "Marketing", False),
+    ("vp-sales", "Victor", "Palmer", Role.SALES_LEADER, None, False),
+    ("manager", "Maya", "Osei", Role.SALES_MANAGER, "Enterprise", True),
+    ("rep", "Ravi", "Shah", Role.SALES_REP, "Enterprise", False),
+    ("rep-ana", "Ana", "Lopez", Role.SALES_REP, "Enterprise", False),
+    ("rep-ben", "Ben", "Carter", Role.SALES_REP, "Enterprise", False),
+    ("manager-mid", "Jonas", "Weber", Role.SALES_MANAGER, "Mid-market", True),
+    ("rep-lea", "Lea", "Fischer", Role.SALES_REP, "Mid-market", False),
+    ("rep-tom", "Tom", "Becker", Role.SALES_REP, "Mid-market", False),
+    ("rep-ida", "Ida", "Berg", Role.SALES_REP, "Mid-market", False),
+    ("manager-smb", "Priya", "Nair", Role.SALES_MANAGER, "SMB", True),
+    ("rep-arjun", "Arjun", "Rao", Role.SALES_REP, "SMB", False),
+    ("rep-sara", "Sara", "Iyer", Role.SALES_REP, "SMB", False),
+    ("rep-dev", "Dev", "Menon", Role.SALES_REP, "SMB", False),
+]
+DEMO_TEAMS = [
+    ("Marketing", Team.Kind.MARKETING, "Europe/London"),
+    ("Enterprise", Team.Kind.SALES, "America/New_York"),
+    ("Mid-market", Team.Kind.SALES, "Europe/Berlin"),
+    ("SMB", Team.Kind.SALES, "Asia/Kolkata"),
+]
+# (name, channel, interest)
+DEMO_SOURCES = [
+    ("Demo request", "Website", Source.Interest.ACTIVE),
+    ("Pricing page", "Website", Source.Interest.ACTIVE),
+    ("Contact form", "Website", Source.Interest.ACTIVE),
+    ("Organic search", "Search", Source.Interest.ACTIVE),
+    ("Customer referral", "Referral", Source.Interest.ACTIVE),
+    ("Bought list", "Data vendor", Source.Interest.PASSIVE),
+    ("Trade show", "Events", Source.Interest.PASSIVE),
+    ("Webinar sign-up", "Events", Source.Interest.PASSIVE),
+    ("Content download", "Content", Source.Interest.PASSIVE),
+]
+# (name, source, cost)
+DEMO_CAMPAIGNS = [
+    ("Q4 demo push", "Demo request", "12000"),
+    ("Pricing retargeting", "Pricing page", "8000"),
+    ("SaaS Summit booth 2026", "Trade show", "45000"),
+    ("DACH contact list", "Bought list", "6000"),
+    ("Webinar: pipeline hygiene", "Webinar sign-up", "3000"),
+    ("Ebook: the SLA playbook", "Content download", "2500"),
+]
+
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Amara",
+    "Ana",
+    "Arjun",
+    "Bea",
+    "Carlos",
+    "Chen",
+    "Dara",
+    "Elena",
+    "Emil",
+    "Eva",
+    "Farah",
+    "Felix",
+    "Grace",
+    "Hana",
+    "Hugo",
+    "Ines",
+    "Ivan",
+    "Jade",
+    "Jonas",
+    "Kai",
+    "Kofi",
+    "Lara",
+    "Leo",
+    "Lina",
+    "Luca",
+    "Maya",
+    "Mei",
+    "Nia",
+    "Noah",
+    "Omar",
+    "Olga",
+    "Paul",
+    "Priya",
+    "Rosa",
+    "Sam",
+    "Sofia",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wei",
+    "Yara",
+    "Yusuf",
+    "Zoe",
+]
+LAST_NAMES = [
+    "Abara",
+    "Andersen",
+    "Bauer",
+    "Brown",
+    "Castro",
+    "Chen",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Gupta",
+    "Hansen",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Kim",
+    "Lambert",
+    "Larsen",
+    "Lee",
+    "Martin",
+    "Meyer",
+    "Moreau",
+    "Nakamura",
+    "Novak",
+    "Okafor",
+    "Olsen",
+    "Patel",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Santos",
+    "Schmidt",
+    "Silva",
+    "Singh",
+    "Suzuki",
+    "Tanaka",
+    "Weber",
+    "Wilson",
+    "Young",
+]
+COMPANIES = [
+    ("Northwind Traders", "northwind.example"),
+    ("Contoso Logistics", "contoso.example"),
+    ("Fabrikam Health", "fabrikam.example"),
+    ("Tailspin Aerospace", "tailspin.example"),
+    ("Wingtip Retail", "wingtip.example"),
+    ("Adventure Works", "adventure-works.example"),
+    ("Litware Software", "litware.example"),
+    ("Proseware Media", "proseware.example"),
+    ("Lucerne Publishing", "lucerne.example"),
+    ("Margie's Travel", "margiestravel.example"),
+    ("Alpine Ski House", "alpineski.example"),
+    ("Coho Winery", "cohowinery.example"),
+    ("Blue Yonder Airlines", "blueyonder.example"),
+    ("Humongous Insurance", "humongous.example"),
+    ("Trey Research", "treyresearch.example"),
+    ("Woodgrove Bank", "woodgrove.example"),
+]
+TITLES = [
+    "Chief Revenue Officer",
+    "VP Sales",
+    "Head of Operations",
+    "IT Director",
+    "Marketing Manager",
+    "Procurement Lead",
+    "Software Engineer",
+    "Office Manager",
+    "CFO",
+    "Founder",
+]
+COUNTRIES = ["United States", "Germany", "India", "United Kingdom", "France", "Canada", "Brazil", "Japan"]
+
+# Share of leads in each stage; "recycled" leads sit in nurturing after a rejection.
+STAGE_MIX = [
+    (Stage.NEW, 16),
+    (Stage.NURTURING, 10),
+    ("recycled", 6),
+    (Stage.MQL, 10),
+    (Stage.HANDED_OFF, 12),
+    (Stage.ACCEPTED, 12),
+    (Stage.QUALIFIED, 7),
+    (Stage.OPPORTUNITY, 6),
+    (Stage.WON, 6),
+    (Stage.LOST, 5),
+    (Stage.DISQUALIFIED, 10),
+]
+
+
+@dataclass
+class DemoCast:
+    marketers: list
+    reps_by_team: dict  # Team -> list[User]
+    sources: list
+    campaigns_by_source: dict  # source id -> list[Campaign]
+    reasons: dict  # code -> RejectionReason
+
+
+def ensure_people_and_catalogue() -> DemoCast:
+    """Create or refresh the demo people, teams, sources and campaigns (idempotent)."""
+    User = get_user_model()
+    groups = {role: Group.objects.get(name=GROUP_NAMES[role]) for role in Role}
+    teams = {}
+    for name, kind, tz in DEMO_TEAMS:
+        teams[name], _ = Team.objects.update_or_create(name=name, defaults={"kind": kind, "time_zone": tz})
+    people = {}
+    for username, first, last, role, team_name, manages in DEMO_PEOPLE:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@accord.example"},
+        )
+        if created or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+        user.is_active = True
+        user.is_staff = role != Role.SALES_REP
+        user.save()
+        user.groups.add(groups[role])
+        if team_name:
+            team = teams[team_name]
+            Membership.objects.get_or_create(team=team, user=user, ended_at=None)
+            if manages:
+                Team.objects.filter(pk=team.pk).update(manager=user)
+        people[username] = user
+    sources = {}
+    for name, channel, interest in DEMO_SOURCES:
+        sources[name], _ = Source.objects.update_or_create(
+            name=name, defaults={"channel": channel, "interest": interest}
+        )
+    campaigns_by_source: dict[int, list[Campaign]] = {}
+    for name, source_name, cost in DEMO_CAMPAIGNS:
+        campaign, _ = Campaign.objects.update_or_create(
+            name=name, defaults={"source": sources[source_name], "cost": Decimal(cost)}
+        )
+        campaigns_by_source.setdefault(campaign.source_id, []).append(campaign)
+    reps_by_team = {}
+    for username, *_rest, role, team_name, _manages in DEMO_PEOPLE:
+        if role == Role.SALES_REP:
+            reps_by_team.setdefault(teams[team_name], []).append(people[username])
+    return DemoCast(
+        marketers=[people["marketer"], people["cmo"]],
+        reps_by_team=reps_by_team,
+        sources=list(sources.values()),
+        campaigns_by_source=campaigns_by_source,
+        reasons={reason.code: reason for reason in RejectionReason.objects.all()},
+    )
+
+
+def _weighted_stages(rng: random.Random, n: int) -> list[str]:
+    stages, weights = zip(*STAGE_MIX, strict=True)
+    return rng.choices(stages, weights=weights, k=n)
+
+
+def generate_leads(
+    *, cast: DemoCast, n: int, seed: int = 42, now: datetime | None = None, batch_size: int = 2000
+) -> int:
+    """Insert `n` leads with hand-offs, touches and events consistent with each lead's stage."""
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    start_index = Lead.objects.count()
+    created = 0
+    while created < n:
+        batch = _Batch()
+        for offset, stage in enumerate(_weighted_stages(rng, min(batch_size, n - created))):
+            _plan_lead(batch, cast=cast, rng=rng, now=now, stage=stage, index=start_index + created + offset)
+        with transaction.atomic():
+            Lead.objects.bulk_create(batch.leads, batch_size=1000)
+            Handoff.objects.bulk_create(batch.handoffs, batch_size=1000)
+            Touch.objects.bulk_create(batch.touches, batch_size=1000)
+            LeadEvent.objects.bulk_create(batch.events, batch_size=2000)
+        created += len(batch.leads)
+    return created
+
+
+@dataclass
+class _Batch:
+    leads: list = field(default_factory=list)
+    handoffs: list = field(default_factory=list)
+    touches: list = field(default_factory=list)
+    events: list = field(default_factory=list)
+
+
+# The stages a lead passes through after acceptance to reach its final stage.
+_PATH_AFTER_ACCEPT = {
+    Stage.QUALIFIED: [Stage.QUALIFIED],
+    Stage.OPPORTUNITY: [Stage.QUALIFIED, Stage.OPPORTUNITY],
+    Stage.WON: [Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON],
+    Stage.LOST: [Stage.QUALIFIED, Stage.LOST],
+}
+
+
+def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: datetime, stage: str, index: int) -> None:
+    """Build one lead and its history (unsaved; bulk-created by the caller in FK order)."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    company, domain = rng.choice(COMPANIES)
+    source = rng.choice(cast.sources)
+    campaigns = cast.campaigns_by_source.get(source.pk, [])
+    team = rng.choice(list(cast.reps_by_team))
+    rep = rng.choice(cast.reps_by_team[team])
+    marketer = rng.choice(cast.marketers)
+    born = now - timedelta(days=rng.uniform(3, 240))
+    email = f"{first}.{last}.{index}@{domain}".lower()
+    final_stage = Stage.NURTURING if stage == "recycled" else stage
+    lead = Lead(
+        first_name=first,
+        last_name=last,
+        email=email,
+        email_normalized=normalize_email(email),
+        company_domain=company_domain_of(email),
+        phone=f"+1 555 {rng.randrange(1000000, 9999999)}",
+        title=rng.choice(TITLES),
+        company=company,
+        country=rng.choice(COUNTRIES),
+        is_customer=rng.random() < 0.15,
+        source=source,
+        campaign=rng.choice(campaigns) if campaigns and rng.random() < 0.7 else None,
+        stage=final_stage,
+        stage_changed_at=born,
+        cycle_count=rng.choice([1, 1, 2, 3]) if stage == "recycled" else 0,
+        created_at=born,
+    )
+    batch.leads.append(lead)
+    events = batch.events
+    events.append(
+        LeadEvent(lead=lead, kind=LeadEvent.Kind.CREATED, actor=marketer, to_stage=Stage.NEW, created_at=born)
+    )
+    if stage in (Stage.NEW, Stage.NURTURING, Stage.MQL):
+        if stage != Stage.NEW:
+            lead.stage_changed_at = born + timedelta(hours=2)
+            events.append(
+                LeadEvent(
+                    lead=lead,
+                    kind=LeadEvent.Kind.STAGE_CHANGED,
+                    actor=marketer,
+                    from_stage=Stage.NEW,
+                    to_stage=stage,
+                    created_at=lead.stage_changed_at,
+                )
+            )
+        return
+
+    # Every other lead was handed off once. Pending ones are recent: some within time, some overdue.
+    handed = (
+        now - timedelta(hours=rng.uniform(1, 72))
+        if stage == Stage.HANDED_OFF
+        else born + timedelta(days=rng.uniform(0.5, 2))
+    )
+    handoff = Handoff(
+        lead=lead,
+        handed_off_by=marketer,
+        assigned_to=rep,
+        team=team,
+        created_at=handed,
+        accept_due_at=handed + timedelta(hours=settings.ACCORD_ACCEPT_WITHIN_HOURS),
+    )
+    batch.handoffs.append(handoff)
+    events.append(
+        LeadEvent(
+            lead=lead,
+            kind=LeadEvent.Kind.HANDED_OFF,
+            actor=marketer,
+            from_stage=Stage.NEW,
+            to_stage=Stage.HANDED_OFF,
+            created_at=handed,
+            details={"assigned_to": rep.username, "team": team.name},
+        )
+    )
+    lead.stage_changed_at = handed
+    if stage == Stage.HANDED_OFF:
+        lead.owner, lead.team = rep, team
+        return
+
+    decided = handed + timedelta(hours=rng.uniform(0.5, 30))
+    lead.stage_changed_at = decided
+    handoff.decided_at, handoff.decided_by = decided, rep
+    if stage in ("recycled", Stage.DISQUALIFIED):
+        wanted = "recycle" if stage == "recycled" else "disqualify"
+        reasons = [
+            r
+            for r in cast.reasons.values()
+            if r.phase == RejectionReason.Phase.BEFORE_WORKING and (r.disposition == "recycle") == (wanted == "recycle")
+        ]
+        reason = rng.choice(reasons)
+        handoff.status, handoff.reason = Handoff.Status.REJECTED, reason
+        handoff.decision_note = rng.choice(
+            ["", "", "Wrong person, try the CTO.", "Asked us to call next quarter.", "Email bounces."]
+        )
+        events.append(
+            LeadEvent(
+                lead=lead,
+                kind=LeadEvent.Kind.REJECTED,
+                actor=rep,
+                from_stage=Stage.HANDED_OFF,
+                to_stage=final_stage,
+                created_at=decided,
+                details={
+                    "reason": reason.code,
+                    "reason_label": reason.label,
+                    "disposition": reason.disposition,
+                    "note": handoff.decision_note,
+                },
+            )
+        )
+        return
+
+    lead.owner, lead.team = rep, team
+    handoff.status = Handoff.Status.ACCEPTED
+    handoff.first_touch_due_at = decided + timedelta(hours=settings.ACCORD_FIRST_TOUCH_WITHIN_HOURS)
+    events.append(
+        LeadEvent(
+            lead=lead,
+            kind=LeadEvent.Kind.ACCEPTED,
+            actor=rep,
+            from_stage=Stage.HANDED_OFF,
+            to_stage=Stage.ACCEPTED,
+            created_at=decided,
+        )
+    )
+    if stage == Stage.ACCEPTED and rng.random() < 0.35:
+        return  # still waiting for a first touch
+    touched = decided + timedelta(hours=rng.uniform(1, 60))
+    handoff.first_touch_at = touched
+    kind = rng.choice(Touch.Kind.values)
+    batch.touches.append(
+        Touch(lead=lead, handoff=handoff, by=rep, kind=kind, happened_at=touched, note="First conversation.")
+    )
+    events.append(
+        LeadEvent(lead=lead, kind=LeadEvent.Kind.TOUCHED, actor=rep, created_at=touched, details={"kind": kind})
+    )
+    previous, moment = Stage.ACCEPTED, touched
+    for step in _PATH_AFTER_ACCEPT.get(stage, []):
+        moment += timedelta(days=rng.uniform(1, 12))
+        events.append(
+            LeadEvent(
+                lead=lead,
+                kind=LeadEvent.Kind.STAGE_CHANGED,
+                actor=rep,
+                from_stage=previous,
+                to_stage=step,
+                created_at=moment,
+            )
+        )
+        previous = step
+    lead.stage_changed_at = moment
