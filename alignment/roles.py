@@ -86,16 +86,21 @@ def is_marketing(user) -> bool:
 
 
 def sync_role_permissions(sender=None, **kwargs) -> None:
-    """Grant each role's group exactly the permissions listed above (runs after migrate)."""
+    """Grant each role's group exactly the permissions listed above. Runs after every app's
+    migrate signal, since each app's permissions exist only once its own signal has run."""
     from django.contrib.auth.models import Group, Permission
 
-    if sender is not None and sender.name != "alignment":
-        return
+    app_labels = {label.split(".")[0] for grants in ROLE_PERMISSIONS.values() for label in grants}
+    by_key = {
+        (perm.content_type.app_label, perm.codename): perm
+        for perm in Permission.objects.filter(content_type__app_label__in=app_labels).select_related("content_type")
+    }
     for role, grants in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=GROUP_NAMES[role])
-        wanted = []
-        for model_label, actions in grants.items():
-            app_label, model = model_label.split(".")
-            codenames = [f"{action}_{model}" for action in actions]
-            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename__in=codenames))
+        wanted = [
+            by_key[(label.split(".")[0], f"{action}_{label.split('.')[1]}")]
+            for label, actions in grants.items()
+            for action in actions
+            if (label.split(".")[0], f"{action}_{label.split('.')[1]}") in by_key
+        ]
         group.permissions.set(wanted)

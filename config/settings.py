@@ -161,6 +161,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # 403s and 404s are answers, not errors: keep their tracebacks out of the log.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 if not DEBUG:
