@@ -1,0 +1,280 @@
+"""Accord's performance benchmark, run by `make bench` (`python -m tests.bench --leads N`).
+
+It seeds (or reuses) a database of its own under var/bench/, then measures, through the
+Django test client, the three pages that grow with the number of leads: the rep inbox, the
+hand-off outcome feed and the admin lead list; and how many hand-offs per second the service
+writes. The results are printed as a table and written to var/bench/results.json. It is a
+report: the exit code is 0 even when a target is missed.
+
+Nothing happens at import time; everything runs from main().
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+BENCH_DIR = BASE_DIR / "var" / "bench"
+
+PAGE_TARGET_MS = 100
+PAGE_TARGET_QUERIES = 10
+SLOWEST_SHOWN = 3  # slowest queries printed for each page
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000, help="leads in the database (default 100000)")
+    parser.add_argument("--runs", type=int, default=20, help="measured requests per page (default 20)")
+    parser.add_argument("--handoffs", type=int, default=500, help="hand-offs to time (default 500)")
+    args = parser.parse_args(argv)
+    for name in ("leads", "runs", "handoffs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name} must be at least 1")
+    return args
+
+
+def configure_environment(n_leads: int) -> None:
+    """Point Django at the benchmark's own database and broker folder; must run before setup()."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["SQLITE_PATH"] = str(BENCH_DIR / f"bench-{n_leads}.sqlite3")
+    # The filesystem broker's messages go under var/bench/celery, so a dev worker started by
+    # `make run` never picks up (and emails about) the benchmark's hand-offs.
+    os.environ["ACCORD_VAR_DIR"] = str(BENCH_DIR)
+    os.environ.pop("REDIS_URL", None)
+    hosts = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+    if "testserver" not in hosts:
+        hosts.append("testserver")
+    os.environ["DJANGO_ALLOWED_HOSTS"] = ",".join(hosts)
+    os.environ["DJANGO_LOG_LEVEL"] = "ERROR"
+
+
+def lead_count() -> int:
+    from django.db import DatabaseError
+
+    from leads.models import Lead
+
+    try:
+        return Lead.objects.count()
+    except DatabaseError:  # a fresh database without tables
+        return 0
+
+
+def pending_migrations() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def prepare_database(n_leads: int) -> None:
+    """Reuse the database when it already holds enough leads; otherwise migrate and seed it."""
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    from leads.demo import ensure_people_and_catalogue, generate_leads
+
+    if pending_migrations():
+        call_command("migrate", verbosity=0)
+    existing = lead_count()
+    if existing >= n_leads:
+        print(f"reusing the benchmark database: {existing:,} leads")
+        return
+    print(f"seeding {n_leads - existing:,} leads ({existing:,} present) ...", flush=True)
+    started = time.perf_counter()
+    # DEBUG's query log (which on SQLite re-quotes every bulk insert's parameters) is not what
+    # this measures; seed without it.
+    with override_settings(DEBUG=False):
+        cast = ensure_people_and_catalogue()
+        generate_leads(cast=cast, n=n_leads - existing, seed=existing or 42)
+    print(f"seeded in {time.perf_counter() - started:.1f} s ({lead_count():,} leads)")
+
+
+def demo_users() -> dict:
+    from django.contrib.auth import get_user_model
+
+    from leads.demo import ensure_people_and_catalogue
+
+    wanted = ("rep", "marketer", "cmo")
+    User = get_user_model()
+    users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+    if len(users) < len(wanted):
+        ensure_people_and_catalogue()
+        users = {u.username: u for u in User.objects.filter(username__in=wanted)}
+    return users
+
+
+def measure_page(*, user, url: str, runs: int) -> dict:
+    """One warm-up request, then `runs` timed ones; median time and the queries of each."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(user)
+
+    def fetch():
+        timings = []  # (seconds, sql): finer than captured_queries' millisecond "time"
+
+        def timed(execute, sql, params, many, context):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                timings.append((time.perf_counter() - started, sql))
+
+        with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(timed):
+            started = time.perf_counter()
+            # secure=True: the same request works with DEBUG off (SECURE_SSL_REDIRECT).
+            response = client.get(url, secure=True)
+            elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url} as {user.username} answered {response.status_code}, not 200")
+        return elapsed, len(queries.captured_queries), timings
+
+    fetch()  # warm-up: template compilation, first-use caches
+    times, counts, slowest_run = [], [], None
+    for _ in range(runs):
+        elapsed, count, timings = fetch()
+        times.append(elapsed)
+        counts.append(count)
+        if slowest_run is None or elapsed > slowest_run[0]:
+            slowest_run = (elapsed, timings)
+    if len(set(counts)) > 1:
+        print(f"  warning: {url} ran a varying number of queries: {sorted(set(counts))}")
+    return {
+        "median_ms": statistics.median(times) * 1000,
+        "queries": max(counts),
+        "slowest": sorted(slowest_run[1], reverse=True)[:SLOWEST_SHOWN],
+        "db_ms": sum(seconds for seconds, _sql in slowest_run[1]) * 1000,
+        "total_ms": slowest_run[0] * 1000,
+    }
+
+
+def marketing_leads(*, count: int, by) -> list:
+    """`count` leads marketing holds, creating fresh ones when the database runs short."""
+    from leads import services
+    from leads.models import MARKETING_STAGES, Lead, Source
+
+    leads = list(Lead.objects.filter(stage__in=MARKETING_STAGES).order_by("id")[:count])
+    missing = count - len(leads)
+    if missing > 0:
+        print(f"  creating {missing} fresh leads to hand off")
+        source = Source.objects.order_by("id").first()
+        stamp = time.time_ns()
+        for i in range(missing):
+            leads.append(
+                services.lead_create(
+                    by=by,
+                    source=source,
+                    first_name="Bench",
+                    last_name=f"Lead {i}",
+                    email=f"bench.{stamp}.{i}@bench.example",
+                    company="Bench Co",
+                )
+            )
+    return leads
+
+
+def measure_handoffs(*, count: int, by) -> float:
+    """Hand `count` leads to the sales teams (round robin) through the service; hand-offs per
+    second. One extra hand-off first, untimed, opens the broker connection."""
+    from django.db import transaction
+
+    from leads import selectors, services
+
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError("hand-offs must be measured in autocommit so each one commits")
+    teams = list(selectors.sales_teams())
+    if not teams:
+        raise SystemExit("no sales team to hand leads to")
+    warm_up, *leads = marketing_leads(count=count + 1, by=by)
+    services.handoff_create(lead=warm_up, by=by, team=teams[0])
+    started = time.perf_counter()
+    for i, lead in enumerate(leads):
+        services.handoff_create(lead=lead, by=by, team=teams[i % len(teams)])
+    return len(leads) / (time.perf_counter() - started)
+
+
+def row(name: str, value, unit: str, target: float | None) -> dict:
+    return {
+        "name": name,
+        "value": value,
+        "unit": unit,
+        "target": None if target is None else f"<= {target:g}",
+        "ok": None if target is None else value <= target,
+    }
+
+
+def print_table(rows: list[dict], header: str) -> None:
+    def ok_text(ok):
+        return "—" if ok is None else ("ok" if ok else "MISSED")
+
+    cells = [("name", "value", "unit", "target", "ok")]
+    cells += [(r["name"], f"{r['value']:,}", r["unit"], r["target"] or "—", ok_text(r["ok"])) for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(5)]
+    print()
+    print(header)
+    for i, c in enumerate(cells):
+        padded = [
+            text.rjust(w) if col == 1 else text.ljust(w) for col, (text, w) in enumerate(zip(c, widths, strict=True))
+        ]
+        print("  ".join(padded).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    configure_environment(args.leads)
+
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+    from django.db import connection
+
+    prepare_database(args.leads)
+    users = demo_users()
+    total_leads = lead_count()
+
+    pages = [
+        ("inbox", "/inbox/", users["rep"]),
+        ("outcome feed", "/handoffs/outcomes/", users["marketer"]),
+        ("admin lead list", "/admin/leads/lead/", users["cmo"]),
+    ]
+    rows = []
+    for name, url, user in pages:
+        print(f"measuring {name} ({url} as {user.username}, {args.runs} runs) ...", flush=True)
+        result = measure_page(user=user, url=url, runs=args.runs)
+        print(f"  slowest run: {result['total_ms']:.1f} ms, of which SQL {result['db_ms']:.1f} ms; slowest queries:")
+        for seconds, sql in result["slowest"]:
+            sql = " ".join(sql.split())
+            print(f"    {seconds * 1000:7.2f} ms  {sql[:200]}{'…' if len(sql) > 200 else ''}")
+        rows.append(row(f"{name} median", round(result["median_ms"], 1), "ms", PAGE_TARGET_MS))
+        rows.append(row(f"{name} queries", result["queries"], "", PAGE_TARGET_QUERIES))
+
+    print(f"measuring hand-offs ({args.handoffs} through leads.services.handoff_create) ...", flush=True)
+    per_second = measure_handoffs(count=args.handoffs, by=users["marketer"])
+    rows.append(row("hand-offs per second", round(per_second, 1), "/s", None))
+
+    header = (
+        f"Accord benchmark: {connection.vendor} ({connection.settings_dict['NAME']}), {total_leads:,} leads, "
+        f"{os.cpu_count()} cores, DEBUG {'on' if settings.DEBUG else 'off'}"
+    )
+    print_table(rows, header)
+    results_path = BENCH_DIR / "results.json"
+    results_path.write_text(json.dumps(rows, indent=2) + "\n")
+    print(f"\nwritten to {results_path.relative_to(BASE_DIR)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
