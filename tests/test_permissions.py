@@ -1,0 +1,139 @@
+"""Each role × each workspace and admin page: who may see what. Anything not allowed answers
+403 or 404 and changes nothing."""
+
+import pytest
+from django.test import Client
+
+from leads import services
+from leads.models import Handoff, Lead, LeadEvent, Stage
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["rep", "manager", "marketer", "cmo", "vp"]
+
+
+@pytest.fixture
+def world(cast, handoff_to_rep):
+    """A hand-off to `rep` (team Enterprise) and one to `other_rep` (team SMB)."""
+    mine = handoff_to_rep()
+    theirs = handoff_to_rep(rep=cast.other_rep)
+    return {"mine": mine, "theirs": theirs, "cast": cast}
+
+
+def client_for(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+# url template -> expected status per role (rep, manager, marketer, cmo, vp)
+MATRIX = {
+    "/": (302, 302, 302, 302, 302),
+    "/inbox/": (200, 200, 403, 403, 403),
+    "/leads/": (200, 200, 200, 200, 200),
+    "/leads/{mine}/": (200, 200, 200, 200, 200),
+    "/leads/{theirs}/": (404, 404, 200, 200, 200),
+    "/leads/{mine}/hand-off/": (403, 403, 200, 200, 403),
+    "/leads/{mine}/touches/new/": (200, 403, 404 if False else 403, 403, 403),
+    "/inbox/{mine_handoff}/reject/": (200, 403, 403, 403, 403),
+    "/inbox/{theirs_handoff}/reject/": (404, 404, 403, 403, 403),
+    "/handoffs/outcomes/": (403, 200, 200, 200, 200),
+    "/admin/": (403, 200, 200, 200, 200),
+    "/admin/leads/lead/": (403, 200, 200, 200, 200),
+    "/admin/leads/lead/{mine}/change/": (403, 200, 200, 200, 200),
+    "/admin/leads/lead/{theirs}/change/": (403, 404, 200, 200, 200),
+    "/admin/leads/lead/add/": (403, 403, 200, 200, 403),
+    "/admin/leads/handoff/": (403, 200, 200, 200, 200),
+    "/admin/leads/handoff/{theirs_handoff}/change/": (403, 404, 200, 200, 200),
+    "/admin/alignment/team/": (403, 200, 403, 200, 200),
+    "/admin/alignment/rejectionreason/": (403, 403, 200, 200, 200),
+    "/admin/auth/user/": (403, 403, 403, 403, 403),
+    "/admin/django_celery_beat/periodictask/": (403, 403, 403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("url", list(MATRIX))
+@pytest.mark.parametrize("role_index", range(len(ROLES)), ids=ROLES)
+def test_role_access(world, url, role_index):
+    cast = world["cast"]
+    person = getattr(cast, ROLES[role_index])
+    path = url.format(
+        mine=world["mine"].lead_id,
+        theirs=world["theirs"].lead_id,
+        mine_handoff=world["mine"].pk,
+        theirs_handoff=world["theirs"].pk,
+    )
+    response = client_for(person).get(path)
+    assert response.status_code == MATRIX[url][role_index], f"{ROLES[role_index]} GET {path}"
+
+
+@pytest.mark.parametrize("url", ["/", "/inbox/", "/leads/", "/handoffs/outcomes/"])
+def test_anonymous_people_are_sent_to_the_login_page(db, url):
+    response = Client().get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_anonymous_people_are_sent_to_the_admin_login(db):
+    response = Client().get("/admin/leads/lead/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def assert_untouched(handoff):
+    handoff.refresh_from_db()
+    assert handoff.status == Handoff.Status.PENDING
+    assert Lead.objects.get(pk=handoff.lead_id).stage == Stage.HANDED_OFF
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"), [("teammate", 404), ("manager", 403), ("marketer", 403), ("cmo", 403), ("vp", 403)]
+)
+def test_only_the_assigned_rep_can_accept_or_reject(world, reasons, who, expected):
+    handoff = world["mine"]
+    client = client_for(getattr(world["cast"], who))
+    assert client.post(f"/inbox/{handoff.pk}/accept/").status_code == expected
+    reject = client.post(f"/inbox/{handoff.pk}/reject/", {"reason": reasons["duplicate"].pk, "note": "x"})
+    assert reject.status_code == expected
+    assert_untouched(handoff)
+
+
+def test_a_tampered_handoff_id_is_a_404(world):
+    client = client_for(world["cast"].rep)
+    assert client.post("/inbox/999999/accept/").status_code == 404
+    assert client.post(f"/inbox/{world['theirs'].pk}/accept/").status_code == 404
+    assert_untouched(world["theirs"])
+
+
+def test_accept_answers_post_only(world):
+    response = client_for(world["cast"].rep).get(f"/inbox/{world['mine'].pk}/accept/")
+    assert response.status_code == 405
+    assert_untouched(world["mine"])
+
+
+def test_a_manager_cannot_change_a_lead_in_the_admin(world):
+    lead = world["mine"].lead
+    response = client_for(world["cast"].manager).post(
+        f"/admin/leads/lead/{lead.pk}/change/", {"last_name": "Changed", "source": lead.source_id}
+    )
+    assert response.status_code == 403
+    assert Lead.objects.get(pk=lead.pk).last_name == lead.last_name
+
+
+def test_sales_cannot_hand_off_through_the_workspace(world, make_lead):
+    cast = world["cast"]
+    lead = make_lead()
+    for person in (cast.rep, cast.manager, cast.vp):
+        response = client_for(person).post(f"/leads/{lead.pk}/hand-off/", {"rep": cast.rep.pk})
+        assert response.status_code in (403, 404)
+    assert not Handoff.objects.filter(lead=lead).exists()
+    assert not LeadEvent.objects.filter(lead=lead).exists()
+
+
+def test_the_admin_shows_a_lead_its_event_log(world):
+    lead = world["mine"].lead
+    services.handoff_accept(handoff=world["mine"], by=world["cast"].rep)
+    response = client_for(world["cast"].cmo).get(f"/admin/leads/lead/{lead.pk}/change/")
+    assert b"Event log" in response.content
+    assert response.content.count(b"Handed off") >= 1
+    assert b"Accepted" in response.content
