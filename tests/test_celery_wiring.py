@@ -1,0 +1,69 @@
+"""Celery for real: a worker consuming from a real Redis, and a broker outage that must not
+fail a web request."""
+
+import logging
+import os
+import time
+
+import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
+
+from config.celery import app as celery_app
+from leads import services
+from leads.models import Handoff
+from tests.conftest import service_missing
+
+
+def use_broker(url: str, **transport_options) -> None:
+    """Point the app at another broker, dropping connections pooled for the previous one."""
+    celery_app.conf.broker_url = url
+    celery_app.conf.broker_transport_options = transport_options
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def redis_broker():
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        service_missing("Redis is not configured: set REDIS_URL")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        service_missing(f"Redis at {url} does not answer: {error}")
+    previous = celery_app.conf.broker_url
+    use_broker(url)
+    yield url
+    use_broker(previous)
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_a_handoff_emails_the_rep_through_a_real_worker(redis_broker, cast, make_lead, mailoutbox):
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        handoff = services.handoff_create(lead=make_lead(last_name="Lovelace"), by=cast.marketer, rep=cast.rep)
+        deadline = time.monotonic() + 20
+        while not mailoutbox and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert len(mailoutbox) == 1, "the worker did not deliver the email"
+    message = mailoutbox[0]
+    assert message.to == [cast.rep.email]
+    assert "Lovelace" in message.subject
+    assert handoff.accept_due_at.strftime("%Y-%m-%d") in message.body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_does_not_fail_the_handoff(cast, make_lead, caplog):
+    previous = celery_app.conf.broker_url
+    # Nothing listens on port 9 of loopback: the enqueue fails fast.
+    use_broker("redis://127.0.0.1:9/0", max_retries=0)
+    try:
+        with caplog.at_level(logging.ERROR, logger="leads.services"):
+            handoff = services.handoff_create(lead=make_lead(), by=cast.marketer, rep=cast.rep)
+    finally:
+        use_broker(previous)
+    assert Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.PENDING).exists()
+    assert "Could not enqueue the email" in caplog.text
