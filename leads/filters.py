@@ -1,9 +1,12 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
 from alignment.models import RejectionReason
 from leads import selectors
 from leads.models import Handoff, Lead, Source, Stage
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 
 def _search_lead(queryset, prefix: str, value: str):
@@ -20,8 +23,8 @@ def _search_lead(queryset, prefix: str, value: str):
 
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search")
-    stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"))
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any")
+    source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"), empty_label="Any")
 
     class Meta:
         model = Lead
@@ -48,18 +51,20 @@ class InboxFilter(django_filters.FilterSet):
 
 class OutcomeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search")
-    status = django_filters.ChoiceFilter(choices=Handoff.Status.choices, label="Decision")
-    reason = django_filters.ModelChoiceFilter(queryset=RejectionReason.objects.order_by("position"))
-    team = django_filters.ModelChoiceFilter(queryset=selectors.sales_teams())
-    source = django_filters.ModelChoiceFilter(field_name="lead__source", queryset=Source.objects.order_by("name"))
-    mine = django_filters.BooleanFilter(
-        label="Only hand-offs I made", method="only_mine", widget=django_filters.widgets.BooleanWidget()
+    status = django_filters.ChoiceFilter(choices=Handoff.Status.choices, label="Decision", empty_label="Any")
+    reason = django_filters.ModelChoiceFilter(queryset=RejectionReason.objects.order_by("position"), empty_label="Any")
+    team = django_filters.ModelChoiceFilter(queryset=selectors.sales_teams(), empty_label="Any")
+    source = django_filters.ModelChoiceFilter(
+        field_name="lead__source", queryset=Source.objects.order_by("name"), empty_label="Any"
+    )
+    mine = django_filters.ChoiceFilter(
+        label="Handed off by", method="only_mine", choices=[("1", "Me")], empty_label="Anyone"
     )
     handed_off_after = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__gte", label="Handed off from"
+        field_name="created_at", lookup_expr="date__gte", label="Handed off from", widget=DATE_INPUT
     )
     handed_off_before = django_filters.DateFilter(
-        field_name="created_at", lookup_expr="date__lte", label="Handed off to"
+        field_name="created_at", lookup_expr="date__lte", label="Handed off to", widget=DATE_INPUT
     )
 
     class Meta:
@@ -70,4 +75,4 @@ class OutcomeFilter(django_filters.FilterSet):
         return _search_lead(queryset, "lead__", value)
 
     def only_mine(self, queryset, name, value):
-        return queryset.filter(handed_off_by=self.request.user) if value else queryset
+        return queryset.filter(handed_off_by=self.request.user) if value == "1" else queryset

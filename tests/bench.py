@@ -46,6 +46,9 @@ def configure_environment(n_leads: int) -> None:
     # The filesystem broker's messages go under var/bench/celery, so a dev worker started by
     # `make run` never picks up (and emails about) the benchmark's hand-offs.
     os.environ["ACCORD_VAR_DIR"] = str(BENCH_DIR)
+    # No worker consumes them: drop the previous runs' messages rather than let them pile up.
+    for message in (BENCH_DIR / "celery" / "queue").glob("*.msg"):
+        message.unlink()
     os.environ.pop("REDIS_URL", None)
     hosts = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
     if "testserver" not in hosts:

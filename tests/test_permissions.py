@@ -1,4 +1,4 @@
-"""Each role × each workspace and admin page: who may see what. Anything not allowed answers
+"""Every role against every workspace and admin page: who may see what. Anything not allowed answers
 403 or 404 and changes nothing."""
 
 import pytest
@@ -34,7 +34,7 @@ MATRIX = {
     "/leads/{mine}/": (200, 200, 200, 200, 200),
     "/leads/{theirs}/": (404, 404, 200, 200, 200),
     "/leads/{mine}/hand-off/": (403, 403, 200, 200, 403),
-    "/leads/{mine}/touches/new/": (200, 403, 404 if False else 403, 403, 403),
+    "/leads/{mine}/touches/new/": (200, 403, 403, 403, 403),
     "/inbox/{mine_handoff}/reject/": (200, 403, 403, 403, 403),
     "/inbox/{theirs_handoff}/reject/": (404, 404, 403, 403, 403),
     "/handoffs/outcomes/": (403, 200, 200, 200, 200),

@@ -187,3 +187,11 @@ class TestAdmin:
         lead = Lead.objects.get(last_name="Hopper")
         assert lead.email_normalized == "grace@navy.example"
         assert lead.events.get().kind == "created"
+
+
+def test_the_outcome_feed_can_show_only_my_handoffs(cast, handoff_to_rep, make_lead):
+    handoff_to_rep(last_name="Lovelace")
+    services.handoff_create(lead=make_lead(last_name="Hopper"), by=cast.cmo, rep=cast.rep)
+    content = logged_in(cast.cmo).get("/handoffs/outcomes/?mine=1").content
+    assert b"Hopper" in content
+    assert b"Lovelace" not in content
