@@ -6,8 +6,13 @@ from leads import selectors
 from leads.models import Handoff, Touch
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.username
+
+
 class HandoffForm(forms.Form):
-    rep = forms.ModelChoiceField(
+    rep = PersonChoiceField(
         queryset=selectors.active_reps(),
         required=False,
         label="To a rep",

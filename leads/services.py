@@ -258,7 +258,7 @@ def handoff_email_assignee(*, handoff: Handoff) -> bool:
     send_mail(
         subject=f"New lead for you: {lead}",
         message=(
-            f"{handoff.handed_off_by} handed you {lead} ({lead.source}).\n"
+            f"{handoff.handed_off_by.get_full_name() or handoff.handed_off_by} handed you {lead} ({lead.source}).\n"
             f"Please accept or reject it by {timezone.localtime(handoff.accept_due_at):%Y-%m-%d %H:%M %Z}.\n"
             + (f"\nNote from marketing: {handoff.note}\n" if handoff.note else "")
         ),

@@ -55,9 +55,15 @@ class TestSeedDemo:
         assert Lead.objects.count() == 10
 
 
+def production_env(**extra) -> dict[str, str]:
+    """This environment without test-only switches (the browser tests allow async-unsafe ORM calls)."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**env, **extra}
+
+
 def test_production_settings_pass_the_deploy_check():
     env = {
-        **os.environ,
+        **production_env(),
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "x7!k2p9@q" * 8,
         "DJANGO_ALLOWED_HOSTS": "accord.example.com",
@@ -74,7 +80,7 @@ def test_production_settings_pass_the_deploy_check():
 
 
 def test_production_refuses_to_start_without_a_secret_key():
-    env = {**os.environ, "DJANGO_DEBUG": "false"}
+    env = production_env(DJANGO_DEBUG="false")
     env.pop("DJANGO_SECRET_KEY", None)
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120
