@@ -1,10 +1,21 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.template.response import TemplateResponse
 
+from alignment.roles import is_marketing
 from leads import selectors, services
 from leads.models import Campaign, Handoff, Lead, LeadEvent, Source, Touch
+
+
+class TeamChoiceForm(forms.Form):
+    team = forms.ModelChoiceField(
+        queryset=selectors.sales_teams(), help_text="Each lead goes to the team's least-loaded active rep."
+    )
+    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
 
 
 class ScopedAdminMixin:
@@ -119,9 +130,36 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "company_domain",
     )
     inlines = (HandoffInline, TouchInline, LeadEventInline)
+    actions = ("hand_off_to_team",)
 
     def get_queryset(self, request):
         return selectors.leads_visible_to(user=request.user)
+
+    def has_hand_off_permission(self, request):
+        return request.user.is_superuser or is_marketing(request.user)
+
+    @admin.action(permissions=["hand_off"], description="Hand off selected leads to a team…")
+    def hand_off_to_team(self, request, queryset):
+        """Intermediate page modelled on delete_selected: choose the team, then confirm."""
+        form = TeamChoiceForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            made, refused = services.handoff_create_many(
+                leads=queryset, by=request.user, team=form.cleaned_data["team"], note=form.cleaned_data["note"]
+            )
+            if made:
+                self.message_user(request, f"Handed {len(made)} lead(s) to {form.cleaned_data['team']}.")
+            for lead, reason in refused.items():
+                self.message_user(request, f"{lead}: {reason}", messages.WARNING)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Hand off leads to a team",
+            "opts": self.model._meta,
+            "form": form,
+            "queryset": queryset.select_related("source"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/leads/lead/hand_off_to_team.html", context)
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in services.LEAD_INPUT_FIELDS if name in form.cleaned_data}

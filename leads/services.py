@@ -238,6 +238,18 @@ def handoff_create(
     return handoff
 
 
+def handoff_create_many(*, leads, by, team: Team, note: str = "") -> tuple[list[Handoff], dict[Lead, str]]:
+    """Hand several leads to a team, each routed and saved on its own, so one refusal does not
+    undo the others. Returns the hand-offs made and, per refused lead, why."""
+    made, refused = [], {}
+    for lead in leads:
+        try:
+            made.append(handoff_create(lead=lead, by=by, team=team, note=note))
+        except LeadError as error:
+            refused[lead] = str(error)
+    return made, refused
+
+
 def _enqueue_assignment_email(handoff_id: int) -> None:
     from leads.tasks import email_handoff_assignee
 

@@ -195,3 +195,34 @@ def test_the_outcome_feed_can_show_only_my_handoffs(cast, handoff_to_rep, make_l
     content = logged_in(cast.cmo).get("/handoffs/outcomes/?mine=1").content
     assert b"Hopper" in content
     assert b"Lovelace" not in content
+
+
+class TestAdminHandOffAction:
+    def test_it_asks_for_a_team_then_hands_off_and_reports_refusals(self, cast, make_lead, handoff_to_rep):
+        free = [make_lead(last_name=f"Free {i}") for i in range(3)]
+        taken = handoff_to_rep(last_name="Taken")
+        selected = [lead.pk for lead in free] + [taken.lead_id]
+        client = logged_in(cast.marketer)
+        confirm = client.post("/admin/leads/lead/", {"action": "hand_off_to_team", "_selected_action": selected})
+        assert confirm.status_code == 200
+        assert b"Hand off leads to a team" in confirm.content
+        assert Handoff.objects.count() == 1
+        done = client.post(
+            "/admin/leads/lead/",
+            {"action": "hand_off_to_team", "_selected_action": selected, "apply": "1", "team": cast.team.pk},
+            follow=True,
+        )
+        assert b"Handed 3 lead(s) to Enterprise" in done.content
+        assert b"already has an open hand-off" in done.content
+        assignees = set(Handoff.objects.filter(lead__in=free).values_list("assigned_to", flat=True))
+        assert assignees == {cast.rep.pk, cast.teammate.pk}
+
+    def test_sales_does_not_get_the_action(self, cast, make_lead):
+        lead = make_lead()
+        client = logged_in(cast.vp)
+        assert b"hand_off_to_team" not in client.get("/admin/leads/lead/").content
+        client.post(
+            "/admin/leads/lead/",
+            {"action": "hand_off_to_team", "_selected_action": [lead.pk], "apply": "1", "team": cast.team.pk},
+        )
+        assert not Handoff.objects.exists()
