@@ -456,3 +456,5 @@ def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: dateti
         )
         previous = step
     lead.stage_changed_at = moment
+    if stage in (Stage.WON, Stage.LOST):
+        handoff.closed_at = moment

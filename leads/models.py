@@ -58,8 +58,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Stage.NURTURING: frozenset({Stage.MQL, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
     Stage.MQL: frozenset({Stage.NURTURING, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
     Stage.HANDED_OFF: frozenset({Stage.ACCEPTED, Stage.MQL, Stage.NURTURING, Stage.DISQUALIFIED}),
-    Stage.ACCEPTED: frozenset({Stage.QUALIFIED, Stage.NURTURING, Stage.DISQUALIFIED, Stage.LOST}),
-    Stage.QUALIFIED: frozenset({Stage.OPPORTUNITY, Stage.NURTURING, Stage.DISQUALIFIED, Stage.LOST}),
+    Stage.ACCEPTED: frozenset({Stage.QUALIFIED, Stage.NURTURING, Stage.DISQUALIFIED, Stage.WON, Stage.LOST}),
+    Stage.QUALIFIED: frozenset({Stage.OPPORTUNITY, Stage.NURTURING, Stage.DISQUALIFIED, Stage.WON, Stage.LOST}),
     Stage.OPPORTUNITY: frozenset({Stage.WON, Stage.LOST}),
     Stage.WON: frozenset(),
     Stage.LOST: frozenset({Stage.NURTURING}),
@@ -70,6 +70,8 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
 MARKETING_STAGES = frozenset({Stage.NEW, Stage.NURTURING, Stage.MQL})
 # Stages in which a rep is working the lead.
 SALES_STAGES = frozenset({Stage.HANDED_OFF, Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY})
+# Stages a rep moves an accepted lead through.
+WORKING_STAGES = frozenset({Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY})
 
 
 class Lead(models.Model):
@@ -154,6 +156,9 @@ class Handoff(models.Model):
     decision_note = models.TextField(blank=True)
     first_touch_due_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
+    # When sales' work on an accepted lead ended (won, lost, or given up with an after-working
+    # reason, kept in `reason`). An accepted hand-off stays accepted: it was accepted.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -166,9 +171,13 @@ class Handoff(models.Model):
                 condition=~Q(status="rejected") | Q(reason__isnull=False),
                 name="rejected_handoff_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(closed_at__isnull=True) | Q(status="accepted"),
+                name="only_accepted_handoffs_close",
+            ),
         ]
         indexes = [
-            models.Index(fields=["assigned_to", "status", "-created_at"], name="handoff_inbox"),
+            models.Index(fields=["assigned_to", "status", "closed_at", "accept_due_at"], name="handoff_inbox"),
             models.Index(fields=["team", "status", "-created_at"], name="handoff_team_inbox"),
             models.Index(fields=["-created_at", "-id"], name="handoff_newest"),
         ]
@@ -216,6 +225,7 @@ class LeadEvent(models.Model):
         REJECTED = "rejected", "Rejected"
         TOUCHED = "touched", "Touch logged"
         REASSIGNED = "reassigned", "Reassigned"
+        GIVEN_UP = "given_up", "Given up after working"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

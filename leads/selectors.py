@@ -43,8 +43,7 @@ def inbox_for(*, user) -> QuerySet[Handoff]:
     """Hand-offs waiting on a decision or being worked: what a rep (or their manager) acts on."""
     return (
         handoffs_visible_to(user=user)
-        .filter(status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED])
-        .filter(lead__stage__in=SALES_STAGES)
+        .filter(status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED], closed_at__isnull=True)
         .select_related("lead__source", "lead__campaign", "assigned_to", "handed_off_by", "team")
         .order_by("-status", "accept_due_at", "id")  # pending before accepted, oldest due first
     )

@@ -18,6 +18,8 @@ from leads.matching import company_domain_of, normalize_email
 from leads.models import (
     ALLOWED_TRANSITIONS,
     MARKETING_STAGES,
+    SALES_STAGES,
+    WORKING_STAGES,
     Campaign,
     Handoff,
     Lead,
@@ -318,18 +320,44 @@ def handoff_accept(*, handoff: Handoff, by, now: datetime | None = None) -> Hand
     return handoff
 
 
-# Which reasons fit which moment: "before working" reasons answer a pending hand-off,
-# "after working" reasons end the work on an accepted one.
-_PHASE_FOR_STATUS = {
-    Handoff.Status.PENDING: RejectionReason.Phase.BEFORE_WORKING,
-    Handoff.Status.ACCEPTED: RejectionReason.Phase.AFTER_WORKING,
-}
 _STAGE_FOR_DISPOSITION = {
     RejectionReason.Disposition.RECYCLE: Stage.NURTURING,
     RejectionReason.Disposition.DISQUALIFY: Stage.DISQUALIFIED,
     # A suspected duplicate leaves the sales queue; marketing merges it with the original.
     RejectionReason.Disposition.DUPLICATE: Stage.DISQUALIFIED,
 }
+
+
+def _check_reason(reason: RejectionReason | None, *, phase: str) -> RejectionReason:
+    if reason is None:
+        raise LeadError("Choose a reason for rejecting the lead.")
+    if not reason.is_active:
+        raise LeadError(f"“{reason.label}” is no longer an agreed rejection reason.")
+    if reason.phase != phase:
+        raise LeadError(
+            f"“{reason.label}” is an {reason.get_phase_display().lower()} reason; "
+            f"choose one of the {RejectionReason.Phase(phase).label.lower()} reasons."
+        )
+    return reason
+
+
+def _return_to_marketing(*, lead: Lead, by, reason: RejectionReason, kind: str, details: dict, at: datetime) -> Lead:
+    """Apply a reason's disposition: the lead leaves sales (recycled to nurture, or disqualified)."""
+    extra = ["owner", "team"]
+    lead.owner = None
+    lead.team = None
+    if reason.disposition == RejectionReason.Disposition.RECYCLE:
+        lead.cycle_count += 1
+        extra.append("cycle_count")
+    return lead_transition(
+        lead=lead,
+        to_stage=_STAGE_FOR_DISPOSITION[reason.disposition],
+        by=by,
+        kind=kind,
+        details={"reason": reason.code, "reason_label": reason.label, "disposition": reason.disposition, **details},
+        extra_fields=tuple(extra),
+        at=at,
+    )
 
 
 def handoff_reject(
@@ -340,28 +368,22 @@ def handoff_reject(
     note: str = "",
     now: datetime | None = None,
 ) -> Handoff:
-    """Reject a pending hand-off (a before-working reason) or give up an accepted one (an
-    after-working reason); the reason's disposition decides where the lead goes."""
+    """Reject a pending hand-off with a before-working reason, or give up an accepted one with an
+    after-working reason (see lead_give_up); the reason's disposition decides where the lead goes."""
     _require_assignee(handoff, by)
-    if reason is None:
-        raise LeadError("Choose a reason for rejecting the lead.")
-    if not reason.is_active:
-        raise LeadError(f"“{reason.label}” is no longer an agreed rejection reason.")
-    expected = handoff.status
-    phase = _PHASE_FOR_STATUS.get(expected)
-    if phase is None:
+    if handoff.status == Handoff.Status.ACCEPTED and handoff.closed_at is None:
+        lead_give_up(lead=handoff.lead, by=by, reason=reason, note=note, now=now)
+        handoff.refresh_from_db()
+        return handoff
+    if handoff.status != Handoff.Status.PENDING:
         raise HandoffConflict("This hand-off has already been decided; nothing was changed.")
-    if reason.phase != phase:
-        raise LeadError(
-            f"“{reason.label}” is an {reason.get_phase_display().lower()} reason; "
-            f"choose one of the {RejectionReason.Phase(phase).label.lower()} reasons."
-        )
+    reason = _check_reason(reason, phase=RejectionReason.Phase.BEFORE_WORKING)
     now = now or timezone.now()
     note = note.strip()
     with transaction.atomic():
         handoff = _claim_decision(
             handoff=handoff,
-            expected=expected,
+            expected=Handoff.Status.PENDING,
             status=Handoff.Status.REJECTED,
             decided_at=now,
             decided_by=by,
@@ -369,29 +391,102 @@ def handoff_reject(
             decision_note=note,
         )
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
-        to_stage = _STAGE_FOR_DISPOSITION[reason.disposition]
-        extra = ["owner", "team"]
-        lead.owner = None
-        lead.team = None
-        if reason.disposition == RejectionReason.Disposition.RECYCLE:
-            lead.cycle_count += 1
-            extra.append("cycle_count")
-        lead_transition(
+        _return_to_marketing(
             lead=lead,
-            to_stage=to_stage,
             by=by,
+            reason=reason,
             kind=LeadEvent.Kind.REJECTED,
-            details={
-                "handoff": handoff.pk,
-                "reason": reason.code,
-                "reason_label": reason.label,
-                "disposition": reason.disposition,
-                "note": note,
-            },
-            extra_fields=tuple(extra),
+            details={"handoff": handoff.pk, "note": note},
             at=now,
         )
     return handoff
+
+
+def may_work_on(*, lead: Lead, user) -> bool:
+    """The owner works a lead; their team's manager and sales leaders may act for them."""
+    if user.is_superuser or lead.owner_id == user.pk or has_role(user, Role.SALES_LEADER):
+        return True
+    return lead.team_id is not None and lead.team.manager_id == user.pk
+
+
+def _lock_worked_lead(lead: Lead, by) -> Lead:
+    lead = Lead.objects.select_for_update().select_related("team").get(pk=lead.pk)
+    if by is not None and not may_work_on(lead=lead, user=by):
+        raise NotAllowed("Only the lead's owner, their manager or a sales leader can do this.")
+    return lead
+
+
+def _close_accepted_handoff(*, lead: Lead, at: datetime, **changes: Any) -> None:
+    Handoff.objects.filter(lead=lead, status=Handoff.Status.ACCEPTED, closed_at__isnull=True).update(
+        closed_at=at, **changes
+    )
+
+
+def lead_advance(*, lead: Lead, by, to_stage: str, note: str = "", now: datetime | None = None) -> Lead:
+    """Move an accepted lead along: qualified, opportunity, won or lost. Won and lost end sales'
+    work on it."""
+    if to_stage not in {Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST}:
+        raise LeadError("A worked lead moves to qualified, opportunity, won or lost.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead = _lock_worked_lead(lead, by)
+        if lead.stage not in WORKING_STAGES:
+            raise InvalidTransition(f"A lead in stage “{Stage(lead.stage).label}” is not being worked by sales.")
+        lead_transition(lead=lead, to_stage=to_stage, by=by, details={"note": note.strip()}, at=now)
+        if to_stage in (Stage.WON, Stage.LOST):
+            _close_accepted_handoff(lead=lead, at=now)
+    return lead
+
+
+def lead_give_up(
+    *, lead: Lead, by, reason: RejectionReason | None, note: str = "", now: datetime | None = None
+) -> Lead:
+    """End the work on an accepted lead with an after-working reason (no budget, not now,
+    unresponsive...). The hand-off stays accepted and records the reason; the lead goes back to
+    marketing or is disqualified, as the reason says."""
+    reason = _check_reason(reason, phase=RejectionReason.Phase.AFTER_WORKING)
+    now = now or timezone.now()
+    note = note.strip()
+    with transaction.atomic():
+        lead = _lock_worked_lead(lead, by)
+        if lead.stage not in {Stage.ACCEPTED, Stage.QUALIFIED}:
+            raise InvalidTransition(
+                f"A lead in stage “{Stage(lead.stage).label}” cannot be given up; only accepted or qualified leads can."
+            )
+        _close_accepted_handoff(lead=lead, at=now, reason=reason, decision_note=note)
+        _return_to_marketing(
+            lead=lead, by=by, reason=reason, kind=LeadEvent.Kind.GIVEN_UP, details={"note": note}, at=now
+        )
+    return lead
+
+
+def lead_reassign(*, lead: Lead, to, by, reason: str, now: datetime | None = None) -> Lead:
+    """Give a lead sales is working, and its open hand-off, to another person. `by` is None when
+    Accord does it (e.g. for people who left). A pending hand-off gets a fresh accept time."""
+    if not to.is_active:
+        raise LeadError(f"{to.get_full_name() or to.username} is deactivated and cannot receive leads.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        lead = _lock_worked_lead(lead, by)
+        if lead.stage not in SALES_STAGES:
+            raise InvalidTransition(f"A lead in stage “{Stage(lead.stage).label}” has no sales owner to change.")
+        previous = lead.owner
+        if previous == to:
+            return lead
+        lead.owner = to
+        lead.save(update_fields=["owner", "updated_at"])
+        Handoff.objects.filter(lead=lead, status=Handoff.Status.PENDING).update(
+            assigned_to=to, accept_due_at=_accept_due(now)
+        )
+        Handoff.objects.filter(lead=lead, status=Handoff.Status.ACCEPTED, closed_at__isnull=True).update(assigned_to=to)
+        lead_event_record(
+            lead=lead,
+            kind=LeadEvent.Kind.REASSIGNED,
+            actor=by,
+            details={"from": previous.username if previous else "", "to": to.username, "reason": reason},
+            at=now,
+        )
+    return lead
 
 
 def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None) -> Touch:

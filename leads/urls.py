@@ -10,6 +10,7 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/touches/new/", views.touch_log, name="touch_log"),
+    path("leads/<int:pk>/advance/", views.lead_advance, name="lead_advance"),
     path("leads/<int:lead_pk>/hand-off/", views.handoff_create, name="handoff_create"),
     path("handoffs/outcomes/", views.handoff_outcomes, name="handoff_outcomes"),
 ]

@@ -15,7 +15,7 @@ from leads import selectors, services
 from leads.exceptions import LeadError, NotAllowed
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
 from leads.forms import HandoffForm, RejectForm, TouchForm
-from leads.models import MARKETING_STAGES, Handoff
+from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
 
 PAGE_SIZE = 50
 
@@ -149,15 +149,42 @@ def lead_detail(request, pk: int):
         selectors.leads_visible_to(user=request.user).select_related("source", "campaign", "owner", "team"),
         pk=pk,
     )
+    handoffs = list(lead.handoffs.select_related("assigned_to", "handed_off_by", "reason").order_by("-created_at"))
     context = {
         "lead": lead,
-        "handoffs": lead.handoffs.select_related("assigned_to", "handed_off_by", "reason").order_by("-created_at"),
+        "handoffs": handoffs,
         "touches": lead.touches.select_related("by"),
         "events": selectors.lead_events(lead=lead),
         "can_hand_off": (request.user.is_superuser or is_marketing(request.user)) and lead.stage in MARKETING_STAGES,
-        "can_touch": lead.owner_id == request.user.pk,
+        "can_touch": lead.owner_id == request.user.pk and lead.stage in WORKING_STAGES,
+        "next_stages": [
+            Stage(stage)
+            for stage in (Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST)
+            if stage in ALLOWED_TRANSITIONS[lead.stage]
+        ]
+        if lead.stage in WORKING_STAGES and services.may_work_on(lead=lead, user=request.user)
+        else [],
+        "open_handoff": next(
+            (h for h in handoffs if h.status == Handoff.Status.ACCEPTED and h.closed_at is None), None
+        ),
     }
     return render(request, "leads/lead_detail.html", context)
+
+
+@login_required
+@require_POST
+def lead_advance(request, pk: int):
+    lead = get_object_or_404(selectors.leads_visible_to(user=request.user), pk=pk)
+    to_stage = request.POST.get("to_stage", "")
+    try:
+        services.lead_advance(lead=lead, by=request.user, to_stage=to_stage, note=request.POST.get("note", ""))
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except LeadError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{lead} moved to {Stage(to_stage).label}.")
+    return redirect("lead_detail", pk=lead.pk)
 
 
 @login_required

@@ -304,3 +304,66 @@ class TestTouches:
                 lead=handoff.lead, by=cast.rep, kind=Touch.Kind.CALL, happened_at=timezone.now() + timedelta(days=1)
             )
         assert not Touch.objects.exists()
+
+
+class TestWorkingALead:
+    @pytest.fixture
+    def accepted(self, cast, handoff_to_rep):
+        handoff = handoff_to_rep()
+        services.handoff_accept(handoff=handoff, by=cast.rep)
+        return handoff
+
+    def test_the_owner_moves_it_along_and_winning_closes_the_handoff(self, cast, accepted):
+        lead = services.lead_advance(lead=accepted.lead, by=cast.rep, to_stage=Stage.QUALIFIED)
+        lead = services.lead_advance(lead=lead, by=cast.rep, to_stage=Stage.WON, note="Signed")
+        accepted.refresh_from_db()
+        assert lead.stage == Stage.WON
+        assert accepted.status == Handoff.Status.ACCEPTED
+        assert accepted.closed_at is not None
+        assert LeadEvent.objects.filter(lead=lead, to_stage=Stage.WON, details__note="Signed").exists()
+
+    def test_the_manager_may_act_for_the_rep_but_a_teammate_may_not(self, cast, accepted):
+        services.lead_advance(lead=accepted.lead, by=cast.manager, to_stage=Stage.QUALIFIED)
+        with pytest.raises(NotAllowed):
+            services.lead_advance(lead=accepted.lead, by=cast.teammate, to_stage=Stage.OPPORTUNITY)
+        with pytest.raises(NotAllowed):
+            services.lead_advance(lead=accepted.lead, by=cast.other_manager, to_stage=Stage.OPPORTUNITY)
+        assert Lead.objects.get(pk=accepted.lead_id).stage == Stage.QUALIFIED
+
+    def test_a_lead_not_yet_accepted_cannot_be_advanced(self, cast, handoff_to_rep):
+        handoff = handoff_to_rep()
+        with pytest.raises(InvalidTransition, match="not being worked"):
+            services.lead_advance(lead=handoff.lead, by=cast.rep, to_stage=Stage.QUALIFIED)
+
+    def test_giving_up_keeps_the_acceptance_and_records_the_reason(self, cast, accepted, reasons):
+        services.lead_give_up(lead=accepted.lead, by=cast.manager, reason=reasons["no-budget"], note="FY27")
+        accepted.refresh_from_db()
+        lead = Lead.objects.get(pk=accepted.lead_id)
+        assert (accepted.status, accepted.reason, accepted.decision_note) == ("accepted", reasons["no-budget"], "FY27")
+        assert accepted.closed_at is not None
+        assert (lead.stage, lead.cycle_count, lead.owner) == (Stage.NURTURING, 1, None)
+        assert LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.GIVEN_UP).details["reason"] == "no-budget"
+
+    def test_a_closed_handoff_leaves_the_inbox(self, cast, accepted):
+        from leads.selectors import inbox_for
+
+        assert accepted in inbox_for(user=cast.rep)
+        services.lead_advance(lead=accepted.lead, by=cast.rep, to_stage=Stage.LOST)
+        assert accepted not in inbox_for(user=cast.rep)
+
+    def test_reassigning_moves_the_lead_and_its_open_handoff(self, cast, handoff_to_rep):
+        handoff = handoff_to_rep()
+        lead = services.lead_reassign(lead=handoff.lead, to=cast.teammate, by=cast.manager, reason="Rep on leave")
+        handoff.refresh_from_db()
+        assert lead.owner == cast.teammate
+        assert handoff.assigned_to == cast.teammate
+        event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.REASSIGNED)
+        assert event.details == {"from": "rep", "to": "teammate", "reason": "Rep on leave"}
+
+    def test_reassigning_to_a_deactivated_person_is_refused(self, cast, handoff_to_rep):
+        handoff = handoff_to_rep()
+        cast.teammate.is_active = False
+        cast.teammate.save()
+        with pytest.raises(LeadError, match="deactivated"):
+            services.lead_reassign(lead=handoff.lead, to=cast.teammate, by=cast.manager, reason="x")
+        assert Lead.objects.get(pk=handoff.lead_id).owner == cast.rep

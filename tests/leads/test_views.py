@@ -226,3 +226,17 @@ class TestAdminHandOffAction:
             {"action": "hand_off_to_team", "_selected_action": [lead.pk], "apply": "1", "team": cast.team.pk},
         )
         assert not Handoff.objects.exists()
+
+
+def test_the_rep_marks_a_lead_qualified_from_its_page(cast, handoff_to_rep):
+    handoff = handoff_to_rep()
+    services.handoff_accept(handoff=handoff, by=cast.rep)
+    client = logged_in(cast.rep)
+    page = client.get(f"/leads/{handoff.lead_id}/").content
+    assert b"Mark Qualified (SQL)" in page
+    response = client.post(f"/leads/{handoff.lead_id}/advance/", {"to_stage": "qualified"}, follow=True)
+    assert b"moved to Qualified (SQL)" in response.content
+    assert Lead.objects.get(pk=handoff.lead_id).stage == Stage.QUALIFIED
+    assert client.post(f"/leads/{handoff.lead_id}/advance/", {"to_stage": "merged"}, follow=True).status_code == 200
+    assert logged_in(cast.teammate).post(f"/leads/{handoff.lead_id}/advance/", {"to_stage": "won"}).status_code == 404
+    assert Lead.objects.get(pk=handoff.lead_id).stage == Stage.QUALIFIED
