@@ -62,6 +62,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alignment.context_processors.roles",
+                "leads.context_processors.notifications",
             ],
         },
     },
@@ -155,6 +156,16 @@ CELERY_TIMEZONE = TIME_ZONE
 # Service-level defaults until the qualified-lead definitions carry their own terms.
 ACCORD_ACCEPT_WITHIN_HOURS = env_int("ACCORD_ACCEPT_WITHIN_HOURS", 24)
 ACCORD_FIRST_TOUCH_WITHIN_HOURS = env_int("ACCORD_FIRST_TOUCH_WITHIN_HOURS", 48)
+# After a breach: the rep is reminded at once, the manager is told this many hours later, and
+# a hand-off still pending this many hours after its due time expires.
+ACCORD_ESCALATE_AFTER_HOURS = env_int("ACCORD_ESCALATE_AFTER_HOURS", 8)
+ACCORD_EXPIRE_AFTER_HOURS = env_int("ACCORD_EXPIRE_AFTER_HOURS", 24)
+# What expiry does: "return" the lead to the marketing queue, or "reassign" it within the team.
+ACCORD_EXPIRY_ACTION = env_str("ACCORD_EXPIRY_ACTION", "return")
+if ACCORD_EXPIRY_ACTION not in ("return", "reassign"):
+    raise ImproperlyConfigured(f"ACCORD_EXPIRY_ACTION must be 'return' or 'reassign', not {ACCORD_EXPIRY_ACTION!r}")
+# Where links in emails point.
+ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "http://127.0.0.1:8000")
 
 LOGGING = {
     "version": 1,

@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = "Leads"
+
+    def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
+        from alignment.models import Membership
+        from leads import receivers
+
+        post_save.connect(receivers.user_saved, sender=get_user_model(), dispatch_uid="leads.user_saved")
+        post_save.connect(receivers.membership_saved, sender=Membership, dispatch_uid="leads.membership_saved")

@@ -58,9 +58,12 @@ ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
     Stage.NURTURING: frozenset({Stage.MQL, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
     Stage.MQL: frozenset({Stage.NURTURING, Stage.HANDED_OFF, Stage.DISQUALIFIED, Stage.MERGED}),
     Stage.HANDED_OFF: frozenset({Stage.ACCEPTED, Stage.MQL, Stage.NURTURING, Stage.DISQUALIFIED}),
-    Stage.ACCEPTED: frozenset({Stage.QUALIFIED, Stage.NURTURING, Stage.DISQUALIFIED, Stage.WON, Stage.LOST}),
-    Stage.QUALIFIED: frozenset({Stage.OPPORTUNITY, Stage.NURTURING, Stage.DISQUALIFIED, Stage.WON, Stage.LOST}),
-    Stage.OPPORTUNITY: frozenset({Stage.WON, Stage.LOST}),
+    # MQL from a worked stage: back to the marketing queue when nobody in sales is left to own it.
+    Stage.ACCEPTED: frozenset({Stage.QUALIFIED, Stage.NURTURING, Stage.DISQUALIFIED, Stage.WON, Stage.LOST, Stage.MQL}),
+    Stage.QUALIFIED: frozenset(
+        {Stage.OPPORTUNITY, Stage.NURTURING, Stage.DISQUALIFIED, Stage.WON, Stage.LOST, Stage.MQL}
+    ),
+    Stage.OPPORTUNITY: frozenset({Stage.WON, Stage.LOST, Stage.MQL}),
     Stage.WON: frozenset(),
     Stage.LOST: frozenset({Stage.NURTURING}),
     Stage.DISQUALIFIED: frozenset({Stage.NURTURING, Stage.MERGED}),
@@ -226,6 +229,8 @@ class LeadEvent(models.Model):
         TOUCHED = "touched", "Touch logged"
         REASSIGNED = "reassigned", "Reassigned"
         GIVEN_UP = "given_up", "Given up after working"
+        EXPIRED = "expired", "Accept time ran out"
+        RETURNED = "returned", "Returned to marketing"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -247,3 +252,62 @@ class LeadEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on lead {self.lead_id}"
+
+
+class Reminder(models.Model):
+    """One row per service-level breach and level. The unique constraint is the guarantee that
+    the same reminder is never sent twice, even with two workers sweeping at once: each sweep
+    inserts its claims and reads back only the rows carrying its own run id. A breach is a due
+    time passed, so a hand-off given a fresh due time (e.g. reassigned) can breach anew."""
+
+    class Breach(models.TextChoices):
+        ACCEPT = "accept", "Not accepted or rejected in time"
+        FIRST_TOUCH = "first_touch", "No first touch in time"
+
+    class Level(models.IntegerChoices):
+        REMIND = 1, "Reminder to the rep"
+        ESCALATE = 2, "Escalation to the manager"
+        EXPIRE = 3, "Expired"
+
+    handoff = models.ForeignKey(Handoff, on_delete=models.CASCADE, related_name="reminders")
+    breach = models.CharField(max_length=20, choices=Breach.choices)
+    level = models.PositiveSmallIntegerField(choices=Level.choices)
+    due_at = models.DateTimeField(help_text="The due time that was missed.")
+    created_at = models.DateTimeField()
+    run = models.UUIDField(db_index=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["handoff", "breach", "due_at", "level"], name="one_reminder_per_breach_level"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} for hand-off {self.handoff_id} ({self.breach})"
+
+
+class Notification(models.Model):
+    """What Accord told a person in the app; also sent by email where it matters."""
+
+    class Kind(models.TextChoices):
+        HANDOFF = "handoff", "New hand-off"
+        REMINDER = "reminder", "Reminder"
+        ESCALATION = "escalation", "Escalation"
+        EXPIRED = "expired", "Expired hand-off"
+        REASSIGNED = "reassigned", "Leads reassigned to you"
+        UNOWNED = "unowned", "Leads returned to marketing"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    message = models.TextField()
+    link = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return self.message[:60]

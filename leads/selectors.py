@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 
 from alignment.models import Membership, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role, has_role, is_leader, is_marketing
-from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent
+from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification
 
 User = get_user_model()
 
@@ -118,3 +118,11 @@ def routing_candidates(*, team: Team) -> QuerySet[Membership]:
         .annotate(load=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0)))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
+
+
+def notifications_for(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")
+
+
+def unread_notification_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from alignment.models import Membership, RejectionReason, Team
@@ -24,10 +25,13 @@ from leads.models import (
     Handoff,
     Lead,
     LeadEvent,
+    Notification,
     Source,
     Stage,
     Touch,
 )
+from leads.notifications import Draft, notify
+from leads.signals import leads_reassigned
 
 # Fields a person may enter or edit directly; stage, owner and counters change only through
 # the workflow below.
@@ -222,6 +226,17 @@ def handoff_create(
             raise HandoffConflict("This lead already has an open hand-off.") from None
         lead.owner = rep
         lead.team = team
+        notify(
+            [
+                Draft(
+                    recipient=rep,
+                    kind=Notification.Kind.HANDOFF,
+                    message=f"New lead for you: {lead}. Accept or reject it by "
+                    f"{timezone.localtime(handoff.accept_due_at):%b %d, %H:%M}.",
+                    link=reverse("inbox"),
+                )
+            ]
+        )
         lead_transition(
             lead=lead,
             to_stage=Stage.HANDED_OFF,
@@ -264,7 +279,8 @@ def _enqueue_assignment_email(handoff_id: int) -> None:
 
 
 def handoff_email_assignee(*, handoff: Handoff) -> bool:
-    """Tell the rep a lead is waiting for them. Returns False when there is nobody to tell."""
+    """Email the rep that a lead is waiting for them (the in-app notification was saved with the
+    hand-off). Returns False when there is nobody to tell."""
     rep = handoff.assigned_to
     if not rep.email or handoff.status != Handoff.Status.PENDING:
         return False
@@ -486,6 +502,17 @@ def lead_reassign(*, lead: Lead, to, by, reason: str, now: datetime | None = Non
             details={"from": previous.username if previous else "", "to": to.username, "reason": reason},
             at=now,
         )
+        notify(
+            [
+                Draft(
+                    recipient=to,
+                    kind=Notification.Kind.REASSIGNED,
+                    message=f"{lead} is now yours ({reason}).",
+                    link=reverse("lead_detail", args=[lead.pk]),
+                )
+            ]
+        )
+        leads_reassigned.send(sender=Lead, moves=[(lead.pk, previous.pk if previous else None, to.pk)])
     return lead
 
 
@@ -517,3 +544,11 @@ def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetim
             at=happened_at,
         )
     return touch
+
+
+def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
+    """Mark the person's notifications read (all of them, or those listed). Returns how many."""
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

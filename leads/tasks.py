@@ -1,18 +1,20 @@
+"""Celery tasks: each takes ids (or nothing), calls one service, and is safe to run twice."""
+
 from celery import shared_task
 from django.db import DatabaseError
 
-from leads import services
+from leads import services, sweeps
 from leads.models import Handoff
 
+RETRYING = {
+    "acks_late": True,
+    "autoretry_for": (DatabaseError, OSError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(DatabaseError, OSError),
-    retry_backoff=True,
-    max_retries=5,
-    time_limit=60,
-    soft_time_limit=50,
-)
+
+@shared_task(**RETRYING, time_limit=60, soft_time_limit=50)
 def email_handoff_assignee(handoff_id: int) -> bool:
     handoff = (
         Handoff.objects.select_related("lead__source", "assigned_to", "handed_off_by").filter(pk=handoff_id).first()
@@ -20,3 +22,18 @@ def email_handoff_assignee(handoff_id: int) -> bool:
     if handoff is None:
         return False
     return services.handoff_email_assignee(handoff=handoff)
+
+
+@shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)
+def sweep_overdue_handoffs() -> dict[str, int]:
+    return sweeps.sweep_overdue()
+
+
+@shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)
+def reassign_departed_staff() -> dict[str, int]:
+    return sweeps.reassign_departed()
+
+
+@shared_task(**RETRYING, time_limit=600, soft_time_limit=550)
+def reassign_leads_of_person(person_id: int) -> dict[str, int]:
+    return sweeps.reassign_departed(person_id=person_id)

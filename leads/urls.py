@@ -13,4 +13,6 @@ urlpatterns = [
     path("leads/<int:pk>/advance/", views.lead_advance, name="lead_advance"),
     path("leads/<int:lead_pk>/hand-off/", views.handoff_create, name="handoff_create"),
     path("handoffs/outcomes/", views.handoff_outcomes, name="handoff_outcomes"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

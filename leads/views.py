@@ -224,3 +224,17 @@ def handoff_outcomes(request):
         "leads/outcomes.html",
         {"filter": filterset, "page": _page(request, filterset.qs), "statuses": Handoff.Status},
     )
+
+
+@login_required
+def notification_list(request):
+    notifications = selectors.notifications_for(user=request.user)
+    return render(request, "leads/notifications.html", {"page": _page(request, notifications)})
+
+
+@login_required
+@require_POST
+def notifications_read(request):
+    marked = services.notifications_mark_read(user=request.user)
+    messages.success(request, f"{marked} notification(s) marked read.")
+    return redirect("notifications")

@@ -1,0 +1,28 @@
+"""Reactions to changes made elsewhere: when a person is deactivated or leaves a team, their
+open leads are reassigned right after the change commits (and by the hourly sweep if the
+broker was down)."""
+
+import logging
+
+from django.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def _enqueue_reassignment(person_id: int) -> None:
+    from leads.tasks import reassign_leads_of_person
+
+    try:
+        reassign_leads_of_person.delay(person_id)
+    except Exception:  # the deactivation is saved; the periodic sweep will do the work
+        log.exception("Could not enqueue the reassignment of person %s's leads", person_id)
+
+
+def user_saved(sender, instance, created, **kwargs) -> None:
+    if not created and not instance.is_active:
+        transaction.on_commit(lambda: _enqueue_reassignment(instance.pk))
+
+
+def membership_saved(sender, instance, created, **kwargs) -> None:
+    if instance.ended_at is not None:
+        transaction.on_commit(lambda: _enqueue_reassignment(instance.user_id))

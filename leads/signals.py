@@ -1,0 +1,5 @@
+from django.dispatch import Signal
+
+# Sent after leads changed owner, with moves=[(lead_id, from_user_id, to_user_id), ...].
+# The reviews app moves open review commitments along with the leads.
+leads_reassigned = Signal()

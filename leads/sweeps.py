@@ -1,0 +1,540 @@
+"""Batch services run by the Celery workers (and by `sweep_overdue` / `reassign_departed`):
+
+- overdue hand-offs: remind the rep, escalate to the manager, then apply the expiry action;
+- accepted leads with no first touch in time: remind the rep, then escalate;
+- leads of people who left: reassign them within their team, else return them to marketing.
+
+Each sweep works in batches with a fixed number of queries per batch and is idempotent.
+Reminders are claimed through Reminder's unique constraint (see Reminder); lead moves claim
+rows with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, while SQLite serialises writers."""
+
+import heapq
+import itertools
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+
+from alignment.models import Membership, Team
+from alignment.roles import GROUP_NAMES, LEADERS, Role
+from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Reminder, Stage
+from leads.notifications import Draft, names_preview, notify
+from leads.signals import leads_reassigned
+
+User = get_user_model()
+BATCH_SIZE = 1000
+
+
+# --- Overdue hand-offs and first touches -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Breach:
+    handoff_id: int
+    due_at: datetime
+    lead_id: int
+    lead_name: str
+    rep_id: int
+    team_id: int | None
+    handed_off_by_id: int
+
+
+def sweep_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
+    """Remind, escalate and expire what is overdue. Returns the counts of what this run did."""
+    now = now or timezone.now()
+    run = uuid.uuid4()
+    counts: Counter = Counter(reminded=0, escalated=0, expired=0, reassigned=0)
+    escalate_after = timedelta(hours=settings.ACCORD_ESCALATE_AFTER_HOURS)
+    expire_after = timedelta(hours=settings.ACCORD_EXPIRE_AFTER_HOURS)
+
+    pending = Handoff.objects.filter(status=Handoff.Status.PENDING)
+    # Each level is its own pass over the hand-offs due for it and not yet claimed at it.
+    accept_levels = [
+        (Reminder.Level.EXPIRE, pending.filter(accept_due_at__lt=now - expire_after)),
+        (Reminder.Level.ESCALATE, pending.filter(accept_due_at__lt=now - escalate_after)),
+        (Reminder.Level.REMIND, pending.filter(accept_due_at__lt=now)),
+    ]
+    for level, candidates in accept_levels:
+        for batch in _unclaimed_batches(candidates, Reminder.Breach.ACCEPT, "accept_due_at", level, batch_size):
+            with transaction.atomic():
+                claimed = _claim(batch, Reminder.Breach.ACCEPT, level, run, now)
+                _act_on_accept_breach(claimed, level, now, counts)
+
+    untouched = Handoff.objects.filter(
+        status=Handoff.Status.ACCEPTED, closed_at__isnull=True, first_touch_at__isnull=True
+    )
+    touch_levels = [
+        (Reminder.Level.ESCALATE, untouched.filter(first_touch_due_at__lt=now - escalate_after)),
+        (Reminder.Level.REMIND, untouched.filter(first_touch_due_at__lt=now)),
+    ]
+    for level, candidates in touch_levels:
+        for batch in _unclaimed_batches(
+            candidates, Reminder.Breach.FIRST_TOUCH, "first_touch_due_at", level, batch_size
+        ):
+            with transaction.atomic():
+                claimed = _claim(batch, Reminder.Breach.FIRST_TOUCH, level, run, now)
+                _act_on_first_touch_breach(claimed, level, counts)
+    return dict(counts)
+
+
+def _unclaimed_batches(candidates: QuerySet, breach: str, due_field: str, level: int, batch_size: int):
+    """Batches of breaches (one query each) not yet claimed at this level, in id order."""
+    same_breach = Reminder.objects.filter(handoff=OuterRef("pk"), breach=breach, due_at=OuterRef(due_field))
+    already = same_breach.filter(level=level)
+    # A higher level supersedes a lower one: an escalated hand-off is not reminded afterwards.
+    higher = same_breach.filter(level__gt=level)
+    rows = candidates.filter(~Exists(already), ~Exists(higher)).order_by("id")
+    last_id = 0
+    while True:
+        batch = [
+            _Breach(
+                handoff_id=row["id"],
+                due_at=row[due_field],
+                lead_id=row["lead_id"],
+                lead_name=f"{row['lead__first_name']} {row['lead__last_name']}".strip(),
+                rep_id=row["assigned_to_id"],
+                team_id=row["team_id"],
+                handed_off_by_id=row["handed_off_by_id"],
+            )
+            for row in rows.filter(id__gt=last_id).values(
+                "id",
+                due_field,
+                "lead_id",
+                "lead__first_name",
+                "lead__last_name",
+                "assigned_to_id",
+                "team_id",
+                "handed_off_by_id",
+            )[:batch_size]
+        ]
+        if not batch:
+            return
+        yield batch
+        last_id = batch[-1].handoff_id
+
+
+def _claim(batch: list[_Breach], breach: str, level: int, run: uuid.UUID, now: datetime) -> list[_Breach]:
+    """Insert this run's claims; whatever another worker claimed first is skipped."""
+    Reminder.objects.bulk_create(
+        [
+            Reminder(handoff_id=b.handoff_id, breach=breach, level=level, due_at=b.due_at, created_at=now, run=run)
+            for b in batch
+        ],
+        ignore_conflicts=True,
+    )
+    mine = set(
+        Reminder.objects.filter(
+            run=run, breach=breach, level=level, handoff_id__in=[b.handoff_id for b in batch]
+        ).values_list("handoff_id", flat=True)
+    )
+    return [b for b in batch if b.handoff_id in mine]
+
+
+def _people(ids) -> dict[int, object]:
+    return {user.pk: user for user in User.objects.filter(pk__in=set(ids) - {None})}
+
+
+def _managers_of(team_ids) -> dict[int, int]:
+    """team id → id of its active manager."""
+    return dict(
+        Team.objects.filter(pk__in=set(team_ids) - {None}, manager__is_active=True).values_list("pk", "manager_id")
+    )
+
+
+def _sales_leaders() -> list:
+    return list(User.objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.SALES_LEADER]).distinct())
+
+
+def _by_person(breaches: list[_Breach], key) -> dict[int, list[_Breach]]:
+    grouped = defaultdict(list)
+    for breach in breaches:
+        grouped[key(breach)].append(breach)
+    return grouped
+
+
+def _act_on_accept_breach(claimed: list[_Breach], level: int, now: datetime, counts: Counter) -> None:
+    if not claimed:
+        return
+    inbox = reverse("inbox")
+    if level == Reminder.Level.REMIND:
+        reps = _people(b.rep_id for b in claimed)
+        notify(
+            [
+                Draft(
+                    recipient=reps[rep_id],
+                    kind="reminder",
+                    message=f"{len(items)} lead(s) are waiting for you to accept or reject: "
+                    f"{names_preview([b.lead_name for b in items])}.",
+                    link=inbox,
+                    subject=f"Overdue: {len(items)} lead(s) waiting for your decision",
+                )
+                for rep_id, items in _by_person(claimed, lambda b: b.rep_id).items()
+            ]
+        )
+        counts["reminded"] += len(claimed)
+    elif level == Reminder.Level.ESCALATE:
+        _escalate(claimed, "still not accepted or rejected", counts)
+    else:
+        _expire(claimed, now, counts)
+
+
+def _act_on_first_touch_breach(claimed: list[_Breach], level: int, counts: Counter) -> None:
+    if not claimed:
+        return
+    if level == Reminder.Level.REMIND:
+        reps = _people(b.rep_id for b in claimed)
+        notify(
+            [
+                Draft(
+                    recipient=reps[rep_id],
+                    kind="reminder",
+                    message=f"{len(items)} accepted lead(s) have had no first touch in time: "
+                    f"{names_preview([b.lead_name for b in items])}.",
+                    link=reverse("inbox") + "?status=accepted",
+                    subject=f"Overdue: first touch on {len(items)} lead(s)",
+                )
+                for rep_id, items in _by_person(claimed, lambda b: b.rep_id).items()
+            ]
+        )
+        counts["reminded"] += len(claimed)
+    else:
+        _escalate(claimed, "accepted but not contacted", counts)
+
+
+def _escalate(claimed: list[_Breach], what: str, counts: Counter) -> None:
+    """Tell each rep's manager (a sales leader when the team has none) about the breaches."""
+    managers = _managers_of(b.team_id for b in claimed)
+    leaders = None
+    people = _people([b.rep_id for b in claimed] + list(managers.values()))
+    drafts = []
+    for (team_id, rep_id), items in _by_person(claimed, lambda b: (b.team_id, b.rep_id)).items():
+        rep = people[rep_id]
+        if team_id in managers:
+            recipients = [people[managers[team_id]]]
+        else:
+            leaders = leaders if leaders is not None else _sales_leaders()
+            recipients = leaders
+        for recipient in recipients:
+            drafts.append(
+                Draft(
+                    recipient=recipient,
+                    kind="escalation",
+                    message=f"{rep.get_full_name() or rep.username} has {len(items)} lead(s) {what}: "
+                    f"{names_preview([b.lead_name for b in items])}.",
+                    link=reverse("inbox"),
+                    subject=f"Escalation: {len(items)} lead(s) {what}",
+                )
+            )
+    notify(drafts)
+    counts["escalated"] += len(claimed)
+
+
+def _expire(claimed: list[_Breach], now: datetime, counts: Counter) -> None:
+    """The accept time ran out: reassign within the team, or return the leads to marketing."""
+    if settings.ACCORD_EXPIRY_ACTION == "reassign":
+        moved, unplaced = _reassign_within_teams(
+            leads=list(Lead.objects.filter(pk__in=[b.lead_id for b in claimed], stage=Stage.HANDED_OFF)),
+            exclude={b.lead_id: b.rep_id for b in claimed},
+            now=now,
+            reason="expired: accept time ran out",
+        )
+        counts["reassigned"] += moved
+        left = [b for b in claimed if b.lead_id in unplaced]
+    else:
+        left = claimed
+    if not left:
+        return
+    handoff_ids = [b.handoff_id for b in left]
+    Handoff.objects.filter(pk__in=handoff_ids, status=Handoff.Status.PENDING).update(
+        status=Handoff.Status.EXPIRED, decided_at=now
+    )
+    _return_to_marketing([b.lead_id for b in left], now=now, kind=LeadEvent.Kind.EXPIRED, reason="accept time ran out")
+    people = _people([b.rep_id for b in left] + [b.handed_off_by_id for b in left])
+    drafts = []
+    for rep_id, items in _by_person(left, lambda b: b.rep_id).items():
+        drafts.append(
+            Draft(
+                recipient=people[rep_id],
+                kind="expired",
+                message=f"The accept time ran out on {len(items)} lead(s), now back with marketing: "
+                f"{names_preview([b.lead_name for b in items])}.",
+            )
+        )
+    for marketer_id, items in _by_person(left, lambda b: b.handed_off_by_id).items():
+        drafts.append(
+            Draft(
+                recipient=people[marketer_id],
+                kind="expired",
+                message=f"Sales did not decide on {len(items)} lead(s) you handed off in time; they are back in "
+                f"your queue: {names_preview([b.lead_name for b in items])}.",
+                link=reverse("lead_list") + "?stage=mql",
+                subject=f"{len(items)} hand-off(s) expired",
+            )
+        )
+    notify(drafts)
+    counts["expired"] += len(left)
+
+
+# --- Leads of people who left ------------------------------------------------------------
+
+
+def departed_owner() -> Q:
+    """Lead filter: its owner has been deactivated, or no longer belongs to the lead's team
+    (and is not its manager)."""
+    current_member = Membership.objects.filter(
+        user=OuterRef("owner_id"), team=OuterRef("team_id"), ended_at__isnull=True
+    )
+    return Q(owner__is_active=False) | (Q(team__isnull=False) & ~Exists(current_member) & ~Q(team__manager=F("owner")))
+
+
+def reassign_departed(
+    *, person_id: int | None = None, now: datetime | None = None, batch_size: int = BATCH_SIZE
+) -> dict[str, int]:
+    """Move every open lead (and its open hand-off) owned by someone who left to an active rep
+    of the same team, else the team's manager, else back to marketing. `person_id` limits the
+    sweep to one person (run right after their deactivation)."""
+    now = now or timezone.now()
+    counts = Counter(reassigned=0, returned_to_marketing=0)
+    # Every lead of a batch leaves the departed set (new owner, or back to marketing), so the
+    # loop ends; on PostgreSQL, rows another worker holds are skipped, not waited for.
+    while True:
+        with transaction.atomic():
+            leads = _lock_departed_batch(person_id=person_id, batch_size=batch_size)
+            if not leads:
+                break
+            moved, unplaced = _reassign_within_teams(
+                leads=leads,
+                exclude={lead.pk: lead.owner_id for lead in leads},
+                now=now,
+                reason=None,
+            )
+            counts["reassigned"] += moved
+            if unplaced:
+                _return_unplaced(leads=[lead for lead in leads if lead.pk in unplaced], now=now)
+                counts["returned_to_marketing"] += len(unplaced)
+    return dict(counts)
+
+
+def _lock_departed_batch(*, person_id: int | None, batch_size: int) -> list[Lead]:
+    rows = Lead.objects.filter(stage__in=SALES_STAGES, owner__isnull=False).filter(departed_owner())
+    if person_id is not None:
+        rows = rows.filter(owner_id=person_id)
+    return list(
+        rows.select_related("owner")
+        .only(
+            "id",
+            "first_name",
+            "last_name",
+            "stage",
+            "team_id",
+            "owner__username",
+            "owner__is_active",
+            "owner__first_name",
+            "owner__last_name",
+        )
+        .order_by("id")
+        .select_for_update(skip_locked=True, of=("self",))[:batch_size]
+    )
+
+
+def _reassign_within_teams(
+    *, leads: list[Lead], exclude: dict[int, int], now: datetime, reason: str | None
+) -> tuple[int, set[int]]:
+    """Give each lead to the least-loaded active rep of its team (ties: the one served longest
+    ago, then round robin), else to the team's active manager. `exclude` maps lead → the person
+    it must not go back to. Returns how many moved and the ids of leads nobody can take."""
+    if not leads:
+        return 0, set()
+    team_of = _team_for_leads(leads)
+    candidates = _candidates_by_team(set(team_of.values()) - {None}, now)
+    managers = _managers_of(team_of.values())
+    moves: list[tuple[Lead, int]] = []  # (lead, new owner id)
+    unplaced: set[int] = set()
+    touched_memberships: set[int] = set()
+    for lead in leads:
+        team_id = team_of.get(lead.pk)
+        heap = candidates.get(team_id, [])
+        skipped = []
+        while heap and heap[0][3] == exclude.get(lead.pk):
+            skipped.append(heapq.heappop(heap))
+        if heap:
+            load, _served, _seq, user_id, membership_id = heapq.heappop(heap)
+            heapq.heappush(heap, (load + 1, 1, next(_SEQUENCE), user_id, membership_id))
+            touched_memberships.add(membership_id)
+            moves.append((lead, user_id))
+        elif team_id in managers and managers[team_id] != exclude.get(lead.pk):
+            moves.append((lead, managers[team_id]))
+        else:
+            unplaced.add(lead.pk)
+        for entry in skipped:
+            heapq.heappush(heap, entry)
+        lead.team_id = team_id
+    if moves:
+        _apply_moves(moves, now=now, reason=reason)
+        Membership.objects.filter(pk__in=touched_memberships).update(last_assigned_at=now)
+    return len(moves), unplaced
+
+
+_SEQUENCE = itertools.count(1)  # tie-break that keeps heap order stable
+
+
+def _team_for_leads(leads: list[Lead]) -> dict[int, int | None]:
+    """A lead's own team; for a lead without one, the team its owner last belonged to."""
+    orphans = {lead.owner_id for lead in leads if lead.team_id is None}
+    last_team = {}
+    if orphans:
+        for user_id, team_id in (
+            Membership.objects.filter(user_id__in=orphans, team__kind=Team.Kind.SALES)
+            .order_by("user_id", "-joined_at")
+            .values_list("user_id", "team_id")
+        ):
+            last_team.setdefault(user_id, team_id)
+    return {lead.pk: lead.team_id or last_team.get(lead.owner_id) for lead in leads}
+
+
+def _candidates_by_team(team_ids: set[int], now: datetime) -> dict[int, list]:
+    """Per team, a heap of (open load, served-before flag, tie-break, user id, membership id)
+    for its active reps, in one query."""
+    if not team_ids:
+        return {}
+    open_load = Lead.objects.filter(owner=OuterRef("user_id"), stage__in=SALES_STAGES).order_by()
+    rows = (
+        Membership.objects.filter(
+            team_id__in=team_ids,
+            ended_at__isnull=True,
+            user__is_active=True,
+            user__groups__name=GROUP_NAMES[Role.SALES_REP],
+        )
+        .annotate(load=_count_of(open_load))
+        .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
+        .values_list("team_id", "load", "user_id", "pk")
+    )
+    heaps: dict[int, list] = defaultdict(list)
+    for team_id, load, user_id, membership_id in rows:
+        # Never served sorts before served; the query's order is the round robin among equals.
+        heapq.heappush(heaps[team_id], (load, 0, next(_SEQUENCE), user_id, membership_id))
+    return heaps
+
+
+def _count_of(queryset: QuerySet):
+    counted = queryset.values("owner").annotate(n=Count("id")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | None) -> None:
+    """Write a batch of ownership changes: leads, their open hand-offs, events, notifications."""
+    people = _people([owner for _, owner in moves] + [lead.owner_id for lead, _ in moves])
+    by_lead = {lead.pk: owner for lead, owner in moves}
+    previous = {lead.pk: lead.owner_id for lead, _ in moves}
+    leads = []
+    for lead, owner in moves:
+        lead.owner_id = owner
+        leads.append(lead)
+    Lead.objects.bulk_update(leads, ["owner", "team"], batch_size=BATCH_SIZE)
+
+    open_handoffs = list(
+        Handoff.objects.filter(lead_id__in=by_lead)
+        .filter(Q(status=Handoff.Status.PENDING) | Q(status=Handoff.Status.ACCEPTED, closed_at__isnull=True))
+        .only("id", "lead_id", "status", "accept_due_at")
+    )
+    fresh_due = now + timedelta(hours=settings.ACCORD_ACCEPT_WITHIN_HOURS)
+    for handoff in open_handoffs:
+        handoff.assigned_to_id = by_lead[handoff.lead_id]
+        if handoff.status == Handoff.Status.PENDING:
+            handoff.accept_due_at = fresh_due  # the new owner gets the full time to decide
+    Handoff.objects.bulk_update(open_handoffs, ["assigned_to", "accept_due_at"], batch_size=BATCH_SIZE)
+
+    def why(lead_id):
+        if reason:
+            return reason
+        old = people[previous[lead_id]]
+        return f"departed: {old.username} {'was deactivated' if not old.is_active else 'left the team'}"
+
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead=lead,
+                kind=LeadEvent.Kind.REASSIGNED,
+                created_at=now,
+                details={
+                    "from": people[previous[lead.pk]].username,
+                    "to": people[by_lead[lead.pk]].username,
+                    "reason": why(lead.pk),
+                },
+            )
+            for lead in leads
+        ],
+        batch_size=BATCH_SIZE,
+    )
+    drafts = []
+    for owner_id, group in _by_person(leads, lambda lead: lead.owner_id).items():
+        sources = {people[previous[lead.pk]].get_full_name() or people[previous[lead.pk]].username for lead in group}
+        drafts.append(
+            Draft(
+                recipient=people[owner_id],
+                kind="reassigned",
+                message=f"{len(group)} lead(s) from {names_preview(sorted(sources))} are now yours "
+                f"({why(group[0].pk).split(':')[0]}): {names_preview([lead.full_name for lead in group])}.",
+                link=reverse("inbox"),
+                subject=f"{len(group)} lead(s) reassigned to you",
+            )
+        )
+    notify(drafts)
+    leads_reassigned.send(sender=Lead, moves=[(lead.pk, previous[lead.pk], lead.owner_id) for lead in leads])
+
+
+def _return_to_marketing(lead_ids: list[int], *, now: datetime, kind: str, reason: str) -> None:
+    """Leads nobody in sales will take go back to the marketing queue (stage MQL, no owner)."""
+    stages = dict(Lead.objects.filter(pk__in=lead_ids).values_list("pk", "stage"))
+    Lead.objects.filter(pk__in=lead_ids).update(owner=None, team=None, stage=Stage.MQL, stage_changed_at=now)
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead_id=lead_id,
+                kind=kind,
+                created_at=now,
+                from_stage=stages[lead_id],
+                to_stage=Stage.MQL,
+                details={"reason": reason},
+            )
+            for lead_id in lead_ids
+            if stages.get(lead_id) != Stage.MQL
+        ],
+        batch_size=BATCH_SIZE,
+    )
+
+
+def _return_unplaced(*, leads: list[Lead], now: datetime) -> None:
+    """A team with no active rep and no manager: its leads go back to marketing, open hand-offs
+    are withdrawn or closed, and the leaders are told."""
+    ids = [lead.pk for lead in leads]
+    Handoff.objects.filter(lead_id__in=ids, status=Handoff.Status.PENDING).update(
+        status=Handoff.Status.WITHDRAWN, decided_at=now
+    )
+    Handoff.objects.filter(lead_id__in=ids, status=Handoff.Status.ACCEPTED, closed_at__isnull=True).update(
+        closed_at=now
+    )
+    _return_to_marketing(ids, now=now, kind=LeadEvent.Kind.RETURNED, reason="departed: nobody left in the team")
+    leaders = User.objects.filter(is_active=True, groups__name__in=[GROUP_NAMES[role] for role in LEADERS]).distinct()
+    owners = sorted({lead.owner.get_full_name() or lead.owner.username for lead in leads})
+    notify(
+        [
+            Draft(
+                recipient=leader,
+                kind="unowned",
+                message=f"{len(leads)} lead(s) of {names_preview(owners)}, who left, went back to the marketing "
+                "queue: their team has no active rep or manager.",
+                link=reverse("lead_list") + "?stage=mql",
+                subject=f"{len(leads)} lead(s) of departed staff returned to marketing",
+            )
+            for leader in leaders
+        ]
+    )
