@@ -23,6 +23,16 @@ class TeamAdmin(admin.ModelAdmin):
     list_filter = ("kind",)
     search_fields = ("name",)
     autocomplete_fields = ("manager",)
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "manager")}),
+        (
+            "Business calendar",
+            {
+                "description": "SLA clocks for hand-offs to this team count only its working hours.",
+                "fields": ("time_zone", "working_days", ("work_starts", "work_ends"), "holiday_country"),
+            },
+        ),
+    )
     inlines = (MembershipInline,)
 
     def get_queryset(self, request):
