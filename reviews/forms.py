@@ -1,0 +1,92 @@
+"""One small form per agenda row. Choices (reasons, reps) are read once per page and passed
+in, so a page of 50 rows runs no query per row."""
+
+from django import forms
+
+from reviews.models import Outcome, ReviewItem
+
+OUTCOME_CHOICES = [("", "Outcome…"), *Outcome.choices]
+DATE_WIDGET = forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}, format="%Y-%m-%d")
+SMALL = {"class": "form-control form-control-sm"}
+SMALL_SELECT = {"class": "form-select form-select-sm"}
+CHECKBOX = forms.CheckboxInput(attrs={"class": "form-check-input"})
+
+
+def _prefix(item: ReviewItem) -> str:
+    return f"item-{item.pk}"
+
+
+class RepUpdateForm(forms.Form):
+    update = forms.CharField(
+        required=False,
+        label="Update",
+        widget=forms.Textarea(attrs={**SMALL, "rows": 2, "placeholder": "Where it stands"}),
+    )
+    proposed_outcome = forms.ChoiceField(
+        choices=OUTCOME_CHOICES, required=False, label="Proposed outcome", widget=forms.Select(attrs=SMALL_SELECT)
+    )
+    next_step = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Next step",
+        widget=forms.TextInput(attrs={**SMALL, "placeholder": "Next step"}),
+    )
+    next_step_due = forms.DateField(required=False, label="Due", widget=DATE_WIDGET)
+    step_done = forms.BooleanField(required=False, label="Done", widget=CHECKBOX)
+
+    def __init__(self, *args, item: ReviewItem, **kwargs):
+        self.item = item
+        initial = {
+            "update": item.update,
+            "proposed_outcome": item.proposed_outcome,
+            "next_step": item.next_step,
+            "next_step_due": item.next_step_due,
+            "step_done": item.step_done,
+        }
+        super().__init__(*args, prefix=_prefix(item), initial=initial, **kwargs)
+
+
+class OutcomeForm(forms.Form):
+    discussed = forms.BooleanField(required=False, label="Discussed", widget=CHECKBOX)
+    outcome = forms.ChoiceField(
+        choices=OUTCOME_CHOICES, required=False, label="Outcome", widget=forms.Select(attrs=SMALL_SELECT)
+    )
+    reason = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="Reason", widget=forms.Select(attrs=SMALL_SELECT)
+    )
+    reassign_to = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="Reassign to", widget=forms.Select(attrs=SMALL_SELECT)
+    )
+    next_step = forms.CharField(
+        max_length=200,
+        required=False,
+        label="Next step",
+        widget=forms.TextInput(attrs={**SMALL, "placeholder": "Next step"}),
+    )
+    next_step_due = forms.DateField(required=False, label="Due", widget=DATE_WIDGET)
+    note = forms.CharField(required=False, label="Note", widget=forms.TextInput(attrs={**SMALL, "placeholder": "Note"}))
+    step_done = forms.BooleanField(required=False, label="Done", widget=CHECKBOX)
+
+    def __init__(self, *args, item: ReviewItem, reason_choices, rep_choices, **kwargs):
+        self.item = item
+        initial = {
+            "discussed": item.discussed_at is not None,
+            "outcome": item.outcome,
+            "reason": item.reason_id,
+            "reassign_to": item.reassign_to_id,
+            "next_step": item.next_step,
+            "next_step_due": item.next_step_due,
+            "note": item.outcome_note,
+            "step_done": item.step_done,
+        }
+        super().__init__(*args, prefix=_prefix(item), initial=initial, **kwargs)
+        self.fields["reason"].choices = reason_choices
+        self.fields["reassign_to"].choices = rep_choices
+
+
+class OpenMeetingForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=None, empty_label=None)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
