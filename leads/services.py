@@ -426,7 +426,7 @@ def may_work_on(*, lead: Lead, user) -> bool:
 
 
 def _lock_worked_lead(lead: Lead, by) -> Lead:
-    lead = Lead.objects.select_for_update().select_related("team").get(pk=lead.pk)
+    lead = Lead.objects.select_for_update(of=("self",)).select_related("team").get(pk=lead.pk)
     if by is not None and not may_work_on(lead=lead, user=by):
         raise NotAllowed("Only the lead's owner, their manager or a sales leader can do this.")
     return lead

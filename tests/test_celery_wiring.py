@@ -6,6 +6,7 @@ import os
 import time
 
 import pytest
+import kombu.pools
 import redis
 from celery.contrib.testing.worker import start_worker
 
@@ -23,6 +24,7 @@ def use_broker(url: str, **transport_options) -> None:
         celery_app._pool.force_close_all()
         celery_app._pool = None
     celery_app.amqp._producer_pool = None
+    kombu.pools.reset()  # producer pools are cached per connection, process-wide
 
 
 @pytest.fixture
@@ -67,3 +69,18 @@ def test_a_broker_outage_does_not_fail_the_handoff(cast, make_lead, caplog):
         use_broker(previous)
     assert Handoff.objects.filter(pk=handoff.pk, status=Handoff.Status.PENDING).exists()
     assert "Could not enqueue the email" in caplog.text
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_deactivating_a_rep_gets_their_leads_reassigned_by_a_real_worker(redis_broker, cast, handoff_to_rep):
+    from leads.models import Lead
+
+    handoff = handoff_to_rep()
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        cast.rep.is_active = False
+        cast.rep.save()  # commits: the reassignment task is enqueued on commit
+        deadline = time.monotonic() + 20
+        while Lead.objects.get(pk=handoff.lead_id).owner_id == cast.rep.pk and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert Lead.objects.get(pk=handoff.lead_id).owner == cast.teammate
