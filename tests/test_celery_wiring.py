@@ -5,8 +5,8 @@ import logging
 import os
 import time
 
-import pytest
 import kombu.pools
+import pytest
 import redis
 from celery.contrib.testing.worker import start_worker
 
