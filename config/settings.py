@@ -153,9 +153,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 
-# Service-level defaults until the qualified-lead definitions carry their own terms.
-ACCORD_ACCEPT_WITHIN_HOURS = env_int("ACCORD_ACCEPT_WITHIN_HOURS", 24)
-ACCORD_FIRST_TOUCH_WITHIN_HOURS = env_int("ACCORD_FIRST_TOUCH_WITHIN_HOURS", 48)
+# Service levels in business hours of the receiving team, until the qualified-lead definitions
+# carry their own agreed terms.
+ACCORD_ACCEPT_WITHIN_HOURS = env_int("ACCORD_ACCEPT_WITHIN_HOURS", 8)
+ACCORD_FIRST_TOUCH_WITHIN_HOURS = env_int("ACCORD_FIRST_TOUCH_WITHIN_HOURS", 16)
 # After a breach: the rep is reminded at once, the manager is told this many hours later, and
 # a hand-off still pending this many hours after its due time expires.
 ACCORD_ESCALATE_AFTER_HOURS = env_int("ACCORD_ESCALATE_AFTER_HOURS", 8)

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from alignment.models import Membership, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role
+from leads import sla
 from leads.matching import company_domain_of, normalize_email
 from leads.models import Campaign, Handoff, Lead, LeadEvent, Source, Stage, Touch
 
@@ -365,7 +365,7 @@ def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: dateti
         assigned_to=rep,
         team=team,
         created_at=handed,
-        accept_due_at=handed + timedelta(hours=settings.ACCORD_ACCEPT_WITHIN_HOURS),
+        accept_due_at=sla.accept_due(start=handed, team=team),
     )
     batch.handoffs.append(handoff)
     events.append(
@@ -419,7 +419,7 @@ def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: dateti
 
     lead.owner, lead.team = rep, team
     handoff.status = Handoff.Status.ACCEPTED
-    handoff.first_touch_due_at = decided + timedelta(hours=settings.ACCORD_FIRST_TOUCH_WITHIN_HOURS)
+    handoff.first_touch_due_at = sla.first_touch_due(start=decided, team=team)
     events.append(
         LeadEvent(
             lead=lead,

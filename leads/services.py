@@ -5,7 +5,6 @@ people acting at the same moment cannot both win."""
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -13,7 +12,7 @@ from django.utils import timezone
 
 from alignment.models import Membership, RejectionReason, Team
 from alignment.roles import Role, has_role, is_marketing
-from leads import selectors
+from leads import selectors, sla
 from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
 from leads.matching import company_domain_of, normalize_email
 from leads.models import (
@@ -162,14 +161,6 @@ def lead_update(*, lead: Lead, by, fields: dict[str, Any]) -> Lead:
     return current
 
 
-def _accept_due(now: datetime) -> datetime:
-    return now + timedelta(hours=settings.ACCORD_ACCEPT_WITHIN_HOURS)
-
-
-def _first_touch_due(now: datetime) -> datetime:
-    return now + timedelta(hours=settings.ACCORD_FIRST_TOUCH_WITHIN_HOURS)
-
-
 def _route(*, rep, team: Team | None, now: datetime):
     """Pick who receives the lead: the named rep, or the least-loaded active rep of the team.
     Returns (rep, team)."""
@@ -217,7 +208,7 @@ def handoff_create(
             team=team,
             note=note,
             created_at=now,
-            accept_due_at=_accept_due(now),
+            accept_due_at=sla.accept_due(start=now, team=team),
         )
         try:
             with transaction.atomic():
@@ -322,7 +313,7 @@ def handoff_accept(*, handoff: Handoff, by, now: datetime | None = None) -> Hand
             status=Handoff.Status.ACCEPTED,
             decided_at=now,
             decided_by=by,
-            first_touch_due_at=_first_touch_due(now),
+            first_touch_due_at=sla.first_touch_due(start=now, team=handoff.team),
         )
         lead = Lead.objects.select_for_update().get(pk=handoff.lead_id)
         lead_transition(
@@ -492,7 +483,7 @@ def lead_reassign(*, lead: Lead, to, by, reason: str, now: datetime | None = Non
         lead.owner = to
         lead.save(update_fields=["owner", "updated_at"])
         Handoff.objects.filter(lead=lead, status=Handoff.Status.PENDING).update(
-            assigned_to=to, accept_due_at=_accept_due(now)
+            assigned_to=to, accept_due_at=sla.accept_due(start=now, team=lead.team)
         )
         Handoff.objects.filter(lead=lead, status=Handoff.Status.ACCEPTED, closed_at__isnull=True).update(assigned_to=to)
         lead_event_record(

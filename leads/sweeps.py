@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from alignment.models import Membership, Team
 from alignment.roles import GROUP_NAMES, LEADERS, Role
+from leads import sla
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Reminder, Stage
 from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
@@ -445,11 +446,14 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
         .filter(Q(status=Handoff.Status.PENDING) | Q(status=Handoff.Status.ACCEPTED, closed_at__isnull=True))
         .only("id", "lead_id", "status", "accept_due_at")
     )
-    fresh_due = now + timedelta(hours=settings.ACCORD_ACCEPT_WITHIN_HOURS)
+    team_of = {lead.pk: lead.team_id for lead in leads}
+    teams = Team.objects.in_bulk(set(team_of.values()) - {None})
+    fresh_due = {team_id: sla.accept_due(start=now, team=teams.get(team_id)) for team_id in set(team_of.values())}
     for handoff in open_handoffs:
         handoff.assigned_to_id = by_lead[handoff.lead_id]
         if handoff.status == Handoff.Status.PENDING:
-            handoff.accept_due_at = fresh_due  # the new owner gets the full time to decide
+            # The new owner gets the full agreed time to decide.
+            handoff.accept_due_at = fresh_due[team_of[handoff.lead_id]]
     Handoff.objects.bulk_update(open_handoffs, ["assigned_to", "accept_due_at"], batch_size=BATCH_SIZE)
 
     def why(lead_id):

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from alignment.business_hours import BusinessCalendar, add_business_hours
 from leads import services
 from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
 from leads.models import Handoff, Lead, LeadEvent, Stage, Touch
@@ -75,7 +76,12 @@ class TestHandoffCreate:
         lead.refresh_from_db()
         assert (lead.stage, lead.owner, lead.team) == (Stage.HANDED_OFF, cast.rep, cast.team)
         assert handoff.status == Handoff.Status.PENDING
-        assert handoff.accept_due_at >= before + timedelta(hours=24)
+        expected = add_business_hours(before, 8, BusinessCalendar.for_team(cast.team))
+        assert (
+            expected
+            <= handoff.accept_due_at
+            <= add_business_hours(timezone.now(), 8, BusinessCalendar.for_team(cast.team))
+        )
         event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.HANDED_OFF)
         assert event.details["note"] == "Asked for pricing"
 
@@ -182,7 +188,8 @@ class TestDecisions:
         handoff.refresh_from_db()
         assert handoff.status == Handoff.Status.ACCEPTED
         assert handoff.decided_by == cast.rep
-        assert handoff.first_touch_due_at >= handoff.decided_at + timedelta(hours=48)
+        calendar = BusinessCalendar.for_team(cast.team)
+        assert handoff.first_touch_due_at == add_business_hours(handoff.decided_at, 16, calendar)
         assert handoff.lead.stage == Stage.ACCEPTED
         assert events_of(handoff.lead)[-1] == LeadEvent.Kind.ACCEPTED
 

@@ -267,7 +267,7 @@ class TestBatches:
         one, two, four = (self.departed_sweep_queries(cast, n) for n in (100, 200, 400))
         per_batch = two - one
         assert four - one == 3 * per_batch
-        assert per_batch <= 12
+        assert per_batch <= 15
 
 
 class TestTasksAndCommands:
