@@ -3,8 +3,10 @@
 It seeds (or reuses) a database of its own under var/bench/, then measures, through the
 Django test client, the three pages that grow with the number of leads: the rep inbox, the
 hand-off outcome feed and the admin lead list; and how many hand-offs per second the service
-writes. The results are printed as a table and written to var/bench/results.json. It is a
-report: the exit code is 0 even when a target is missed.
+writes. Then, in a transaction it rolls back, it opens a weekly lead review for a team of 20
+reps with 500 open leads each and measures the manager's meeting page and a rep's update page.
+The results are printed as a table and written to var/bench/results.json. It is a report: the
+exit code is 0 even when a target is missed.
 
 Nothing happens at import time; everything runs from main().
 """
@@ -23,6 +25,9 @@ BENCH_DIR = BASE_DIR / "var" / "bench"
 PAGE_TARGET_MS = 100
 PAGE_TARGET_QUERIES = 10
 SLOWEST_SHOWN = 3  # slowest queries printed for each page
+REVIEW_REPS = 20
+REVIEW_LEADS_PER_REP = 500
+REVIEW_OPEN_TARGET_S = 3
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -115,7 +120,7 @@ def demo_users() -> dict:
 
 def measure_page(*, user, url: str, runs: int) -> dict:
     """One warm-up request, then `runs` timed ones; median time and the queries of each."""
-    from django.db import connection
+    from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
@@ -132,6 +137,9 @@ def measure_page(*, user, url: str, runs: int) -> dict:
             finally:
                 timings.append((time.perf_counter() - started, sql))
 
+        # A full query log (9,000 entries, e.g. after the lead review's seeding) would make
+        # CaptureQueriesContext count nothing: start each request with an empty one.
+        reset_queries()
         with CaptureQueriesContext(connection) as queries, connection.execute_wrapper(timed):
             started = time.perf_counter()
             # secure=True: the same request works with DEBUG off (SECURE_SSL_REDIRECT).
@@ -205,6 +213,117 @@ def measure_handoffs(*, count: int, by) -> float:
     return len(leads) / (time.perf_counter() - started)
 
 
+class _RollBack(Exception):
+    """Raised to undo the lead-review measurement's data, leaving the benchmark database as it was."""
+
+
+def seed_review_team(*, reps: int, leads_per_rep: int):
+    """A sales team of `reps` reps with `leads_per_rep` accepted leads each (half of them touched),
+    made in bulk. Returns (team, manager, first rep)."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.utils import timezone
+
+    from alignment.models import Membership, Team
+    from alignment.roles import GROUP_NAMES, Role
+    from leads.models import Handoff, Lead, Source, Stage, Touch
+
+    User = get_user_model()
+    now = timezone.now()
+    stamp = time.time_ns()
+    source = Source.objects.order_by("id").first()
+    marketer = User.objects.get(username="marketer")
+    team = Team.objects.create(name=f"Bench review team {stamp}", kind=Team.Kind.SALES, time_zone="Europe/Berlin")
+    manager = User.objects.create(username=f"bench-review-manager-{stamp}", is_staff=True)
+    manager.groups.add(Group.objects.get(name=GROUP_NAMES[Role.SALES_MANAGER]))
+    Team.objects.filter(pk=team.pk).update(manager=manager)
+    team.refresh_from_db()
+    people = User.objects.bulk_create(
+        [User(username=f"bench-review-rep-{stamp}-{i}", first_name="Rep", last_name=f"{i:02d}") for i in range(reps)]
+    )
+    Group.objects.get(name=GROUP_NAMES[Role.SALES_REP]).user_set.add(*people)
+    Membership.objects.bulk_create([Membership(team=team, user=person) for person in people])
+    leads = Lead.objects.bulk_create(
+        [
+            Lead(
+                first_name="Review",
+                last_name=f"Lead {i}",
+                email=f"review.{stamp}.{i}@bench.example",
+                email_normalized=f"review.{stamp}.{i}@bench.example",
+                source=source,
+                owner=people[i % reps],
+                team=team,
+                stage=Stage.ACCEPTED,
+                stage_changed_at=now - timedelta(days=i % 90),
+                created_at=now - timedelta(days=i % 90, hours=1),
+            )
+            for i in range(reps * leads_per_rep)
+        ],
+        batch_size=2000,
+    )
+    Handoff.objects.bulk_create(
+        [
+            Handoff(
+                lead=lead,
+                handed_off_by=marketer,
+                assigned_to=lead.owner,
+                team=team,
+                status=Handoff.Status.ACCEPTED,
+                created_at=lead.created_at,
+                accept_due_at=lead.created_at + timedelta(hours=24),
+                decided_at=lead.stage_changed_at,
+                decided_by=lead.owner,
+                first_touch_due_at=lead.stage_changed_at + timedelta(hours=48),
+            )
+            for lead in leads
+        ],
+        batch_size=2000,
+    )
+    Touch.objects.bulk_create(
+        [
+            Touch(lead=lead, by=lead.owner, kind=Touch.Kind.CALL, happened_at=lead.stage_changed_at)
+            for lead in leads[::2]
+        ],
+        batch_size=2000,
+    )
+    return team, manager, people[0]
+
+
+def measure_review(*, runs: int, reps: int, leads_per_rep: int) -> dict:
+    """Open a lead review for a seeded team (seconds), then measure the manager's meeting page
+    and the first rep's update page; everything is rolled back afterwards."""
+    from django.db import transaction
+    from django.test.utils import override_settings
+
+    from reviews import services
+
+    result = {}
+    try:
+        with transaction.atomic():
+            # As for seeding: DEBUG's query log is not what this measures.
+            with override_settings(DEBUG=False):
+                team, manager, rep = seed_review_team(reps=reps, leads_per_rep=leads_per_rep)
+                started = time.perf_counter()
+                meeting = services.review_meeting_open(team=team, by=manager)
+                result["open_s"] = time.perf_counter() - started
+            result["items"] = meeting.items.count()
+            result["meeting page"] = measure_page(user=manager, url=f"/reviews/{meeting.pk}/", runs=runs)
+            result["rep review page"] = measure_page(user=rep, url=f"/reviews/{meeting.pk}/my-items/", runs=runs)
+            raise _RollBack
+    except _RollBack:
+        pass
+    return result
+
+
+def print_slowest(result: dict) -> None:
+    print(f"  slowest run: {result['total_ms']:.1f} ms, of which SQL {result['db_ms']:.1f} ms; slowest queries:")
+    for seconds, sql in result["slowest"]:
+        sql = " ".join(sql.split())
+        print(f"    {seconds * 1000:7.2f} ms  {sql[:200]}{'…' if len(sql) > 200 else ''}")
+
+
 def row(name: str, value, unit: str, target: float | None) -> dict:
     return {
         "name": name,
@@ -257,16 +376,27 @@ def main(argv=None) -> int:
     for name, url, user in pages:
         print(f"measuring {name} ({url} as {user.username}, {args.runs} runs) ...", flush=True)
         result = measure_page(user=user, url=url, runs=args.runs)
-        print(f"  slowest run: {result['total_ms']:.1f} ms, of which SQL {result['db_ms']:.1f} ms; slowest queries:")
-        for seconds, sql in result["slowest"]:
-            sql = " ".join(sql.split())
-            print(f"    {seconds * 1000:7.2f} ms  {sql[:200]}{'…' if len(sql) > 200 else ''}")
+        print_slowest(result)
         rows.append(row(f"{name} median", round(result["median_ms"], 1), "ms", PAGE_TARGET_MS))
         rows.append(row(f"{name} queries", result["queries"], "", PAGE_TARGET_QUERIES))
 
     print(f"measuring hand-offs ({args.handoffs} through leads.services.handoff_create) ...", flush=True)
     per_second = measure_handoffs(count=args.handoffs, by=users["marketer"])
     rows.append(row("hand-offs per second", round(per_second, 1), "/s", None))
+
+    print(
+        f"measuring a lead review ({REVIEW_REPS} reps x {REVIEW_LEADS_PER_REP} open leads, rolled back) ...", flush=True
+    )
+    review = measure_review(runs=args.runs, reps=REVIEW_REPS, leads_per_rep=REVIEW_LEADS_PER_REP)
+    print(f"  opened {review['items']:,} items in {review['open_s']:.2f} s")
+    rows.append(
+        row(f"review opening, {review['items']:,} items", round(review["open_s"], 2), "s", REVIEW_OPEN_TARGET_S)
+    )
+    for name in ("meeting page", "rep review page"):
+        print(f"  {name}:")
+        print_slowest(review[name])
+        rows.append(row(f"{name} median", round(review[name]["median_ms"], 1), "ms", PAGE_TARGET_MS))
+        rows.append(row(f"{name} queries", review[name]["queries"], "", PAGE_TARGET_QUERIES))
 
     header = (
         f"Accord benchmark: {connection.vendor} ({connection.settings_dict['NAME']}), {total_leads:,} leads, "
