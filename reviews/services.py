@@ -52,6 +52,20 @@ DEPARTED_REASON_PREFIX = "departed"
 # The kind of the LeadEvent a meeting's outcome writes to the lead's history.
 LEAD_EVENT_REVIEWED = "reviewed"
 REASSIGN_REASON = "review meeting"
+# What a rep's update and the manager's recording each write (one UPDATE per item: a page holds
+# 50 at most, and bulk_update's CASE expressions cost more than they save).
+REP_FIELDS = ["update", "proposed_outcome", "next_step", "next_step_due", "step_done", "updated_at"]
+OUTCOME_FIELDS = [
+    "outcome",
+    "reason",
+    "reassign_to",
+    "outcome_note",
+    "next_step",
+    "next_step_due",
+    "step_done",
+    "discussed_at",
+    "recorded_by",
+]
 
 
 @dataclass(frozen=True)
@@ -379,9 +393,7 @@ def review_items_update(
             item.step_done = bool(change.step_done and item.carried_step)
             item.updated_at = now
             item.full_clean(exclude=["meeting", "lead", "rep", "reason", "reassign_to", "carried_from"])
-        ReviewItem.objects.bulk_update(
-            items, ["update", "proposed_outcome", "next_step", "next_step_due", "step_done", "updated_at"]
-        )
+            item.save(update_fields=REP_FIELDS)
     return len(items)
 
 
@@ -470,20 +482,7 @@ def review_items_record(
             else:
                 item.discussed_at = None
             item.recorded_by = by
-        ReviewItem.objects.bulk_update(
-            items,
-            [
-                "outcome",
-                "reason",
-                "reassign_to",
-                "outcome_note",
-                "next_step",
-                "next_step_due",
-                "step_done",
-                "discussed_at",
-                "recorded_by",
-            ],
-        )
+            item.save(update_fields=OUTCOME_FIELDS)
     return len(items)
 
 
