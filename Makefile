@@ -36,8 +36,11 @@ run: install
 test: install-dev
 	$(BIN)/python -m pytest
 
+SWEEP_N ?= 1000000
+
 bench: install-dev
 	$(BIN)/python -m tests.bench --leads $(N)
+	$(BIN)/python -m tests.bench_sweeps --leads $(SWEEP_N)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,0 +1,208 @@
+"""Benchmark of the Celery sweeps, run by `make bench` after tests/bench.py
+(`python -m tests.bench_sweeps --leads 1000000`).
+
+It builds a database of its own under var/bench/ with N leads (default 1,000,000): 50,000
+hand-offs pending past their due time, and 50,000 accepted leads owned by one rep of a team of
+20 who is then deactivated. It times the overdue sweep and the reassignment of the departed
+rep's leads, counts their queries, and merges the figures into var/bench/results.json.
+
+The seeded database is kept pristine and copied before each run, so reruns start at once.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+
+from tests.bench import BASE_DIR, BENCH_DIR, print_table, row
+
+OVERDUE = 50_000
+DEPARTED_LEADS = 50_000
+TEAM_REPS = 20
+SWEEP_TARGET_S = 30
+REASSIGN_TARGET_S = 20
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench_sweeps", description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1_000_000, help="leads in the database (default 1000000)")
+    args = parser.parse_args(argv)
+    if args.leads < OVERDUE + DEPARTED_LEADS:
+        parser.error(f"--leads must be at least {OVERDUE + DEPARTED_LEADS}")
+    return args
+
+
+def configure_environment(n_leads: int) -> tuple[str, str] | None:
+    """Use a copy of a pristine seeded SQLite file (PostgreSQL is reseeded when DATABASE_URL is set)."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["ACCORD_VAR_DIR"] = str(BENCH_DIR)
+    os.environ["DJANGO_LOG_LEVEL"] = "ERROR"
+    os.environ.pop("REDIS_URL", None)
+    if os.environ.get("DATABASE_URL"):
+        return None
+    pristine = BENCH_DIR / f"sweeps-{n_leads}-pristine.sqlite3"
+    working = BENCH_DIR / f"sweeps-{n_leads}.sqlite3"
+    os.environ["SQLITE_PATH"] = str(working)
+    return str(pristine), str(working)
+
+
+def seed(n_leads: int) -> None:
+    """N leads with set-based SQL (a recursive sequence), then the hand-offs."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from alignment.models import Membership, Team
+    from alignment.roles import GROUP_NAMES, Role
+    from leads.models import Handoff, Lead, Source
+
+    User = get_user_model()
+    now = timezone.now()
+    with transaction.atomic():
+        team = Team.objects.create(name="Bench team", manager=User.objects.create(username="bench-manager"))
+        marketer = User.objects.create(username="bench-marketer")
+        reps = [User.objects.create(username=f"bench-rep-{i}", email=f"rep{i}@bench.example") for i in range(TEAM_REPS)]
+        Group.objects.get(name=GROUP_NAMES[Role.SALES_REP]).user_set.add(*reps)
+        Membership.objects.bulk_create([Membership(team=team, user=rep) for rep in reps])
+        source = Source.objects.create(name="Bench source", interest=Source.Interest.ACTIVE)
+        departed = reps[0]
+        pending_first = n_leads - OVERDUE - DEPARTED_LEADS + 1
+        accepted_first = n_leads - DEPARTED_LEADS + 1
+        # Owners of the overdue hand-offs: reps 1..19 in turn (never the departed one).
+        rep_ids = [rep.pk for rep in reps[1:]]
+        owner_case = " ".join(f"WHEN {i} THEN {rep_id}" for i, rep_id in enumerate(rep_ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < %s)
+                INSERT INTO leads_lead (first_name, last_name, email, phone, title, company, country,
+                    is_customer, email_normalized, company_domain, source_id, stage, stage_changed_at,
+                    cycle_count, created_at, updated_at, owner_id, team_id)
+                SELECT 'Bench', 'Lead ' || x, 'lead' || x || '@bench.example', '', '', 'Bench Co', '',
+                    FALSE, 'lead' || x || '@bench.example', 'bench.example', %s,
+                    CASE WHEN x >= %s THEN 'accepted' WHEN x >= %s THEN 'handed_off' ELSE 'nurturing' END,
+                    %s, 0, %s, %s,
+                    CASE WHEN x >= %s THEN %s WHEN x >= %s THEN (CASE (x %% {len(rep_ids)}) {owner_case} END)
+                         ELSE NULL END,
+                    CASE WHEN x >= %s THEN %s ELSE NULL END
+                FROM seq
+                """,
+                [
+                    n_leads,
+                    source.pk,
+                    accepted_first,
+                    pending_first,
+                    now,
+                    now,
+                    now,
+                    accepted_first,
+                    departed.pk,
+                    pending_first,
+                    pending_first,
+                    team.pk,
+                ],
+            )
+        working = Lead.objects.filter(stage__in=["handed_off", "accepted"]).values_list("pk", "owner_id", "stage")
+        due = now - timedelta(hours=2)
+        Handoff.objects.bulk_create(
+            [
+                Handoff(
+                    lead_id=lead_id,
+                    handed_off_by=marketer,
+                    assigned_to_id=owner_id,
+                    team=team,
+                    status=Handoff.Status.ACCEPTED if stage == "accepted" else Handoff.Status.PENDING,
+                    created_at=due - timedelta(hours=8),
+                    accept_due_at=due,
+                    decided_at=due if stage == "accepted" else None,
+                    first_touch_due_at=now + timedelta(days=2) if stage == "accepted" else None,
+                )
+                for lead_id, owner_id, stage in working.iterator(chunk_size=5000)
+            ],
+            batch_size=5000,
+        )
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    files = configure_environment(args.leads)
+    if files and os.path.exists(files[0]):
+        shutil.copyfile(files[0], files[1])
+        print(f"reusing the seeded database {os.path.relpath(files[0], BASE_DIR)}", flush=True)
+        seeded = True
+    else:
+        if files and os.path.exists(files[1]):
+            os.remove(files[1])
+        seeded = False
+
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from leads.models import Lead
+    from leads.sweeps import reassign_departed, sweep_overdue
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    if not seeded:
+        call_command("migrate", verbosity=0)
+        if not files:
+            call_command("flush", interactive=False, verbosity=0)
+            call_command("migrate", verbosity=0)
+        print(f"seeding {args.leads:,} leads ...", flush=True)
+        started = time.perf_counter()
+        seed(args.leads)
+        print(f"  seeded in {time.perf_counter() - started:.1f} s", flush=True)
+        if files:
+            connection.close()
+            shutil.copyfile(files[1], files[0])
+
+    rows = []
+    print(f"sweeping {OVERDUE:,} overdue hand-offs among {Lead.objects.count():,} leads ...", flush=True)
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        counts = sweep_overdue()
+        elapsed = time.perf_counter() - started
+    print(f"  {counts} in {elapsed:.1f} s, {len(queries)} queries")
+    rows.append(row(f"overdue sweep, {OVERDUE:,} overdue", round(elapsed, 1), "s", SWEEP_TARGET_S))
+    rows.append(row("overdue sweep queries", len(queries), "", None))
+
+    departed = Lead.objects.filter(stage="accepted").values_list("owner", flat=True).first()
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(pk=departed).update(is_active=False)
+    print(f"reassigning the {DEPARTED_LEADS:,} leads of a deactivated rep ...", flush=True)
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        counts = reassign_departed()
+        elapsed = time.perf_counter() - started
+    print(f"  {counts} in {elapsed:.1f} s, {len(queries)} queries")
+    rows.append(row(f"reassign departed rep, {DEPARTED_LEADS:,} leads", round(elapsed, 1), "s", REASSIGN_TARGET_S))
+    rows.append(row("reassign departed queries", len(queries), "", None))
+
+    header = (
+        f"Accord sweeps benchmark: {connection.vendor}, {Lead.objects.count():,} leads, {os.cpu_count()} cores, "
+        f"batches of 1,000"
+    )
+    print_table(rows, header)
+    results_path = BENCH_DIR / "results.json"
+    previous = json.loads(results_path.read_text()) if results_path.exists() else []
+    names = {r["name"] for r in rows}
+    merged = [r for r in previous if r["name"] not in names and not r["name"].startswith(("overdue", "reassign"))]
+    results_path.write_text(json.dumps(merged + rows, indent=2) + "\n")
+    print(f"\nmerged into {results_path.relative_to(BASE_DIR)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
