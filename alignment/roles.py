@@ -20,7 +20,14 @@ MARKETING = frozenset({Role.MARKETING_LEADER, Role.MARKETER})
 STAFF_ROLES = frozenset({Role.MARKETING_LEADER, Role.MARKETER, Role.SALES_LEADER, Role.SALES_MANAGER})
 
 _VIEW = ("view",)
+_CHANGE = ("view", "change")
 _EDIT = ("view", "add", "change")
+# The sweeps' schedules (django-celery-beat): sales leadership sees and tunes them.
+_SCHEDULES = {
+    "django_celery_beat.periodictask": _CHANGE,
+    "django_celery_beat.intervalschedule": _VIEW,
+    "django_celery_beat.crontabschedule": _VIEW,
+}
 ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
     Role.MARKETING_LEADER: {
         "leads.lead": _EDIT,
@@ -49,6 +56,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.handoff": _VIEW,
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
+        "leads.reminder": _VIEW,
+        **_SCHEDULES,
         "alignment.team": _EDIT,
         "alignment.membership": _EDIT,
         "alignment.rejectionreason": _VIEW,
@@ -58,6 +67,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.handoff": _VIEW,
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
+        "leads.reminder": _VIEW,
+        **_SCHEDULES,
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
     },

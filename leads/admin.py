@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 
 from alignment.roles import is_marketing
 from leads import selectors, services
-from leads.models import Campaign, Handoff, Lead, LeadEvent, Source, Touch
+from leads.models import Campaign, Handoff, Lead, LeadEvent, Reminder, Source, Touch
 
 
 class TeamChoiceForm(forms.Form):
@@ -187,6 +187,31 @@ class HandoffAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return selectors.handoffs_visible_to(user=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """What the sweeps sent, per breach and level: read-only, written only by the sweeps."""
+
+    list_display = ("handoff", "breach", "level", "due_at", "created_at")
+    list_select_related = ("handoff__lead",)
+    list_filter = ("breach", "level")
+    search_fields = ("handoff__lead__last_name", "handoff__lead__email")
+    show_full_result_count = False
+    ordering = ("-created_at", "-id")
+
+    def get_queryset(self, request):
+        visible = selectors.handoffs_visible_to(user=request.user)
+        return super().get_queryset(request).filter(handoff__in=visible)
 
     def has_add_permission(self, request):
         return False

@@ -2,7 +2,7 @@ import pytest
 from django.test import Client
 
 from leads import services
-from leads.models import Handoff, Lead, Stage, Touch
+from leads.models import Handoff, Lead, Notification, Stage, Touch
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +240,23 @@ def test_the_rep_marks_a_lead_qualified_from_its_page(cast, handoff_to_rep):
     assert client.post(f"/leads/{handoff.lead_id}/advance/", {"to_stage": "merged"}, follow=True).status_code == 200
     assert logged_in(cast.teammate).post(f"/leads/{handoff.lead_id}/advance/", {"to_stage": "won"}).status_code == 404
     assert Lead.objects.get(pk=handoff.lead_id).stage == Stage.QUALIFIED
+
+
+class TestNotifications:
+    def test_a_handoff_shows_up_for_the_rep_with_an_unread_count(self, cast, handoff_to_rep):
+        handoff_to_rep(first_name="Ada", last_name="Lovelace")
+        client = logged_in(cast.rep)
+        page = client.get("/notifications/").content.decode()
+        assert "New lead for you: Ada Lovelace" in page
+        assert '<span class="badge rounded-pill text-bg-danger" id="unread-count">1</span>' in page
+
+    def test_marking_all_read_clears_the_count_and_only_mine(self, cast, handoff_to_rep):
+        handoff_to_rep()
+        handoff_to_rep(rep=cast.teammate)
+        response = logged_in(cast.rep).post("/notifications/read/", follow=True)
+        assert b'id="unread-count"' not in response.content
+        assert Notification.objects.filter(recipient=cast.teammate, read_at__isnull=True).count() == 1
+
+    def test_nobody_sees_another_persons_notifications(self, cast, handoff_to_rep):
+        handoff_to_rep(last_name="Lovelace")
+        assert b"Lovelace" not in logged_in(cast.teammate).get("/notifications/").content
