@@ -304,11 +304,12 @@ def reassign_departed(
     sweep to one person (run right after their deactivation)."""
     now = now or timezone.now()
     counts = Counter(reassigned=0, returned_to_marketing=0)
+    suspects = [person_id] if person_id is not None else _departure_suspects()
     # Every lead of a batch leaves the departed set (new owner, or back to marketing), so the
     # loop ends; on PostgreSQL, rows another worker holds are skipped, not waited for.
-    while True:
+    while suspects:
         with transaction.atomic():
-            leads = _lock_departed_batch(person_id=person_id, batch_size=batch_size)
+            leads = _lock_departed_batch(suspects=suspects, batch_size=batch_size)
             if not leads:
                 break
             moved, unplaced = _reassign_within_teams(
@@ -324,10 +325,18 @@ def reassign_departed(
     return dict(counts)
 
 
-def _lock_departed_batch(*, person_id: int | None, batch_size: int) -> list[Lead]:
-    rows = Lead.objects.filter(stage__in=SALES_STAGES, owner__isnull=False).filter(departed_owner())
-    if person_id is not None:
-        rows = rows.filter(owner_id=person_id)
+def _departure_suspects() -> list[int]:
+    """People who may own leads they should not: deactivated, or with a membership that ended.
+    A short list, so each batch reads only their leads (through the owner index)."""
+    return list(
+        User.objects.filter(Q(is_active=False) | Q(memberships__ended_at__isnull=False))
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def _lock_departed_batch(*, suspects: list[int], batch_size: int) -> list[Lead]:
+    rows = Lead.objects.filter(owner_id__in=suspects, stage__in=SALES_STAGES).filter(departed_owner())
     return list(
         rows.select_related("owner")
         .only(
