@@ -84,3 +84,25 @@ def test_deactivating_a_rep_gets_their_leads_reassigned_by_a_real_worker(redis_b
         while Lead.objects.get(pk=handoff.lead_id).owner_id == cast.rep.pk and time.monotonic() < deadline:
             time.sleep(0.1)
     assert Lead.objects.get(pk=handoff.lead_id).owner == cast.teammate
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_at_deactivation_is_logged_and_the_sweep_catches_up(cast, handoff_to_rep, caplog):
+    from leads.models import Lead
+    from leads.tasks import reassign_departed_staff
+
+    handoff = handoff_to_rep()
+    previous = celery_app.conf.broker_url
+    use_broker("redis://127.0.0.1:9/0", max_retries=0)
+    try:
+        with caplog.at_level(logging.ERROR, logger="leads.receivers"):
+            cast.rep.is_active = False
+            cast.rep.save()
+    finally:
+        use_broker(previous)
+    assert "Could not enqueue the reassignment" in caplog.text
+    cast.rep.refresh_from_db()
+    assert not cast.rep.is_active, "the deactivation itself is saved"
+    assert Lead.objects.get(pk=handoff.lead_id).owner == cast.rep
+    reassign_departed_staff()  # what the hourly sweep runs
+    assert Lead.objects.get(pk=handoff.lead_id).owner == cast.teammate

@@ -11,7 +11,7 @@ from django.utils import timezone
 from alignment.roles import Role
 from leads import services, sweeps
 from leads.models import Handoff, Lead, LeadEvent, Notification, Reminder, Stage
-from leads.tasks import reassign_departed_staff, reassign_leads_of_person, sweep_overdue_handoffs
+from leads.tasks import reassign_leads_of_person, sweep_overdue_handoffs
 from tests.factories import UserFactory, bulk_handed_off_leads
 
 pytestmark = pytest.mark.django_db
@@ -212,26 +212,6 @@ class TestDepartedStaff:
         with django_capture_on_commit_callbacks() as callbacks:
             self.deactivate(cast.rep)
         assert len(callbacks) == 1
-
-    def test_a_broker_outage_at_deactivation_is_logged_and_the_sweep_catches_up(
-        self, cast, handoff_to_rep, django_capture_on_commit_callbacks, caplog, monkeypatch
-    ):
-        from celery.exceptions import OperationalError
-
-        from leads import tasks
-
-        handoff = handoff_to_rep()
-
-        def broker_down(*args, **kwargs):
-            raise OperationalError("connection refused")
-
-        monkeypatch.setattr(tasks.reassign_leads_of_person, "delay", broker_down)
-        with django_capture_on_commit_callbacks(execute=True):
-            self.deactivate(cast.rep)
-        assert "Could not enqueue the reassignment" in caplog.text
-        assert not Lead.objects.get(pk=handoff.lead_id).owner.is_active
-        reassign_departed_staff()
-        assert Lead.objects.get(pk=handoff.lead_id).owner == cast.teammate
 
 
 class TestBatches:
