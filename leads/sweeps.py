@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,8 @@ from leads.signals import leads_reassigned
 
 User = get_user_model()
 BATCH_SIZE = 1000
+# Moving leads costs a few UPDATEs per new owner per batch, so bigger batches pay off.
+REASSIGN_BATCH_SIZE = 2000
 
 
 # --- Overdue hand-offs and first touches -------------------------------------------------
@@ -297,7 +299,7 @@ def departed_owner() -> Q:
 
 
 def reassign_departed(
-    *, person_id: int | None = None, now: datetime | None = None, batch_size: int = BATCH_SIZE
+    *, person_id: int | None = None, now: datetime | None = None, batch_size: int = REASSIGN_BATCH_SIZE
 ) -> dict[str, int]:
     """Move every open lead (and its open hand-off) owned by someone who left to an active rep
     of the same team, else the team's manager, else back to marketing. `person_id` limits the
@@ -459,11 +461,13 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
     fresh_due = {team_id: sla.accept_due(start=now, team=teams.get(team_id)) for team_id in set(team_of.values())}
     by_owner_and_team = _by_person(leads, lambda lead: (lead.owner_id, lead.team_id))
     for (owner_id, team_id), group in by_owner_and_team.items():
-        open_handoffs = Handoff.objects.filter(lead_id__in=[lead.pk for lead in group])
-        open_handoffs.filter(status=Handoff.Status.PENDING).update(
-            assigned_to_id=owner_id, accept_due_at=fresh_due[team_id]
+        pending = Q(status=Handoff.Status.PENDING)
+        Handoff.objects.filter(lead_id__in=[lead.pk for lead in group]).filter(
+            pending | Q(status=Handoff.Status.ACCEPTED, closed_at__isnull=True)
+        ).update(
+            assigned_to_id=owner_id,
+            accept_due_at=Case(When(pending, then=Value(fresh_due[team_id])), default=F("accept_due_at")),
         )
-        open_handoffs.filter(status=Handoff.Status.ACCEPTED, closed_at__isnull=True).update(assigned_to_id=owner_id)
 
     def why(lead_id):
         if reason:
