@@ -242,6 +242,13 @@ def _escalate(claimed: list[_Breach], what: str, counts: Counter) -> None:
 
 def _expire(claimed: list[_Breach], now: datetime, counts: Counter) -> None:
     """The accept time ran out: reassign within the team, or return the leads to marketing."""
+    # Lock what is still pending: a rep who decided at the last moment keeps the lead.
+    still_pending = set(
+        Handoff.objects.filter(pk__in=[b.handoff_id for b in claimed], status=Handoff.Status.PENDING)
+        .select_for_update(of=("self",))
+        .values_list("pk", flat=True)
+    )
+    claimed = [b for b in claimed if b.handoff_id in still_pending]
     if settings.ACCORD_EXPIRY_ACTION == "reassign":
         moved, unplaced = _reassign_within_teams(
             leads=list(Lead.objects.filter(pk__in=[b.lead_id for b in claimed], stage=Stage.HANDED_OFF)),
@@ -366,7 +373,7 @@ def _reassign_within_teams(
     if not leads:
         return 0, set()
     team_of = _team_for_leads(leads)
-    candidates = _candidates_by_team(set(team_of.values()) - {None}, now)
+    candidates = _candidates_by_team(set(team_of.values()) - {None})
     managers = _managers_of(team_of.values())
     moves: list[tuple[Lead, int]] = []  # (lead, new owner id)
     unplaced: set[int] = set()
@@ -412,7 +419,7 @@ def _team_for_leads(leads: list[Lead]) -> dict[int, int | None]:
     return {lead.pk: lead.team_id or last_team.get(lead.owner_id) for lead in leads}
 
 
-def _candidates_by_team(team_ids: set[int], now: datetime) -> dict[int, list]:
+def _candidates_by_team(team_ids: set[int]) -> dict[int, list]:
     """Per team, a heap of (open load, served-before flag, tie-break, user id, membership id)
     for its active reps, in one query."""
     if not team_ids:
@@ -510,8 +517,9 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
 
 def _return_to_marketing(lead_ids: list[int], *, now: datetime, kind: str, reason: str) -> None:
     """Leads nobody in sales will take go back to the marketing queue (stage MQL, no owner)."""
-    stages = dict(Lead.objects.filter(pk__in=lead_ids).values_list("pk", "stage"))
-    Lead.objects.filter(pk__in=lead_ids).update(owner=None, team=None, stage=Stage.MQL, stage_changed_at=now)
+    in_sales = Lead.objects.filter(pk__in=lead_ids, stage__in=SALES_STAGES)
+    stages = dict(in_sales.values_list("pk", "stage"))
+    in_sales.update(owner=None, team=None, stage=Stage.MQL, stage_changed_at=now)
     LeadEvent.objects.bulk_create(
         [
             LeadEvent(
@@ -522,8 +530,7 @@ def _return_to_marketing(lead_ids: list[int], *, now: datetime, kind: str, reaso
                 to_stage=Stage.MQL,
                 details={"reason": reason},
             )
-            for lead_id in lead_ids
-            if stages.get(lead_id) != Stage.MQL
+            for lead_id in stages
         ],
         batch_size=BATCH_SIZE,
     )
