@@ -106,6 +106,21 @@ class TestOverdueHandoffs:
         assert sweeps.sweep_overdue()["expired"] == 1
         assert Lead.objects.get(pk=handoff.lead_id).stage == Stage.MQL
 
+    def test_a_rep_deciding_between_claim_and_expiry_keeps_the_lead(self, cast, handoff_to_rep, settings, monkeypatch):
+        handoff = handoff_to_rep()
+        overdue(handoff, settings.ACCORD_EXPIRE_AFTER_HOURS + 1)
+        claim = sweeps._claim
+
+        def claim_then_rep_accepts(*args, **kwargs):
+            claimed = claim(*args, **kwargs)
+            services.handoff_accept(handoff=Handoff.objects.get(pk=handoff.pk), by=cast.rep)
+            return claimed
+
+        monkeypatch.setattr(sweeps, "_claim", claim_then_rep_accepts)
+        assert sweeps.sweep_overdue()["expired"] == 0
+        lead = Lead.objects.get(pk=handoff.lead_id)
+        assert (lead.stage, lead.owner) == (Stage.ACCEPTED, cast.rep)
+
     def test_a_decided_handoff_is_never_reminded(self, cast, handoff_to_rep):
         handoff = handoff_to_rep()
         overdue(handoff, 50)
