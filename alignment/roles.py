@@ -22,6 +22,12 @@ STAFF_ROLES = frozenset({Role.MARKETING_LEADER, Role.MARKETER, Role.SALES_LEADER
 _VIEW = ("view",)
 _CHANGE = ("view", "change")
 _EDIT = ("view", "add", "change")
+# The weekly lead reviews change only through the workspace; the admin shows them.
+_REVIEWS = {
+    "reviews.reviewmeeting": _VIEW,
+    "reviews.reviewitem": _VIEW,
+    "reviews.reviewevent": _VIEW,
+}
 # The sweeps' schedules (django-celery-beat): sales leadership sees and tunes them.
 _SCHEDULES = {
     "django_celery_beat.periodictask": _CHANGE,
@@ -36,6 +42,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.handoff": _VIEW,
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
+        **_REVIEWS,
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
         "alignment.rejectionreason": _VIEW,
@@ -58,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.leadevent": _VIEW,
         "leads.reminder": _VIEW,
         **_SCHEDULES,
+        **_REVIEWS,
         "alignment.team": _EDIT,
         "alignment.membership": _EDIT,
         "alignment.rejectionreason": _VIEW,
@@ -69,6 +77,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.leadevent": _VIEW,
         "leads.reminder": _VIEW,
         **_SCHEDULES,
+        **_REVIEWS,
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
     },

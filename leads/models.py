@@ -231,6 +231,7 @@ class LeadEvent(models.Model):
         GIVEN_UP = "given_up", "Given up after working"
         EXPIRED = "expired", "Accept time ran out"
         RETURNED = "returned", "Returned to marketing"
+        REVIEWED = "reviewed", "Reviewed in the weekly meeting"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

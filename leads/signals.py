@@ -3,3 +3,6 @@ from django.dispatch import Signal
 # Sent after leads changed owner, with moves=[(lead_id, from_user_id, to_user_id), ...].
 # The reviews app moves open review commitments along with the leads.
 leads_reassigned = Signal()
+
+# Sent by seed_demo after the demo leads exist, so other apps can add their own demo data.
+demo_data_loaded = Signal()

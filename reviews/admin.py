@@ -13,26 +13,8 @@ from reviews.exceptions import ReviewError
 from reviews.models import ReviewEvent, ReviewItem, ReviewMeeting
 
 
-def _may_view(request) -> bool:
-    # The roles' model permissions (alignment.roles.ROLE_PERMISSIONS) do not list reviews yet;
-    # until they do, the leaders and sales managers may read here what the workspace shows them.
-    user = request.user
-    return user.is_active and (
-        user.is_superuser
-        or is_leader(user)
-        or has_role(user, Role.SALES_MANAGER)
-        or user.has_perm("reviews.view_reviewmeeting")
-    )
-
-
 class ReadOnlyScopedAdmin(admin.ModelAdmin):
     show_full_result_count = False
-
-    def has_module_permission(self, request):
-        return _may_view(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _may_view(request)
 
     def has_add_permission(self, request):
         return False
@@ -63,9 +45,6 @@ class ReviewEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_view_permission(self, request, obj=None):
-        return _may_view(request)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -144,7 +123,9 @@ class ReviewMeetingAdmin(ReadOnlyScopedAdmin):
         return obj.discussed_count
 
     def has_close_permission(self, request):
-        return _may_view(request)
+        # Who may close which meeting is the service's rule (the team's manager or a sales leader).
+        user = request.user
+        return user.is_superuser or has_role(user, Role.SALES_LEADER, Role.SALES_MANAGER)
 
     @admin.action(permissions=["close"], description="Close selected meetings (apply their outcomes)")
     def close_meetings(self, request, queryset):

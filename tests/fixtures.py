@@ -1,8 +1,10 @@
 """Shared personas: one person per role, two sales teams, and a lead handed to each team."""
 
+import importlib
 from dataclasses import dataclass
 
 import pytest
+from django.apps import apps
 
 from alignment.models import RejectionReason
 from alignment.roles import Role
@@ -48,7 +50,10 @@ def cast(db) -> Cast:
 
 @pytest.fixture
 def reasons(db) -> dict[str, RejectionReason]:
-    """The catalogue seeded by the data migration, by code."""
+    """The catalogue seeded by the data migration, by code. A transactional test flushes the
+    database when it ends, data migrations' rows included, so reseed it when it is gone."""
+    if not RejectionReason.objects.exists():
+        importlib.import_module("alignment.migrations.0003_rejection_reasons").seed_reasons(apps, None)
     return {reason.code: reason for reason in RejectionReason.objects.all()}
 
 

@@ -1,12 +1,10 @@
 """In a real browser: a rep posts an update, then the manager runs the weekly lead review from
 open to close, rep by rep, and the outcomes reach the leads."""
 
-import importlib
 import re
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
 from playwright.sync_api import expect
 
 from leads import services as lead_services
@@ -17,20 +15,13 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def catalogue(db):
-    """The rejection-reason catalogue: a transactional test that ran before this one flushed
-    what the data migration had seeded."""
-    importlib.import_module("alignment.migrations.0003_rejection_reasons").seed_reasons(apps, None)
-
-
 def accepted(cast, handoff_to_rep, rep, **fields) -> Lead:
     handoff = handoff_to_rep(rep=rep, **fields)
     lead_services.handoff_accept(handoff=handoff, by=rep)
     return Lead.objects.get(pk=handoff.lead_id)
 
 
-def test_a_manager_runs_a_meeting_from_open_to_close(cast, handoff_to_rep, page_for, catalogue):
+def test_a_manager_runs_a_meeting_from_open_to_close(cast, handoff_to_rep, page_for, reasons):
     ada = accepted(cast, handoff_to_rep, cast.rep, first_name="Ada", last_name="Lovelace")
     alan = accepted(cast, handoff_to_rep, cast.rep, first_name="Alan", last_name="Turing")
     grace = accepted(cast, handoff_to_rep, cast.teammate, first_name="Grace", last_name="Hopper")

@@ -419,3 +419,26 @@ def test_the_minutes_go_to_the_attendees_once(cast, accepted_lead, open_meeting,
     assert "Lovelace" in by_person["rep@accord.test"] and "Hopper" not in by_person["rep@accord.test"]
     assert "Won" in by_person["rep@accord.test"]
     assert meeting.events.filter(kind=ReviewEvent.Kind.MINUTES_SENT).count() == 1
+
+
+# --- Leads that change owner -------------------------------------------------------------------
+
+
+def test_open_commitments_follow_the_leads_of_a_rep_who_left(cast, accepted_lead, open_meeting):
+    from leads.sweeps import reassign_departed
+
+    lead = accepted_lead()
+    meeting = open_meeting()
+    assert item_of(meeting, lead).rep == cast.rep
+    cast.rep.is_active = False
+    cast.rep.save()
+    reassign_departed()
+    assert item_of(meeting, lead).rep == cast.teammate
+
+
+def test_a_closed_meetings_minutes_keep_who_reported(cast, accepted_lead, open_meeting):
+    lead = accepted_lead()
+    meeting = open_meeting()
+    services.review_meeting_close(meeting=meeting, by=cast.manager)
+    lead_services.lead_reassign(lead=lead, to=cast.teammate, by=cast.manager, reason="rebalancing")
+    assert item_of(meeting, lead).rep == cast.rep

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from leads.demo import DEMO_PASSWORD, DEMO_PEOPLE, ensure_people_and_catalogue, generate_leads
 from leads.models import Lead
+from leads.signals import demo_data_loaded
 
 
 class Command(BaseCommand):
@@ -21,6 +22,11 @@ class Command(BaseCommand):
         else:
             created = generate_leads(cast=cast, n=leads)
             self.stdout.write(self.style.SUCCESS(f"Created {created} demo leads."))
+        for receiver, outcome in demo_data_loaded.send_robust(sender=self.__class__):
+            if isinstance(outcome, Exception):
+                raise CommandError(f"Demo data of {receiver.__module__} failed: {outcome}") from outcome
+            if outcome:
+                self.stdout.write(str(outcome))
         self.stdout.write(f"\nDemo logins (password “{DEMO_PASSWORD}” for each):")
         for username, first, last, role, team, _manages in DEMO_PEOPLE[:5]:
             self.stdout.write(f"  {username:<10} {role.label:<17} {first} {last}{f' ({team})' if team else ''}")
