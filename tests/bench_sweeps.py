@@ -192,7 +192,7 @@ def main(argv=None) -> int:
 
     header = (
         f"Accord sweeps benchmark: {connection.vendor}, {Lead.objects.count():,} leads, {os.cpu_count()} cores, "
-        f"batches of 1,000"
+        "batches of 1,000 (overdue) and 2,000 (reassignment)"
     )
     print_table(rows, header)
     results_path = BENCH_DIR / "results.json"
