@@ -1,8 +1,19 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from alignment.models import Membership, RejectionReason, Team
+from alignment import services
+from alignment.exceptions import AlignmentError
+from alignment.models import (
+    DefinitionApproval,
+    EngagementRule,
+    FitRule,
+    Membership,
+    QualificationDefinition,
+    RejectionReason,
+    Team,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -60,3 +71,140 @@ class RejectionReasonAdmin(admin.ModelAdmin):
     list_filter = ("phase", "disposition", "is_active")
     search_fields = ("label", "code")
     ordering = ("position",)
+
+
+class DraftOnlyInline(admin.TabularInline):
+    """Rules change only while their version is a draft."""
+
+    extra = 0
+
+    def _editable(self, obj) -> bool:
+        return obj is None or obj.is_editable
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(obj) and super().has_delete_permission(request, obj)
+
+
+class FitRuleInline(DraftOnlyInline):
+    model = FitRule
+    fields = ("field", "values", "minimum", "maximum", "expected", "points", "position")
+
+
+class EngagementRuleInline(DraftOnlyInline):
+    model = EngagementRule
+    fields = ("activity", "points", "position")
+
+
+class DefinitionApprovalInline(admin.TabularInline):
+    model = DefinitionApproval
+    fields = ("created_at", "round", "side", "decision", "by", "comment")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(QualificationDefinition)
+class QualificationDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "status", "created_by", "created_at", "proposed_at", "activated_at", "retired_at")
+    list_select_related = ("created_by",)
+    list_filter = ("status",)
+    search_fields = ("name", "notes")
+    filter_horizontal = ("rejection_reasons",)
+    inlines = (FitRuleInline, EngagementRuleInline, DefinitionApprovalInline)
+    actions = ("new_draft_from", "propose", "approve")
+    fieldsets = (
+        (None, {"fields": ("name", "notes")}),
+        ("Fit → grade (minimum fit points)", {"fields": (("grade_a_min", "grade_b_min", "grade_c_min"),)}),
+        ("Engagement → bucket", {"fields": ("half_life_days", ("hot_min", "warm_min", "cold_min"))}),
+        ("Sales-ready", {"fields": ("ready_grades", "ready_buckets", "ready_activities")}),
+        (
+            "Service levels (business hours)",
+            {
+                "fields": (
+                    ("accept_within_hours", "first_touch_within_hours"),
+                    "touches_before_unresponsive",
+                    "expiry_action",
+                )
+            },
+        ),
+        ("Rejection reasons in force", {"fields": ("rejection_reasons",)}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not obj.is_editable:
+            # Active and retired versions are kept as agreed.
+            return [field for fieldset in self.fieldsets for row in fieldset[1]["fields"] for field in _flat(row)]
+        return ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = {name: form.cleaned_data[name] for name in services.DEFINITION_FIELDS if name in form.cleaned_data}
+        try:
+            if change:
+                services.definition_update(definition=obj, by=request.user, fields=fields)
+            else:
+                created = services.definition_create(by=request.user, name=fields.pop("name"))
+                created = services.definition_update(definition=created, by=request.user, fields=fields)
+                vars(obj).update(vars(created))  # the admin goes on with `obj` (inlines, log, redirect)
+        except AlignmentError as error:
+            raise PermissionDenied(str(error)) from error
+
+    def save_related(self, request, form, formsets, change):
+        services.definition_check_editable(definition=form.instance)
+        super().save_related(request, form, formsets, change)
+
+    def _each(self, request, queryset, action, success):
+        for definition in queryset:
+            try:
+                action(definition)
+            except AlignmentError as error:
+                self.message_user(request, f"v{definition.version}: {error}", messages.ERROR)
+            else:
+                self.message_user(request, success(definition))
+
+    @admin.action(description="New draft from the selected version")
+    def new_draft_from(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda d: services.definition_create(by=request.user, name=d.name, based_on=d),
+            lambda d: f"New draft made from v{d.version}.",
+        )
+
+    @admin.action(description="Propose to both leaders")
+    def propose(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda d: services.definition_propose(definition=d, by=request.user),
+            lambda d: f"v{d.version} proposed; both leaders are notified.",
+        )
+
+    @admin.action(description="Approve for my side")
+    def approve(self, request, queryset):
+        sides = services.sides_of(request.user)
+        if not sides:
+            self.message_user(request, "Only the marketing and sales leaders approve.", messages.ERROR)
+            return
+        self._each(
+            request,
+            queryset,
+            lambda d: services.definition_approve(definition=d, by=request.user, side=sides[0]),
+            lambda d: f"v{d.version} approved for {sides[0]}.",
+        )
+
+
+def _flat(row):
+    return row if isinstance(row, tuple) else (row,)

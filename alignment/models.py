@@ -3,6 +3,7 @@ from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -156,3 +157,215 @@ class RejectionReason(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_phase_display()}: {self.label}"
+
+
+# --- Qualified-lead definitions ------------------------------------------------------------------
+# The agreement on what a qualified lead is: fit rules give a grade, engagement rules a score,
+# thresholds a bucket, and a sales-ready rule says which leads marketing may hand to sales. A
+# version takes effect only when a marketing leader and a sales leader have both approved it;
+# active and retired versions never change (alignment.services enforces it).
+
+FIT_FIELDS = [
+    ("seniority", "Title seniority"),
+    ("industry", "Industry"),
+    ("employees", "Company size (employees)"),
+    ("country", "Country"),
+    ("is_customer", "Existing customer"),
+]
+SENIORITIES = [
+    ("c_level", "C-level"),
+    ("vp", "VP"),
+    ("director", "Director"),
+    ("manager", "Manager"),
+    ("individual", "Individual contributor"),
+]
+ACTIVITY_KINDS = [
+    ("demo_request", "Demo request"),
+    ("pricing_page_visit", "Pricing-page visit"),
+    ("contact_form", "Contact form"),
+    ("content_download", "Content download"),
+    ("webinar_signup", "Webinar sign-up"),
+    ("event_signup", "Event sign-up"),
+    ("email_click", "Email click"),
+    ("website_visit", "Website visit"),
+    ("list_import", "Bought-list import"),
+]
+ENGAGEMENT_SIGNALS = [
+    *ACTIVITY_KINDS,
+    ("source_active", "Came from an active-interest source"),
+    ("source_passive", "Came from a passive-interest source"),
+]
+GRADES = ["A", "B", "C", "D"]
+BUCKETS = [("hot", "Hot"), ("warm", "Warm"), ("cold", "Cold"), ("unqualified", "Unqualified")]
+
+
+def _non_negative(what: str) -> MinValueValidator:
+    return MinValueValidator(0, message=f"{what} cannot be negative.")
+
+
+class QualificationDefinition(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PROPOSED = "proposed", "Proposed"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    class ExpiryAction(models.TextChoices):
+        RETURN = "return", "Return to the marketing queue"
+        REASSIGN = "reassign", "Reassign within the team"
+
+    name = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(unique=True, editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False)
+    based_on = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    notes = models.TextField(blank=True, help_text="What this version changes, and why.")
+    # Fit: minimum fit points for each grade (below C is D).
+    grade_a_min = models.IntegerField("grade A from", default=60)
+    grade_b_min = models.IntegerField("grade B from", default=40)
+    grade_c_min = models.IntegerField("grade C from", default=20)
+    # Engagement: points halve every half_life_days (0: they never fade).
+    half_life_days = models.PositiveIntegerField(default=30, validators=[_non_negative("The half-life")])
+    hot_min = models.PositiveIntegerField("hot from", default=60, validators=[_non_negative("A threshold")])
+    warm_min = models.PositiveIntegerField("warm from", default=30, validators=[_non_negative("A threshold")])
+    cold_min = models.PositiveIntegerField("cold from", default=10, validators=[_non_negative("A threshold")])
+    # Sales-ready: grade in ready_grades and bucket in ready_buckets, or any activity of ready_activities.
+    ready_grades = models.CharField(max_length=4, blank=True, default="AB", help_text="Letters, e.g. AB.")
+    ready_buckets = models.CharField(max_length=60, blank=True, default="hot", help_text="Comma-separated, e.g. hot.")
+    ready_activities = models.CharField(
+        max_length=200, blank=True, default="demo_request", help_text="Comma-separated activity kinds."
+    )
+    # Service levels, in business hours of the receiving team.
+    accept_within_hours = models.PositiveIntegerField(default=8, validators=[_non_negative("An SLA time")])
+    first_touch_within_hours = models.PositiveIntegerField(default=16, validators=[_non_negative("An SLA time")])
+    touches_before_unresponsive = models.PositiveSmallIntegerField(
+        default=3, validators=[_non_negative("The number of touches")]
+    )
+    expiry_action = models.CharField(max_length=10, choices=ExpiryAction.choices, default=ExpiryAction.RETURN)
+    rejection_reasons = models.ManyToManyField(
+        RejectionReason, blank=True, related_name="definitions", help_text="The rejection reasons in force."
+    )
+    # Each proposal is a round: approvals count only for the round they were given in.
+    round = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(editable=False)
+    proposed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    activated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    retired_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="one_active_definition"),
+            models.CheckConstraint(
+                condition=Q(grade_a_min__gte=F("grade_b_min")) & Q(grade_b_min__gte=F("grade_c_min")),
+                name="definition_grade_thresholds_in_order",
+                violation_error_message="Grade thresholds must run A ≥ B ≥ C.",
+            ),
+            models.CheckConstraint(
+                condition=Q(hot_min__gte=F("warm_min")) & Q(warm_min__gte=F("cold_min")),
+                name="definition_bucket_thresholds_in_order",
+                violation_error_message="Bucket thresholds must run hot ≥ warm ≥ cold.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} {self.name}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class FitRule(models.Model):
+    """A fit criterion: when the lead matches, it earns the points towards its grade."""
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="fit_rules")
+    field = models.CharField(max_length=20, choices=FIT_FIELDS)
+    values = models.CharField(
+        max_length=500, blank=True, help_text="For seniority, industry and country: comma-separated values."
+    )
+    minimum = models.IntegerField(null=True, blank=True, help_text="For company size: at least.")
+    maximum = models.IntegerField(null=True, blank=True, help_text="For company size: at most.")
+    expected = models.BooleanField(null=True, blank=True, help_text="For existing customer: yes or no.")
+    points = models.IntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()}: {self.points:+d}"
+
+    @property
+    def value_list(self) -> tuple[str, ...]:
+        return tuple(v.strip() for v in self.values.split(",") if v.strip())
+
+
+class EngagementRule(models.Model):
+    """Points for each activity of a kind (or for the lead's source interest)."""
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="engagement_rules")
+    activity = models.CharField(max_length=30, choices=ENGAGEMENT_SIGNALS)
+    points = models.IntegerField()
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_activity_display()}: {self.points:+d}"
+
+
+class DefinitionApproval(models.Model):
+    """A leader's answer to a proposal: approve for their side, or ask for changes."""
+
+    class Side(models.TextChoices):
+        MARKETING = "marketing", "Marketing"
+        SALES = "sales", "Sales"
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="approvals")
+    round = models.PositiveIntegerField()
+    side = models.CharField(max_length=10, choices=Side.choices)
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["definition", "round", "side"],
+                condition=Q(decision="approved"),
+                name="one_approval_per_side_and_round",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_side_display()} {self.get_decision_display().lower()} v{self.definition_id}"
+
+
+class DefinitionEvent(models.Model):
+    """Append-only log of a definition's life: drafted, edited, proposed, approved, activated..."""
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} v{self.definition_id}"

@@ -22,6 +22,13 @@ STAFF_ROLES = frozenset({Role.MARKETING_LEADER, Role.MARKETER, Role.SALES_LEADER
 _VIEW = ("view",)
 _CHANGE = ("view", "change")
 _EDIT = ("view", "add", "change")
+# Qualified-lead definitions: marketing and the leaders draft them (rules are inline rows).
+_DEFINITIONS = {
+    "alignment.qualificationdefinition": _EDIT,
+    "alignment.fitrule": (*_EDIT, "delete"),
+    "alignment.engagementrule": (*_EDIT, "delete"),
+    "alignment.definitionapproval": _VIEW,
+}
 # The weekly lead reviews change only through the workspace; the admin shows them.
 _REVIEWS = {
     "reviews.reviewmeeting": _VIEW,
@@ -43,6 +50,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
         **_REVIEWS,
+        **_DEFINITIONS,
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
         "alignment.rejectionreason": _VIEW,
@@ -54,6 +62,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.handoff": _VIEW,
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
+        **_DEFINITIONS,
         "alignment.rejectionreason": _VIEW,
     },
     Role.SALES_LEADER: {
@@ -66,6 +75,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.reminder": _VIEW,
         **_SCHEDULES,
         **_REVIEWS,
+        **_DEFINITIONS,
         "alignment.team": _EDIT,
         "alignment.membership": _EDIT,
         "alignment.rejectionreason": _VIEW,
@@ -78,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.reminder": _VIEW,
         **_SCHEDULES,
         **_REVIEWS,
+        "alignment.qualificationdefinition": _VIEW,
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
     },

@@ -10,7 +10,9 @@ class LeadsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alignment.models import Membership
+        from alignment.signals import definition_proposed
         from leads import receivers
 
         post_save.connect(receivers.user_saved, sender=get_user_model(), dispatch_uid="leads.user_saved")
         post_save.connect(receivers.membership_saved, sender=Membership, dispatch_uid="leads.membership_saved")
+        definition_proposed.connect(receivers.definition_proposed, dispatch_uid="leads.definition_proposed")

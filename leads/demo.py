@@ -271,12 +271,15 @@ def generate_leads(
     """Insert `n` leads with hand-offs, touches and events consistent with each lead's stage."""
     rng = random.Random(seed)
     now = now or timezone.now()
+    terms = sla.terms()
     start_index = Lead.objects.count()
     created = 0
     while created < n:
         batch = _Batch()
         for offset, stage in enumerate(_weighted_stages(rng, min(batch_size, n - created))):
-            _plan_lead(batch, cast=cast, rng=rng, now=now, stage=stage, index=start_index + created + offset)
+            _plan_lead(
+                batch, cast=cast, rng=rng, now=now, stage=stage, index=start_index + created + offset, terms=terms
+            )
         with transaction.atomic():
             Lead.objects.bulk_create(batch.leads, batch_size=1000)
             Handoff.objects.bulk_create(batch.handoffs, batch_size=1000)
@@ -303,7 +306,9 @@ _PATH_AFTER_ACCEPT = {
 }
 
 
-def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: datetime, stage: str, index: int) -> None:
+def _plan_lead(
+    batch: _Batch, *, cast: DemoCast, rng: random.Random, now: datetime, stage: str, index: int, terms: sla.Terms
+) -> None:
     """Build one lead and its history (unsaved; bulk-created by the caller in FK order)."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     company, domain = rng.choice(COMPANIES)
@@ -365,7 +370,7 @@ def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: dateti
         assigned_to=rep,
         team=team,
         created_at=handed,
-        accept_due_at=sla.accept_due(start=handed, team=team),
+        accept_due_at=sla.accept_due(start=handed, team=team, within=terms.accept_within_hours),
     )
     batch.handoffs.append(handoff)
     events.append(
@@ -419,7 +424,7 @@ def _plan_lead(batch: _Batch, *, cast: DemoCast, rng: random.Random, now: dateti
 
     lead.owner, lead.team = rep, team
     handoff.status = Handoff.Status.ACCEPTED
-    handoff.first_touch_due_at = sla.first_touch_due(start=decided, team=team)
+    handoff.first_touch_due_at = sla.first_touch_due(start=decided, team=team, within=terms.first_touch_within_hours)
     events.append(
         LeadEvent(
             lead=lead,

@@ -298,6 +298,7 @@ class Notification(models.Model):
         EXPIRED = "expired", "Expired hand-off"
         REASSIGNED = "reassigned", "Leads reassigned to you"
         UNOWNED = "unowned", "Leads returned to marketing"
+        DEFINITION = "definition", "Qualified-lead definition"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

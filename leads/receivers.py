@@ -26,3 +26,32 @@ def user_saved(sender, instance, created, **kwargs) -> None:
 def membership_saved(sender, instance, created, **kwargs) -> None:
     if instance.ended_at is not None:
         transaction.on_commit(lambda: _enqueue_reassignment(instance.user_id))
+
+
+def definition_proposed(sender, definition, **kwargs) -> None:
+    """Both leaders hear of a proposal they are asked to sign."""
+    from django.contrib.auth import get_user_model
+    from django.urls import reverse
+
+    from alignment.roles import GROUP_NAMES, LEADERS
+    from leads.models import Notification
+    from leads.notifications import Draft, notify
+
+    leaders = (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[GROUP_NAMES[role] for role in LEADERS])
+        .distinct()
+    )
+    link = reverse("admin:alignment_qualificationdefinition_change", args=[definition.pk])
+    notify(
+        [
+            Draft(
+                recipient=leader,
+                kind=Notification.Kind.DEFINITION,
+                message=f"Qualified-lead definition {definition} is proposed and needs your side's approval.",
+                link=link,
+                subject=f"Please review: qualified-lead definition {definition}",
+            )
+            for leader in leaders
+        ]
+    )

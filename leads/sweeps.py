@@ -249,7 +249,7 @@ def _expire(claimed: list[_Breach], now: datetime, counts: Counter) -> None:
         .values_list("pk", flat=True)
     )
     claimed = [b for b in claimed if b.handoff_id in still_pending]
-    if settings.ACCORD_EXPIRY_ACTION == "reassign":
+    if sla.terms().expiry_action == "reassign":
         moved, unplaced = _reassign_within_teams(
             leads=list(Lead.objects.filter(pk__in=[b.lead_id for b in claimed], stage=Stage.HANDED_OFF)),
             exclude={b.lead_id: b.rep_id for b in claimed},
@@ -465,7 +465,10 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
     team_of = {lead.pk: lead.team_id for lead in leads}
     teams = Team.objects.in_bulk(set(team_of.values()) - {None})
     # The new owner of a pending hand-off gets the full agreed time to decide.
-    fresh_due = {team_id: sla.accept_due(start=now, team=teams.get(team_id)) for team_id in set(team_of.values())}
+    within = sla.terms().accept_within_hours
+    fresh_due = {
+        team_id: sla.accept_due(start=now, team=teams.get(team_id), within=within) for team_id in set(team_of.values())
+    }
     by_owner_and_team = _by_person(leads, lambda lead: (lead.owner_id, lead.team_id))
     for (owner_id, team_id), group in by_owner_and_team.items():
         pending = Q(status=Handoff.Status.PENDING)

@@ -1,0 +1,256 @@
+"""Every write to the agreement: qualified-lead definitions and their approval workflow.
+
+draft → proposed → active → retired. A marketer or a leader drafts and proposes; a marketing
+leader and a sales leader each approve their side, or ask for changes (back to draft). The
+version becomes active when both sides approved the same proposal round, and retires the one
+before it. Only drafts change; active and retired versions are kept as agreed."""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from alignment import selectors
+from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
+from alignment.models import (
+    DefinitionApproval,
+    DefinitionEvent,
+    EngagementRule,
+    FitRule,
+    QualificationDefinition,
+    RejectionReason,
+)
+from alignment.roles import Role, has_role
+from alignment.signals import definition_activated, definition_proposed
+
+Status = QualificationDefinition.Status
+Side = DefinitionApproval.Side
+
+# Fields copied into a new draft and editable while it is a draft.
+DEFINITION_FIELDS = (
+    "name",
+    "notes",
+    "grade_a_min",
+    "grade_b_min",
+    "grade_c_min",
+    "half_life_days",
+    "hot_min",
+    "warm_min",
+    "cold_min",
+    "ready_grades",
+    "ready_buckets",
+    "ready_activities",
+    "accept_within_hours",
+    "first_touch_within_hours",
+    "touches_before_unresponsive",
+    "expiry_action",
+)
+_LEADER_OF_SIDE = {Side.MARKETING: Role.MARKETING_LEADER, Side.SALES: Role.SALES_LEADER}
+
+
+def may_draft(user) -> bool:
+    return user.is_superuser or has_role(user, Role.MARKETER, Role.MARKETING_LEADER, Role.SALES_LEADER)
+
+
+def sides_of(user) -> list[str]:
+    """The sides a person may sign for."""
+    return [side for side, role in _LEADER_OF_SIDE.items() if has_role(user, role)]
+
+
+def _record(definition: QualificationDefinition, kind: str, by, details: dict | None = None, at=None) -> None:
+    DefinitionEvent.objects.create(
+        definition=definition, kind=kind, actor=by, details=details or {}, created_at=at or timezone.now()
+    )
+
+
+def _lock(definition: QualificationDefinition) -> QualificationDefinition:
+    return QualificationDefinition.objects.select_for_update().get(pk=definition.pk)
+
+
+def _require_draft(definition: QualificationDefinition) -> None:
+    if definition.status != Status.DRAFT:
+        raise AlignmentError(
+            f"Version {definition.version} is {definition.get_status_display().lower()} and cannot change; "
+            "start a new draft from it instead."
+        )
+
+
+def definition_create(
+    *, by, name: str, based_on: QualificationDefinition | None = None, now: datetime | None = None
+) -> QualificationDefinition:
+    """A new draft, empty or copied (rules, thresholds, SLA terms, reasons) from another version."""
+    if not may_draft(by):
+        raise NotAllowed("Only marketing and the leaders draft qualified-lead definitions.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Version numbers are handed out under a lock on the newest version.
+        latest = QualificationDefinition.objects.select_for_update().order_by("-version").first()
+        if based_on is not None:
+            based_on = QualificationDefinition.objects.get(pk=based_on.pk)  # as saved, not as passed
+        fields: dict[str, Any] = {f: getattr(based_on, f) for f in DEFINITION_FIELDS} if based_on else {}
+        fields["name"] = name
+        definition = QualificationDefinition(
+            **fields,
+            version=(latest.version if latest else 0) + 1,
+            based_on=based_on,
+            created_by=by,
+            created_at=now,
+        )
+        definition.full_clean()
+        definition.save()
+        if based_on is not None:
+            FitRule.objects.bulk_create(
+                [
+                    FitRule(
+                        definition=definition,
+                        field=r.field,
+                        values=r.values,
+                        minimum=r.minimum,
+                        maximum=r.maximum,
+                        expected=r.expected,
+                        points=r.points,
+                        position=r.position,
+                    )
+                    for r in based_on.fit_rules.all()
+                ]
+            )
+            EngagementRule.objects.bulk_create(
+                [
+                    EngagementRule(definition=definition, activity=r.activity, points=r.points, position=r.position)
+                    for r in based_on.engagement_rules.all()
+                ]
+            )
+            definition.rejection_reasons.set(based_on.rejection_reasons.all())
+        else:
+            definition.rejection_reasons.set(RejectionReason.objects.filter(is_active=True))
+        _record(definition, "drafted", by, {"based_on": based_on.version if based_on else None}, at=now)
+    return definition
+
+
+def definition_update(*, definition: QualificationDefinition, by, fields: dict[str, Any]) -> QualificationDefinition:
+    """Change a draft's thresholds, sales-ready rule or SLA terms."""
+    if not may_draft(by):
+        raise NotAllowed("Only marketing and the leaders edit qualified-lead definitions.")
+    unknown = set(fields) - set(DEFINITION_FIELDS)
+    if unknown:
+        raise AlignmentError(f"These cannot be edited: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        definition = _lock(definition)
+        _require_draft(definition)
+        changes = {
+            name: [str(getattr(definition, name)), str(value)]
+            for name, value in fields.items()
+            if getattr(definition, name) != value
+        }
+        for name, value in fields.items():
+            setattr(definition, name, value)
+        definition.full_clean()
+        definition.save()
+        if changes:
+            _record(definition, "edited", by, {"changes": changes})
+    return definition
+
+
+def definition_check_editable(*, definition: QualificationDefinition) -> None:
+    """Raise unless the version may still change (for rule edits made through the admin)."""
+    _require_draft(QualificationDefinition.objects.get(pk=definition.pk))
+
+
+def definition_propose(
+    *, definition: QualificationDefinition, by, now: datetime | None = None
+) -> QualificationDefinition:
+    """Put a draft to both leaders. Its rules must hold together first."""
+    if not may_draft(by):
+        raise NotAllowed("Only marketing and the leaders propose qualified-lead definitions.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        definition = _lock(definition)
+        _require_draft(definition)
+        problems = selectors.definition_problems(definition)
+        if problems:
+            raise InvalidDefinition(problems)
+        definition.status = Status.PROPOSED
+        definition.round += 1
+        definition.proposed_at = now
+        definition.save(update_fields=["status", "round", "proposed_at"])
+        _record(definition, "proposed", by, {"round": definition.round}, at=now)
+        transaction.on_commit(lambda: definition_proposed.send(sender=QualificationDefinition, definition=definition))
+    return definition
+
+
+def definition_approve(
+    *, definition: QualificationDefinition, by, side: str, comment: str = "", now: datetime | None = None
+) -> QualificationDefinition:
+    """A leader signs for their side. With both sides signed, the version becomes active."""
+    if side not in _LEADER_OF_SIDE:
+        raise AlignmentError("Approve for marketing or for sales.")
+    if side not in sides_of(by):
+        raise NotAllowed(f"Only a {_LEADER_OF_SIDE[side].label.lower()} approves for {Side(side).label.lower()}.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        definition = _lock(definition)
+        if definition.status != Status.PROPOSED:
+            raise AlignmentError(f"Version {definition.version} is not waiting for approval.")
+        signed = selectors.approvals_in_round(definition)
+        if side in signed:
+            raise AlignmentError(f"{Side(side).label} has already approved this proposal.")
+        if any(approval.by_id == by.pk for approval in signed.values()):
+            raise NotAllowed("One person cannot sign for both marketing and sales.")
+        DefinitionApproval.objects.create(
+            definition=definition,
+            round=definition.round,
+            side=side,
+            decision=DefinitionApproval.Decision.APPROVED,
+            by=by,
+            comment=comment.strip(),
+            created_at=now,
+        )
+        _record(definition, "approved", by, {"side": side, "comment": comment.strip()}, at=now)
+        if len(signed) + 1 == len(_LEADER_OF_SIDE):
+            _activate(definition, by=by, now=now)
+    return definition
+
+
+def _activate(definition: QualificationDefinition, *, by, now: datetime) -> None:
+    previous = QualificationDefinition.objects.select_for_update().filter(status=Status.ACTIVE).first()
+    if previous is not None:
+        previous.status = Status.RETIRED
+        previous.retired_at = now
+        previous.save(update_fields=["status", "retired_at"])
+        _record(previous, "retired", by, {"replaced_by": definition.version}, at=now)
+    definition.status = Status.ACTIVE
+    definition.activated_at = now
+    definition.save(update_fields=["status", "activated_at"])
+    _record(definition, "activated", by, {"replaces": previous.version if previous else None}, at=now)
+    transaction.on_commit(
+        lambda: definition_activated.send(sender=QualificationDefinition, definition=definition, by=by)
+    )
+
+
+def definition_request_changes(
+    *, definition: QualificationDefinition, by, comment: str, now: datetime | None = None
+) -> QualificationDefinition:
+    """A leader sends a proposal back to draft with what should change."""
+    if not sides_of(by):
+        raise NotAllowed("Only the marketing and sales leaders answer proposals.")
+    if not comment.strip():
+        raise AlignmentError("Say what should change.")
+    now = now or timezone.now()
+    with transaction.atomic():
+        definition = _lock(definition)
+        if definition.status != Status.PROPOSED:
+            raise AlignmentError(f"Version {definition.version} is not waiting for approval.")
+        DefinitionApproval.objects.create(
+            definition=definition,
+            round=definition.round,
+            side=sides_of(by)[0],
+            decision=DefinitionApproval.Decision.CHANGES_REQUESTED,
+            by=by,
+            comment=comment.strip(),
+            created_at=now,
+        )
+        definition.status = Status.DRAFT
+        definition.save(update_fields=["status"])
+        _record(definition, "changes_requested", by, {"comment": comment.strip()}, at=now)
+    return definition

@@ -1,0 +1,224 @@
+"""The agreement workflow: draft → proposed → active → retired, signed by both leaders."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.test import Client
+
+from alignment import services
+from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
+from alignment.models import DefinitionEvent, EngagementRule, FitRule, QualificationDefinition
+from alignment.roles import GROUP_NAMES, Role
+from leads import sla
+from leads.models import Notification
+
+pytestmark = pytest.mark.django_db
+Status = QualificationDefinition.Status
+
+
+@pytest.fixture
+def draft(cast):
+    """A complete draft: fit rules, engagement rules, a sales-ready rule."""
+
+    def make(name="Enterprise fit", by=None):
+        definition = services.definition_create(by=by or cast.marketer, name=name)
+        FitRule.objects.create(definition=definition, field="seniority", values="c_level,vp,director", points=40)
+        FitRule.objects.create(definition=definition, field="employees", minimum=200, maximum=5000, points=30)
+        EngagementRule.objects.create(definition=definition, activity="demo_request", points=50)
+        EngagementRule.objects.create(definition=definition, activity="source_passive", points=5)
+        return definition
+
+    return make
+
+
+def activate(definition, cast):
+    services.definition_propose(definition=definition, by=cast.marketer)
+    services.definition_approve(definition=definition, by=cast.cmo, side="marketing")
+    return services.definition_approve(definition=definition, by=cast.vp, side="sales")
+
+
+class TestDrafting:
+    def test_versions_are_numbered_in_order(self, cast, draft):
+        assert [draft().version, draft().version] == [1, 2]
+
+    def test_a_new_draft_copies_rules_thresholds_terms_and_reasons(self, cast, draft):
+        original = draft()
+        services.definition_update(definition=original, by=cast.marketer, fields={"accept_within_hours": 4})
+        copy = services.definition_create(by=cast.cmo, name="Take two", based_on=original)
+        assert copy.based_on == original and copy.status == Status.DRAFT
+        assert copy.accept_within_hours == 4
+        assert [(r.field, r.points) for r in copy.fit_rules.all()] == [("seniority", 40), ("employees", 30)]
+        assert copy.engagement_rules.count() == 2
+        assert set(copy.rejection_reasons.all()) == set(original.rejection_reasons.all())
+
+    def test_sales_reps_and_managers_do_not_draft(self, cast):
+        for person in (cast.rep, cast.manager):
+            with pytest.raises(NotAllowed):
+                services.definition_create(by=person, name="Mine")
+        assert not QualificationDefinition.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("fields", "message"),
+        [
+            ({"grade_a_min": 10, "grade_b_min": 40}, "A ≥ B ≥ C"),
+            ({"hot_min": 5, "warm_min": 30}, "hot ≥ warm ≥ cold"),
+            ({"accept_within_hours": -4}, "cannot be negative"),
+        ],
+    )
+    def test_impossible_values_are_refused_and_change_nothing(self, cast, draft, fields, message):
+        definition = draft()
+        with pytest.raises(Exception, match=message):
+            services.definition_update(definition=definition, by=cast.marketer, fields=fields)
+        definition.refresh_from_db()
+        assert (definition.grade_a_min, definition.hot_min, definition.accept_within_hours) == (60, 60, 8)
+
+
+class TestProposing:
+    def test_proposing_notifies_both_leaders(self, cast, draft, django_capture_on_commit_callbacks):
+        with django_capture_on_commit_callbacks(execute=True):
+            definition = services.definition_propose(definition=draft(), by=cast.marketer)
+        assert definition.status == Status.PROPOSED and definition.round == 1
+        for leader in (cast.cmo, cast.vp):
+            assert Notification.objects.filter(recipient=leader, kind="definition").exists()
+        assert not Notification.objects.filter(recipient=cast.rep, kind="definition").exists()
+
+    def test_a_rule_on_an_unknown_field_is_refused(self, cast, draft):
+        definition = draft()
+        FitRule.objects.create(definition=definition, field="shoe_size", values="44", points=10)
+        with pytest.raises(InvalidDefinition, match="shoe_size"):
+            services.definition_propose(definition=definition, by=cast.marketer)
+        definition.refresh_from_db()
+        assert definition.status == Status.DRAFT
+
+    def test_proposing_without_a_sales_ready_rule_is_refused(self, cast, draft):
+        definition = draft()
+        services.definition_update(
+            definition=definition, by=cast.marketer, fields={"ready_activities": "", "ready_buckets": ""}
+        )
+        with pytest.raises(InvalidDefinition) as refused:
+            services.definition_propose(definition=definition, by=cast.marketer)
+        assert any("sales-ready" in problem.lower() for problem in refused.value.problems)
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.DRAFT
+
+
+class TestApproving:
+    def test_it_becomes_active_only_when_both_sides_approve(self, cast, draft):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        services.definition_approve(definition=definition, by=cast.cmo, side="marketing", comment="Good")
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.PROPOSED
+        services.definition_approve(definition=definition, by=cast.vp, side="sales")
+        definition.refresh_from_db()
+        assert definition.status == Status.ACTIVE and definition.activated_at is not None
+        assert list(definition.events.order_by("id").values_list("kind", flat=True)) == [
+            "drafted",
+            "proposed",
+            "approved",
+            "approved",
+            "activated",
+        ]
+
+    def test_activating_retires_the_previous_version(self, cast, draft):
+        first = activate(draft(), cast)
+        second = activate(draft(name="Second"), cast)
+        first.refresh_from_db()
+        assert (first.status, second.status) == (Status.RETIRED, Status.ACTIVE)
+        assert QualificationDefinition.objects.filter(status=Status.ACTIVE).count() == 1
+
+    def test_the_database_holds_one_active_version(self, cast, draft):
+        activate(draft(), cast)
+        other = draft()
+        other.status = Status.ACTIVE
+        with pytest.raises(IntegrityError), transaction.atomic():
+            other.save()
+
+    def test_approving_ones_side_twice_is_refused(self, cast, draft):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        services.definition_approve(definition=definition, by=cast.cmo, side="marketing")
+        with pytest.raises(AlignmentError, match="already approved"):
+            services.definition_approve(definition=definition, by=cast.cmo, side="marketing")
+        assert definition.approvals.count() == 1
+
+    def test_one_person_holding_both_roles_cannot_sign_both_sides(self, cast, draft):
+        Group.objects.get(name=GROUP_NAMES[Role.SALES_LEADER]).user_set.add(cast.cmo)
+        cast.cmo._accord_roles = None
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        services.definition_approve(definition=definition, by=cast.cmo, side="marketing")
+        with pytest.raises(NotAllowed, match="both marketing and sales"):
+            services.definition_approve(definition=definition, by=cast.cmo, side="sales")
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.PROPOSED
+
+    @pytest.mark.parametrize(("who", "side"), [("marketer", "marketing"), ("vp", "marketing"), ("cmo", "sales")])
+    def test_only_that_sides_leader_approves(self, cast, draft, who, side):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        with pytest.raises(NotAllowed):
+            services.definition_approve(definition=definition, by=getattr(cast, who), side=side)
+
+    def test_asking_for_changes_sends_it_back_and_a_new_round_needs_both_again(self, cast, draft):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        services.definition_approve(definition=definition, by=cast.cmo, side="marketing")
+        services.definition_request_changes(definition=definition, by=cast.vp, comment="Demo requests only")
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.DRAFT
+        services.definition_propose(definition=definition, by=cast.marketer)
+        services.definition_approve(definition=definition, by=cast.vp, side="sales")
+        definition.refresh_from_db()
+        assert definition.status == Status.PROPOSED, "marketing's approval was for the previous round"
+
+    def test_asking_for_changes_needs_a_comment(self, cast, draft):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        with pytest.raises(AlignmentError, match="what should change"):
+            services.definition_request_changes(definition=definition, by=cast.vp, comment="  ")
+
+
+class TestImmutability:
+    @pytest.mark.parametrize("state", ["proposed", "active", "retired"])
+    def test_only_drafts_change(self, cast, draft, state):
+        definition = draft()
+        if state == "proposed":
+            services.definition_propose(definition=definition, by=cast.marketer)
+        else:
+            activate(definition, cast)
+            if state == "retired":
+                activate(draft(name="Next"), cast)
+        with pytest.raises(AlignmentError, match="cannot change"):
+            services.definition_update(definition=definition, by=cast.cmo, fields={"hot_min": 99})
+        assert QualificationDefinition.objects.get(pk=definition.pk).hot_min == 60
+
+    def test_the_admin_shows_an_active_version_read_only(self, cast, draft):
+        definition = activate(draft(), cast)
+        client = Client()
+        client.force_login(cast.cmo)
+        page = client.get(f"/admin/alignment/qualificationdefinition/{definition.pk}/change/")
+        assert page.status_code == 200
+        assert b'name="hot_min"' not in page.content
+        response = client.post(
+            f"/admin/alignment/qualificationdefinition/{definition.pk}/change/", {"name": "Edited", "hot_min": 1}
+        )
+        assert response.status_code in (200, 302, 403)  # shown again read-only, or refused
+        assert QualificationDefinition.objects.get(pk=definition.pk).name == "Enterprise fit"
+
+    def test_the_admin_edits_a_draft_through_the_service(self, cast, draft):
+        definition = draft()
+        client = Client()
+        client.force_login(cast.marketer)
+        page = client.get(f"/admin/alignment/qualificationdefinition/{definition.pk}/change/")
+        assert b'name="hot_min"' in page.content
+        assert DefinitionEvent.objects.filter(definition=definition, kind="drafted").exists()
+
+
+class TestAgreedServiceLevels:
+    def test_the_active_versions_sla_terms_replace_the_defaults(self, cast, draft, settings):
+        assert sla.terms().accept_within_hours == settings.ACCORD_ACCEPT_WITHIN_HOURS
+        definition = draft()
+        services.definition_update(
+            definition=definition,
+            by=cast.marketer,
+            fields={"accept_within_hours": 2, "first_touch_within_hours": 6, "expiry_action": "reassign"},
+        )
+        activate(definition, cast)
+        assert sla.terms() == sla.Terms(2, 6, "reassign")
