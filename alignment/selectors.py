@@ -1,5 +1,7 @@
 """Reads about the agreement: definitions and their rules, as the scoring engine takes them."""
 
+from collections import Counter
+
 from django.db.models import QuerySet
 
 from alignment import scoring
@@ -74,23 +76,34 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
     def add(rule: str, left, right):
         rows.append({"rule": rule, "a": left, "b": right, "changed": left != right})
 
+    def add_rules(rule: str, left: list[str], right: list[str]):
+        # Rules are matched by what they say; a rule listed twice counts twice.
+        left_count, right_count = Counter(left), Counter(right)
+        for described in sorted(left_count | right_count):
+            for i in range(max(left_count[described], right_count[described])):
+                add(
+                    rule,
+                    described if i < left_count[described] else "—",
+                    described if i < right_count[described] else "—",
+                )
+
     terms = {d.pk: definition_terms(d) for d in (a, b)}
-    fit = {d.pk: {rule.describe() for rule in terms[d.pk].fit_rules} for d in (a, b)}
-    for described in sorted(fit[a.pk] | fit[b.pk]):
-        add("Fit rule", described if described in fit[a.pk] else "—", described if described in fit[b.pk] else "—")
+    add_rules(
+        "Fit rule",
+        [rule.describe() for rule in terms[a.pk].fit_rules],
+        [rule.describe() for rule in terms[b.pk].fit_rules],
+    )
     for label, attribute in (
         ("Grade A from", "grade_a_min"),
         ("Grade B from", "grade_b_min"),
         ("Grade C from", "grade_c_min"),
     ):
         add(label, getattr(a, attribute), getattr(b, attribute))
-    engagement = {d.pk: {rule.describe() for rule in terms[d.pk].engagement_rules} for d in (a, b)}
-    for described in sorted(engagement[a.pk] | engagement[b.pk]):
-        add(
-            "Engagement rule",
-            described if described in engagement[a.pk] else "—",
-            described if described in engagement[b.pk] else "—",
-        )
+    add_rules(
+        "Engagement rule",
+        [rule.describe() for rule in terms[a.pk].engagement_rules],
+        [rule.describe() for rule in terms[b.pk].engagement_rules],
+    )
     for label, attribute in (
         ("Points halve every (days)", "half_life_days"),
         ("Hot from", "hot_min"),
@@ -105,7 +118,7 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
         ("When the accept time runs out", "expiry_action"),
     ):
         add(label, getattr(a, attribute), getattr(b, attribute))
-    reasons = {d.pk: {str(r) for r in d.rejection_reasons.all()} for d in (a, b)}
-    for reason in sorted(reasons[a.pk] | reasons[b.pk]):
-        add("Rejection reason", reason if reason in reasons[a.pk] else "—", reason if reason in reasons[b.pk] else "—")
+    add_rules(
+        "Rejection reason", [str(r) for r in a.rejection_reasons.all()], [str(r) for r in b.rejection_reasons.all()]
+    )
     return rows

@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reviews/", include("reviews.urls")),
+    path("", include("alignment.urls")),
     path("", include("leads.urls")),
 ]

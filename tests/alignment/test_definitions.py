@@ -222,3 +222,43 @@ class TestAgreedServiceLevels:
         )
         activate(definition, cast)
         assert sla.terms() == sla.Terms(2, 6, "reassign")
+
+
+class TestWorkspacePages:
+    def test_everyone_signed_in_reads_the_agreement(self, cast, draft):
+        definition = activate(draft(), cast)
+        for person in (cast.rep, cast.manager, cast.marketer, cast.cmo, cast.vp):
+            client = Client()
+            client.force_login(person)
+            assert b"Enterprise fit" in client.get("/definitions/").content
+            page = client.get(f"/definitions/{definition.pk}/").content.decode()
+            assert "Seniority" in page and "Accept or reject within 8 hours" in page
+        assert Client().get("/definitions/").status_code == 302
+
+    def test_two_versions_side_by_side_show_what_changed(self, cast, draft):
+        first = draft()
+        second = services.definition_create(by=cast.marketer, name="Stricter", based_on=first)
+        services.definition_update(definition=second, by=cast.marketer, fields={"hot_min": 80})
+        second.fit_rules.filter(field="employees").update(minimum=500)
+        client = Client()
+        client.force_login(cast.rep)
+        page = client.get(f"/definitions/compare/?a={first.pk}&b={second.pk}").content.decode()
+        rows = [row for row in page.split("<tr") if "table-warning" in row]
+        assert any("Hot from" in row and "60" in row and "80" in row for row in rows)
+        assert any("200" in row for row in rows) and any("500" in row for row in rows)
+        assert not any("Grade A from" in row for row in rows)
+
+    def test_comparing_nonsense_is_a_404(self, cast):
+        client = Client()
+        client.force_login(cast.rep)
+        assert client.get("/definitions/compare/?a=x&b=1").status_code == 404
+        assert client.get("/definitions/compare/").status_code == 404
+
+    def test_the_draft_page_lists_what_stops_it_being_proposed(self, cast, draft):
+        definition = draft()
+        services.definition_update(
+            definition=definition, by=cast.marketer, fields={"ready_activities": "", "ready_buckets": ""}
+        )
+        client = Client()
+        client.force_login(cast.marketer)
+        assert b"Not ready to propose" in client.get(f"/definitions/{definition.pk}/").content
