@@ -2,11 +2,15 @@
 rule by rule, and any two versions side by side. Everyone signed in may read the agreement;
 drafting and signing happen in the admin, through alignment.services."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from alignment import selectors, services
+from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
 
 
 @login_required
@@ -25,7 +29,8 @@ def definition_detail(request, pk: int):
         "approvals": selectors.approvals_in_round(definition),
         "history": definition.events.select_related("actor")[:30],
         "reasons": definition.rejection_reasons.order_by("position"),
-        "can_sign": bool(services.sides_of(request.user)),
+        "my_sides": services.sides_of(request.user),
+        "can_draft": services.may_draft(request.user),
     }
     return render(request, "alignment/definition_detail.html", context)
 
@@ -39,3 +44,70 @@ def definition_compare(request):
     except (KeyError, ValueError, versions.model.DoesNotExist):
         raise Http404("Choose two versions to compare.") from None
     return render(request, "alignment/definition_compare.html", {"a": a, "b": b, "rows": selectors.compare(a, b)})
+
+
+def _act(request, pk: int, action, success: str):
+    """Run one workflow step on a version and come back to its page with the outcome."""
+    definition = get_object_or_404(selectors.definitions(), pk=pk)
+    try:
+        result = action(definition)
+    except NotAllowed as error:
+        raise PermissionDenied(str(error)) from error
+    except InvalidDefinition as error:
+        for problem in error.problems:
+            messages.error(request, problem)
+        return redirect("definition_detail", pk=pk)
+    except AlignmentError as error:
+        messages.error(request, str(error))
+        return redirect("definition_detail", pk=pk)
+    messages.success(request, success.format(definition=result))
+    return redirect("definition_detail", pk=result.pk)
+
+
+@login_required
+@require_POST
+def definition_propose(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda d: services.definition_propose(definition=d, by=request.user),
+        "v{definition.version} is proposed; both leaders have been asked to approve it.",
+    )
+
+
+@login_required
+@require_POST
+def definition_approve(request, pk: int):
+    side = request.POST.get("side", "")
+    return _act(
+        request,
+        pk,
+        lambda d: services.definition_approve(
+            definition=d, by=request.user, side=side, comment=request.POST.get("comment", "")
+        ),
+        "You approved v{definition.version}.",
+    )
+
+
+@login_required
+@require_POST
+def definition_request_changes(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda d: services.definition_request_changes(
+            definition=d, by=request.user, comment=request.POST.get("comment", "")
+        ),
+        "v{definition.version} went back to draft with your comment.",
+    )
+
+
+@login_required
+@require_POST
+def definition_new_draft(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda d: services.definition_create(by=request.user, name=d.name, based_on=d),
+        "v{definition.version} is a new draft copied from this version; edit it in the admin.",
+    )

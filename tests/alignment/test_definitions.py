@@ -262,3 +262,44 @@ class TestWorkspacePages:
         client = Client()
         client.force_login(cast.marketer)
         assert b"Not ready to propose" in client.get(f"/definitions/{definition.pk}/").content
+
+
+class TestWorkflowPages:
+    def post(self, user, url, data=None):
+        client = Client()
+        client.force_login(user)
+        return client.post(url, data or {}, follow=True)
+
+    def test_both_leaders_approve_from_the_page(self, cast, draft):
+        definition = draft()
+        self.post(cast.marketer, f"/definitions/{definition.pk}/propose/")
+        page = self.post(cast.cmo, f"/definitions/{definition.pk}/approve/", {"side": "marketing", "comment": "OK"})
+        assert b"You approved" in page.content
+        self.post(cast.vp, f"/definitions/{definition.pk}/approve/", {"side": "sales"})
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.ACTIVE
+
+    def test_a_rep_cannot_approve(self, cast, draft):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        assert self.post(cast.rep, f"/definitions/{definition.pk}/approve/", {"side": "sales"}).status_code == 403
+        assert not definition.approvals.exists()
+
+    def test_proposing_a_broken_draft_lists_the_problems_and_changes_nothing(self, cast, draft):
+        definition = draft()
+        FitRule.objects.create(definition=definition, field="employees", minimum=500, maximum=100, points=5)
+        page = self.post(cast.marketer, f"/definitions/{definition.pk}/propose/").content.decode()
+        assert "alert-danger" in page
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.DRAFT
+
+    def test_asking_for_changes_without_a_comment_is_explained(self, cast, draft):
+        definition = draft()
+        services.definition_propose(definition=definition, by=cast.marketer)
+        page = self.post(cast.vp, f"/definitions/{definition.pk}/request-changes/", {"comment": ""})
+        assert b"Say what should change" in page.content
+        assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.PROPOSED
+
+    def test_a_new_draft_from_an_active_version(self, cast, draft):
+        definition = activate(draft(), cast)
+        page = self.post(cast.marketer, f"/definitions/{definition.pk}/new-draft/")
+        assert b"is a new draft copied from this version" in page.content
+        assert QualificationDefinition.objects.filter(based_on=definition, status=Status.DRAFT).exists()
