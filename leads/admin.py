@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 
 from alignment.roles import is_marketing
 from leads import selectors, services
-from leads.models import Campaign, Handoff, Lead, LeadEvent, Reminder, Source, Touch
+from leads.models import Activity, Campaign, EvaluationRun, Handoff, Lead, LeadEvent, Reminder, Source, Touch
 
 
 class TeamChoiceForm(forms.Form):
@@ -55,12 +55,21 @@ class LeadEventInline(ReadOnlyInline):
 class HandoffInline(ReadOnlyInline):
     model = Handoff
     fk_name = "lead"
-    fields = ("created_at", "handed_off_by", "assigned_to", "status", "reason", "decision_note")
+    fields = (
+        "created_at",
+        "handed_off_by",
+        "assigned_to",
+        "definition",
+        "override_reason",
+        "status",
+        "reason",
+        "decision_note",
+    )
     readonly_fields = fields
     ordering = ("-created_at",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("handed_off_by", "assigned_to", "reason")
+        return super().get_queryset(request).select_related("handed_off_by", "assigned_to", "reason", "definition")
 
 
 class TouchInline(ReadOnlyInline):
@@ -70,6 +79,18 @@ class TouchInline(ReadOnlyInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("by")
+
+
+class ActivityInline(ReadOnlyInline):
+    """What the lead did; logged through services.activity_log, which also grades the lead anew."""
+
+    model = Activity
+    fields = ("occurred_at", "kind", "note", "created_by")
+    readonly_fields = fields
+    ordering = ("-occurred_at", "-id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("created_by")
 
 
 @admin.register(Source)
@@ -102,9 +123,22 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(Lead)
 class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("__str__", "email", "stage", "source", "campaign", "owner", "cycle_count", "created_at")
+    list_display = (
+        "__str__",
+        "email",
+        "stage",
+        "grade",
+        "score",
+        "bucket",
+        "sales_ready",
+        "source",
+        "campaign",
+        "owner",
+        "cycle_count",
+        "created_at",
+    )
     list_select_related = ("source", "campaign", "owner")
-    list_filter = ("stage", "source__interest", "source", "is_customer")
+    list_filter = ("stage", "grade", "bucket", "sales_ready", "source__interest", "source", "is_customer")
     search_fields = ("last_name", "first_name", "company", "email")
     autocomplete_fields = ("source", "campaign")
     show_full_result_count = False
@@ -114,12 +148,22 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         ("email", "phone"),
         ("title", "company"),
         ("country", "is_customer"),
+        ("industry", "employees"),
         ("source", "campaign"),
         ("stage", "owner", "team"),
         ("cycle_count", "stage_changed_at", "created_at"),
         ("email_normalized", "company_domain"),
+        ("grade", "fit_points", "score", "bucket", "sales_ready"),
+        ("evaluated_with", "evaluated_at"),
     )
     readonly_fields = (
+        "grade",
+        "fit_points",
+        "score",
+        "bucket",
+        "sales_ready",
+        "evaluated_with",
+        "evaluated_at",
         "stage",
         "owner",
         "team",
@@ -129,7 +173,7 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "email_normalized",
         "company_domain",
     )
-    inlines = (HandoffInline, TouchInline, LeadEventInline)
+    inlines = (HandoffInline, ActivityInline, TouchInline, LeadEventInline)
     actions = ("hand_off_to_team",)
 
     def get_queryset(self, request):
@@ -177,9 +221,19 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
 class HandoffAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Hand-offs change only through the workspace's decisions; the admin shows them."""
 
-    list_display = ("lead", "assigned_to", "team", "status", "reason", "created_at", "decided_at")
-    list_select_related = ("lead", "assigned_to", "team", "reason")
-    list_filter = ("status", "team", "reason")
+    list_display = (
+        "lead",
+        "assigned_to",
+        "team",
+        "status",
+        "reason",
+        "definition",
+        "override",
+        "created_at",
+        "decided_at",
+    )
+    list_select_related = ("lead", "assigned_to", "team", "reason", "definition")
+    list_filter = ("status", "team", "reason", "override")
     search_fields = ("lead__last_name", "lead__company", "lead__email", "assigned_to__username")
     show_full_result_count = False
     ordering = ("-created_at", "-id")
@@ -212,6 +266,32 @@ class ReminderAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         visible = selectors.handoffs_visible_to(user=request.user)
         return super().get_queryset(request).filter(handoff__in=visible)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EvaluationRun)
+class EvaluationRunAdmin(admin.ModelAdmin):
+    """Re-evaluations of every lead when a definition became active, with their progress:
+    read-only, written only by the re-evaluation task."""
+
+    list_display = ("definition", "status", "progress", "started_by", "started_at", "finished_at")
+    list_select_related = ("definition", "started_by")
+    list_filter = ("status", "definition")
+    fields = ("definition", "status", "progress", "started_by", "started_at", "finished_at", "summary")
+    readonly_fields = fields
+    ordering = ("-started_at", "-id")
+
+    @admin.display(description="Done")
+    def progress(self, obj):
+        return f"{obj.done:,} / {obj.total:,} ({obj.percent} %)"
 
     def has_add_permission(self, request):
         return False

@@ -10,9 +10,12 @@ class LeadsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alignment.models import Membership
-        from alignment.signals import definition_proposed
+        from alignment.signals import definition_activated, definition_proposed
         from leads import receivers
+        from leads.signals import demo_data_loaded
 
         post_save.connect(receivers.user_saved, sender=get_user_model(), dispatch_uid="leads.user_saved")
         post_save.connect(receivers.membership_saved, sender=Membership, dispatch_uid="leads.membership_saved")
         definition_proposed.connect(receivers.definition_proposed, dispatch_uid="leads.definition_proposed")
+        definition_activated.connect(receivers.definition_activated, dispatch_uid="leads.definition_activated")
+        demo_data_loaded.connect(receivers.demo_data_loaded, dispatch_uid="leads.demo_data_loaded")

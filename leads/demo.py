@@ -1,4 +1,5 @@
-"""Synthetic demo data: people, teams, sources and leads spread over every stage, each with a
+"""Synthetic demo data: people, teams, sources, an agreed qualified-lead definition, and leads
+spread over every stage, each with a company profile, activities that fit its source and a
 history that matches its stage. Used by `seed_demo` and by the benchmark; written in bulk."""
 
 import random
@@ -11,11 +12,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
-from alignment.models import Membership, RejectionReason, Team
+from alignment import services as alignment_services
+from alignment.models import EngagementRule, FitRule, Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role
 from leads import sla
 from leads.matching import company_domain_of, normalize_email
-from leads.models import Campaign, Handoff, Lead, LeadEvent, Source, Stage, Touch
+from leads.models import Activity, Campaign, Handoff, Lead, LeadEvent, Source, Stage, Touch
 
 DEMO_PASSWORD = "accord-demo"
 
@@ -172,6 +174,78 @@ COMPANIES = [
     ("Trey Research", "treyresearch.example"),
     ("Woodgrove Bank", "woodgrove.example"),
 ]
+# Each demo company's industry and head count (a lead's is within ±20 % of it, or unknown).
+COMPANY_PROFILES = {
+    "Northwind Traders": ("Retail", 850),
+    "Contoso Logistics": ("Manufacturing", 3200),
+    "Fabrikam Health": ("Healthcare", 1200),
+    "Tailspin Aerospace": ("Manufacturing", 9000),
+    "Wingtip Retail": ("Retail", 400),
+    "Adventure Works": ("Manufacturing", 2300),
+    "Litware Software": ("Software", 650),
+    "Proseware Media": ("Software", 120),
+    "Lucerne Publishing": ("Education", 300),
+    "Margie's Travel": ("Retail", 60),
+    "Alpine Ski House": ("Retail", 35),
+    "Coho Winery": ("Manufacturing", 90),
+    "Blue Yonder Airlines": ("Transportation", 15000),
+    "Humongous Insurance": ("Finance", 5400),
+    "Trey Research": ("Healthcare", 210),
+    "Woodgrove Bank": ("Finance", 7800),
+}
+# What leads do before marketing sees them: (kind, chance, most times), by source interest.
+# Demo requests come mostly from active-interest sources; passive ones download and sign up.
+DEMO_ACTIVITY = {
+    Source.Interest.ACTIVE: [
+        ("demo_request", 0.30, 1),
+        ("pricing_page_visit", 0.40, 2),
+        ("contact_form", 0.15, 1),
+        ("content_download", 0.25, 2),
+        ("website_visit", 0.50, 3),
+    ],
+    Source.Interest.PASSIVE: [
+        ("demo_request", 0.03, 1),
+        ("pricing_page_visit", 0.08, 1),
+        ("content_download", 0.50, 3),
+        ("webinar_signup", 0.30, 2),
+        ("event_signup", 0.20, 1),
+        ("email_click", 0.40, 3),
+    ],
+}
+# The demo's agreed definition: (field, values, minimum, maximum, expected, points) and
+# (activity, points); thresholds and the sales-ready rule are the model's defaults
+# (A 60, B 40, C 20; half-life 30 days; hot 60, warm 30, cold 10; grade A or B and hot, or a
+# demo request).
+DEMO_DEFINITION = "Enterprise fit v1"
+DEMO_FIT_RULES = [
+    ("seniority", "c_level,vp,director", None, None, None, 40),
+    ("employees", "", 200, 5000, None, 30),
+    ("industry", "Software,Finance", None, None, None, 20),
+    ("is_customer", "", None, None, False, 10),
+]
+DEMO_ENGAGEMENT_RULES = [
+    ("demo_request", 50),
+    ("pricing_page_visit", 30),
+    ("contact_form", 25),
+    ("content_download", 10),
+    ("webinar_signup", 8),
+    ("event_signup", 5),
+    ("source_active", 15),
+    ("source_passive", 3),
+]
+DEMO_DEFINITION_TERMS = {
+    "grade_a_min": 60,
+    "grade_b_min": 40,
+    "grade_c_min": 20,
+    "half_life_days": 30,
+    "hot_min": 60,
+    "warm_min": 30,
+    "cold_min": 10,
+    "ready_grades": "AB",
+    "ready_buckets": "hot",
+    "ready_activities": "demo_request",
+}
+
 TITLES = [
     "Chief Revenue Officer",
     "VP Sales",
@@ -247,6 +321,7 @@ def ensure_people_and_catalogue() -> DemoCast:
             name=name, defaults={"source": sources[source_name], "cost": Decimal(cost)}
         )
         campaigns_by_source.setdefault(campaign.source_id, []).append(campaign)
+    ensure_demo_definition(drafter=people["marketer"], marketing=people["cmo"], sales=people["vp-sales"])
     reps_by_team = {}
     for username, *_rest, role, team_name, _manages in DEMO_PEOPLE:
         if role == Role.SALES_REP:
@@ -258,6 +333,41 @@ def ensure_people_and_catalogue() -> DemoCast:
         campaigns_by_source=campaigns_by_source,
         reasons={reason.code: reason for reason in RejectionReason.objects.all()},
     )
+
+
+def ensure_demo_definition(*, drafter, marketing, sales) -> QualificationDefinition:
+    """The active qualified-lead definition; when none is active, "Enterprise fit v1" is drafted
+    by `drafter`, proposed and approved by both leaders through the workflow, so that its history
+    is real. Activating it re-evaluates every lead (see leads.receivers)."""
+    active = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE).first()
+    if active is not None:
+        return active
+    definition = alignment_services.definition_create(by=drafter, name=DEMO_DEFINITION)
+    alignment_services.definition_update(
+        definition=definition,
+        by=drafter,
+        fields={**DEMO_DEFINITION_TERMS, "notes": "The demo's agreement: senior people at mid-sized firms."},
+    )
+    FitRule.objects.bulk_create(
+        FitRule(
+            definition=definition,
+            field=field_name,
+            values=values,
+            minimum=minimum,
+            maximum=maximum,
+            expected=expected,
+            points=points,
+            position=position,
+        )
+        for position, (field_name, values, minimum, maximum, expected, points) in enumerate(DEMO_FIT_RULES)
+    )
+    EngagementRule.objects.bulk_create(
+        EngagementRule(definition=definition, activity=activity, points=points, position=position)
+        for position, (activity, points) in enumerate(DEMO_ENGAGEMENT_RULES)
+    )
+    alignment_services.definition_propose(definition=definition, by=drafter)
+    alignment_services.definition_approve(definition=definition, by=marketing, side="marketing")
+    return alignment_services.definition_approve(definition=definition, by=sales, side="sales")
 
 
 def _weighted_stages(rng: random.Random, n: int) -> list[str]:
@@ -285,8 +395,44 @@ def generate_leads(
             Handoff.objects.bulk_create(batch.handoffs, batch_size=1000)
             Touch.objects.bulk_create(batch.touches, batch_size=1000)
             LeadEvent.objects.bulk_create(batch.events, batch_size=2000)
+            Activity.objects.bulk_create(batch.activities, batch_size=2000)
         created += len(batch.leads)
     return created
+
+
+def backfill_profiles(*, seed: int = 42, now: datetime | None = None, batch_size: int = 2000) -> int:
+    """Give demo leads made before leads had a company profile and activities (an older demo or
+    benchmark database) an industry, a head count and activities, as generate_leads now does.
+    Only leads of the demo companies are touched, and nothing at all once any activity exists;
+    returns how many leads it filled in."""
+    if Activity.objects.exists():
+        return 0
+    rng = random.Random(seed)
+    now = now or timezone.now()
+    filled, last_id = 0, 0
+    while True:
+        rows = list(
+            Lead.objects.filter(id__gt=last_id, industry="", employees__isnull=True, company__in=list(COMPANY_PROFILES))
+            .order_by("id")
+            .values_list("id", "company", "source__interest", "created_at")[:batch_size]
+        )
+        if not rows:
+            return filled
+        last_id = rows[-1][0]
+        profiles: dict[tuple[str, int | None], list[int]] = {}
+        activities = []
+        for lead_id, company, interest, born in rows:
+            profiles.setdefault(_plan_profile(rng, company), []).append(lead_id)
+            activities += [
+                Activity(lead_id=lead_id, kind=kind, occurred_at=at)
+                for kind, at in _plan_activities(rng, interest, born, now)
+            ]
+        with transaction.atomic():
+            # One UPDATE per distinct profile (a few hundred per batch): far quicker than bulk_update's CASE.
+            for (industry, employees), ids in profiles.items():
+                Lead.objects.filter(pk__in=ids).update(industry=industry, employees=employees)
+            Activity.objects.bulk_create(activities, batch_size=2000)
+        filled += len(rows)
 
 
 @dataclass
@@ -295,6 +441,25 @@ class _Batch:
     handoffs: list = field(default_factory=list)
     touches: list = field(default_factory=list)
     events: list = field(default_factory=list)
+    activities: list = field(default_factory=list)
+
+
+def _plan_profile(rng: random.Random, company: str) -> tuple[str, int | None]:
+    """The lead's industry and head count: its company's, sometimes unknown."""
+    industry, size = COMPANY_PROFILES.get(company, ("", None))
+    industry = "" if rng.random() < 0.05 else industry
+    employees = None if size is None or rng.random() < 0.08 else round(size * rng.uniform(0.8, 1.2))
+    return industry, employees
+
+
+def _plan_activities(rng: random.Random, interest: str, born: datetime, now: datetime) -> list[tuple[str, datetime]]:
+    """What the lead did between its creation and now, as (kind, moment)."""
+    planned = []
+    for kind, chance, most in DEMO_ACTIVITY.get(interest, []):
+        if rng.random() < chance:
+            for _ in range(rng.randint(1, most)):
+                planned.append((kind, born + (now - born) * rng.random()))
+    return planned
 
 
 # The stages a lead passes through after acceptance to reach its final stage.
@@ -320,6 +485,7 @@ def _plan_lead(
     born = now - timedelta(days=rng.uniform(3, 240))
     email = f"{first}.{last}.{index}@{domain}".lower()
     final_stage = Stage.NURTURING if stage == "recycled" else stage
+    industry, employees = _plan_profile(rng, company)
     lead = Lead(
         first_name=first,
         last_name=last,
@@ -331,6 +497,8 @@ def _plan_lead(
         company=company,
         country=rng.choice(COUNTRIES),
         is_customer=rng.random() < 0.15,
+        industry=industry,
+        employees=employees,
         source=source,
         campaign=rng.choice(campaigns) if campaigns and rng.random() < 0.7 else None,
         stage=final_stage,
@@ -339,6 +507,9 @@ def _plan_lead(
         created_at=born,
     )
     batch.leads.append(lead)
+    batch.activities.extend(
+        Activity(lead=lead, kind=kind, occurred_at=at) for kind, at in _plan_activities(rng, source.interest, born, now)
+    )
     events = batch.events
     events.append(
         LeadEvent(lead=lead, kind=LeadEvent.Kind.CREATED, actor=marketer, to_stage=Stage.NEW, created_at=born)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from alignment.models import RejectionReason, Team
+from alignment.models import ACTIVITY_KINDS, BUCKETS, GRADES, QualificationDefinition, RejectionReason, Team
 
 
 class Source(models.Model):
@@ -86,6 +86,8 @@ class Lead(models.Model):
     company = models.CharField(max_length=200, blank=True)
     country = models.CharField(max_length=80, blank=True)
     is_customer = models.BooleanField(default=False, help_text="An existing customer rather than net new business.")
+    industry = models.CharField(max_length=80, blank=True)
+    employees = models.PositiveIntegerField("company size (employees)", null=True, blank=True)
     # Normalized copies used for matching and duplicate detection.
     email_normalized = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
     company_domain = models.CharField(max_length=253, blank=True, db_index=True, editable=False)
@@ -109,8 +111,28 @@ class Lead(models.Model):
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # How the lead measures up against the active qualified-lead definition; written only by
+    # leads.evaluation (on create and change, when activity is logged, and for every lead when a
+    # new version becomes active). Empty until a definition is active.
+    grade = models.CharField(max_length=1, choices=[(g, g) for g in GRADES], blank=True, editable=False)
+    fit_points = models.IntegerField(null=True, blank=True, editable=False)
+    score = models.IntegerField(null=True, blank=True, editable=False)
+    bucket = models.CharField(max_length=12, choices=BUCKETS, blank=True, editable=False)
+    sales_ready = models.BooleanField(default=False, editable=False)
+    evaluated_with = models.ForeignKey(
+        QualificationDefinition,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        help_text="The definition version the grade, score and bucket come from.",
+    )
+    evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     class Meta:
         indexes = [
+            models.Index(fields=["grade", "bucket"], name="lead_grade_bucket"),
             models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
@@ -159,6 +181,13 @@ class Handoff(models.Model):
     decision_note = models.TextField(blank=True)
     first_touch_due_at = models.DateTimeField(null=True, blank=True)
     first_touch_at = models.DateTimeField(null=True, blank=True)
+    # The definition version in force when the lead was handed off (None before any was active),
+    # and whether marketing handed it off although it was not sales-ready under that version.
+    definition = models.ForeignKey(
+        QualificationDefinition, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs"
+    )
+    override = models.BooleanField(default=False, help_text="Handed off although not sales-ready.")
+    override_reason = models.TextField(blank=True)
     # When sales' work on an accepted lead ended (won, lost, or given up with an after-working
     # reason, kept in `reason`). An accepted hand-off stays accepted: it was accepted.
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -177,6 +206,11 @@ class Handoff(models.Model):
             models.CheckConstraint(
                 condition=Q(closed_at__isnull=True) | Q(status="accepted"),
                 name="only_accepted_handoffs_close",
+            ),
+            models.CheckConstraint(
+                condition=Q(override=False) | ~Q(override_reason=""),
+                name="override_handoff_has_reason",
+                violation_error_message="Explain why this lead goes to sales although it is not sales-ready.",
             ),
         ]
         indexes = [
@@ -215,6 +249,27 @@ class Touch(models.Model):
         return f"{self.get_kind_display()} on {self.lead_id}"
 
 
+class Activity(models.Model):
+    """Something the lead did (a demo request, a content download, ...) that engagement scoring
+    counts. Logged through services.activity_log."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    kind = models.CharField(max_length=30, choices=ACTIVITY_KINDS)
+    occurred_at = models.DateTimeField()
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [models.Index(fields=["lead", "occurred_at"], name="activity_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on lead {self.lead_id}"
+
+
 class LeadEvent(models.Model):
     """Append-only log of everything that happens to a lead, written in the same transaction
     as the change it records."""
@@ -232,6 +287,7 @@ class LeadEvent(models.Model):
         EXPIRED = "expired", "Accept time ran out"
         RETURNED = "returned", "Returned to marketing"
         REVIEWED = "reviewed", "Reviewed in the weekly meeting"
+        ACTIVITY = "activity", "Activity logged"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -299,6 +355,7 @@ class Notification(models.Model):
         REASSIGNED = "reassigned", "Leads reassigned to you"
         UNOWNED = "unowned", "Leads returned to marketing"
         DEFINITION = "definition", "Qualified-lead definition"
+        EVALUATION = "evaluation", "Leads re-evaluated"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -313,3 +370,34 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+class EvaluationRun(models.Model):
+    """One re-evaluation of every lead against a definition that just became active, with its
+    progress (``done`` of ``total`` leads) for the leader who activated it to follow."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="evaluation_runs")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Re-evaluation against {self.definition} ({self.get_status_display().lower()})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)

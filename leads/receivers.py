@@ -1,6 +1,7 @@
 """Reactions to changes made elsewhere: when a person is deactivated or leaves a team, their
 open leads are reassigned right after the change commits (and by the hourly sweep if the
-broker was down)."""
+broker was down); when a qualified-lead definition becomes active, every lead is re-evaluated
+against it by a task whose progress an EvaluationRun shows."""
 
 import logging
 
@@ -55,3 +56,37 @@ def definition_proposed(sender, definition, **kwargs) -> None:
             for leader in leaders
         ]
     )
+
+
+def _enqueue_reevaluation(run_id: int) -> None:
+    from leads.tasks import reevaluate_leads
+
+    try:
+        reevaluate_leads.delay(run_id)
+    except Exception:  # the run stays "running" at 0 done; `manage.py evaluate_leads` does the same work
+        log.exception("Could not enqueue re-evaluation run %s", run_id)
+
+
+def definition_activated(sender, definition, by=None, **kwargs) -> None:
+    """Every lead is re-evaluated against the version that just became active."""
+    from leads.evaluation import evaluation_run_start
+
+    run = evaluation_run_start(definition=definition, by=by)
+    transaction.on_commit(lambda: _enqueue_reevaluation(run.pk))
+
+
+def demo_data_loaded(sender, **kwargs) -> str:
+    """seed_demo ends with every demo lead graded against the demo's active definition (leads of
+    an older demo database first get the company profile and activities new ones have)."""
+    from alignment.selectors import active_definition
+    from leads.demo import backfill_profiles
+    from leads.evaluation import describe, leads_evaluate_all
+
+    filled = backfill_profiles()
+    definition = active_definition()
+    if definition is None:
+        return ""
+    summary = leads_evaluate_all(definition=definition)
+    return (
+        f"Filled in the company profile and activities of {filled:,} older demo leads.\n" if filled else ""
+    ) + f"Graded the leads against {definition}: {describe(summary)}"

@@ -10,9 +10,10 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment.models import Membership, RejectionReason, Team
+from alignment.models import ACTIVITY_KINDS, Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import Role, has_role, is_marketing
 from leads import selectors, sla
+from leads.evaluation import lead_evaluate
 from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
 from leads.matching import company_domain_of, normalize_email
 from leads.models import (
@@ -20,6 +21,7 @@ from leads.models import (
     MARKETING_STAGES,
     SALES_STAGES,
     WORKING_STAGES,
+    Activity,
     Campaign,
     Handoff,
     Lead,
@@ -43,6 +45,8 @@ LEAD_INPUT_FIELDS = (
     "company",
     "country",
     "is_customer",
+    "industry",
+    "employees",
     "source",
     "campaign",
 )
@@ -112,9 +116,12 @@ def lead_create(
     company: str = "",
     country: str = "",
     is_customer: bool = False,
+    industry: str = "",
+    employees: int | None = None,
     campaign: Campaign | None = None,
     at: datetime | None = None,
 ) -> Lead:
+    """A new lead in stage "new", graded against the active definition."""
     at = at or timezone.now()
     lead = Lead(
         first_name=first_name,
@@ -125,6 +132,8 @@ def lead_create(
         company=company,
         country=country,
         is_customer=is_customer,
+        industry=industry.strip(),
+        employees=employees,
         source=source,
         campaign=campaign,
         stage=Stage.NEW,
@@ -136,11 +145,12 @@ def lead_create(
     with transaction.atomic():
         lead.save()
         lead_event_record(lead=lead, kind=LeadEvent.Kind.CREATED, actor=by, to_stage=Stage.NEW, at=at)
+        lead_evaluate(lead=lead)
     return lead
 
 
 def lead_update(*, lead: Lead, by, fields: dict[str, Any]) -> Lead:
-    """Change a lead's own data (never its stage or owner) and log what changed."""
+    """Change a lead's own data (never its stage or owner), log what changed and grade it anew."""
     unknown = set(fields) - set(LEAD_INPUT_FIELDS)
     if unknown:
         raise LeadError(f"These fields cannot be edited directly: {', '.join(sorted(unknown))}.")
@@ -158,6 +168,7 @@ def lead_update(*, lead: Lead, by, fields: dict[str, Any]) -> Lead:
         current.full_clean()
         current.save()
         lead_event_record(lead=current, kind=LeadEvent.Kind.UPDATED, actor=by, details={"changes": changes})
+        lead_evaluate(lead=current)
     return current
 
 
@@ -183,13 +194,26 @@ def _route(*, rep, team: Team | None, now: datetime):
 
 
 def handoff_create(
-    *, lead: Lead, by, rep=None, team: Team | None = None, note: str = "", now: datetime | None = None
+    *,
+    lead: Lead,
+    by,
+    rep=None,
+    team: Team | None = None,
+    note: str = "",
+    now: datetime | None = None,
+    override: bool = False,
+    override_reason: str = "",
 ) -> Handoff:
-    """Marketing hands a lead to a named rep, or to a team (routed to its least-loaded rep)."""
+    """Marketing hands a lead to a named rep, or to a team (routed to its least-loaded rep). The
+    hand-off records the definition version in force; ``override`` marks a lead handed off
+    although it is not sales-ready under it, and needs a reason."""
     if not (by.is_superuser or is_marketing(by)):
         raise NotAllowed("Only marketing can hand leads to sales.")
     if (rep is None) == (team is None):
         raise LeadError("Choose either a rep or a team to receive the lead.")
+    override_reason = override_reason.strip()
+    if override and not override_reason:
+        raise LeadError("Explain why this lead goes to sales although it is not sales-ready.")
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
@@ -209,6 +233,9 @@ def handoff_create(
             note=note,
             created_at=now,
             accept_due_at=sla.accept_due(start=now, team=team),
+            definition=QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE).first(),
+            override=override,
+            override_reason=override_reason if override else "",
         )
         try:
             with transaction.atomic():
@@ -535,6 +562,34 @@ def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetim
             at=happened_at,
         )
     return touch
+
+
+def activity_log(*, lead: Lead, by, kind: str, occurred_at: datetime | None = None, note: str = "") -> Activity:
+    """Record something the lead did (a demo request, a content download, ...) and grade the lead
+    anew. ``by`` is None when Accord records it (an import, an integration)."""
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    kinds = dict(ACTIVITY_KINDS)
+    if kind not in kinds:
+        raise LeadError(f"“{kind}” is not a kind of activity; choose one of: {', '.join(kinds.values())}.")
+    if occurred_at > now + timedelta(minutes=5):
+        raise LeadError("An activity cannot be logged in the future.")
+    if by is not None and not selectors.leads_visible_to(user=by).filter(pk=lead.pk).exists():
+        raise NotAllowed("You can log activity only on leads you can see.")
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("source").get(pk=lead.pk)
+        activity = Activity(lead=lead, kind=kind, occurred_at=occurred_at, note=note.strip(), created_by=by)
+        activity.full_clean()
+        activity.save()
+        lead_event_record(
+            lead=lead,
+            kind=LeadEvent.Kind.ACTIVITY,
+            actor=by,
+            details={"activity": activity.pk, "kind": kind, "note": activity.note},
+            at=occurred_at,
+        )
+        lead_evaluate(lead=lead)
+    return activity
 
 
 def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:

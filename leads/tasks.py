@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
-from leads import services, sweeps
+from leads import evaluation, services, sweeps
 from leads.models import Handoff
 
 RETRYING = {
@@ -37,3 +37,8 @@ def reassign_departed_staff() -> dict[str, int]:
 @shared_task(**RETRYING, time_limit=600, soft_time_limit=550)
 def reassign_leads_of_person(person_id: int) -> dict[str, int]:
     return sweeps.reassign_departed(person_id=person_id)
+
+
+@shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)
+def reevaluate_leads(run_id: int) -> dict:
+    return evaluation.evaluation_run_execute(run_id=run_id)
