@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from alignment import selectors, services
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
+from alignment.panels import definition_panels
 
 
 @login_required
@@ -30,6 +31,7 @@ def definition_detail(request, pk: int):
         "history": definition.events.select_related("actor")[:30],
         "reasons": definition.rejection_reasons.order_by("position"),
         "my_sides": services.sides_of(request.user),
+        "panels": definition_panels(definition, request.user),
         "can_draft": services.may_draft(request.user),
     }
     return render(request, "alignment/definition_detail.html", context)

@@ -10,8 +10,9 @@ class LeadsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alignment.models import Membership
+        from alignment.panels import register_definition_panel
         from alignment.signals import definition_activated, definition_proposed
-        from leads import receivers
+        from leads import panels, receivers
         from leads.signals import demo_data_loaded
 
         post_save.connect(receivers.user_saved, sender=get_user_model(), dispatch_uid="leads.user_saved")
@@ -19,3 +20,4 @@ class LeadsConfig(AppConfig):
         definition_proposed.connect(receivers.definition_proposed, dispatch_uid="leads.definition_proposed")
         definition_activated.connect(receivers.definition_activated, dispatch_uid="leads.definition_activated")
         demo_data_loaded.connect(receivers.demo_data_loaded, dispatch_uid="leads.demo_data_loaded")
+        register_definition_panel(panels.definition_figures)

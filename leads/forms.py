@@ -29,6 +29,16 @@ class HandoffForm(forms.Form):
         required=False,
         label="Note for the rep",
     )
+    override = forms.BooleanField(
+        required=False,
+        label="Hand off anyway",
+        help_text="Only for a lead that is not sales-ready under the agreed definition.",
+    )
+    override_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Why it goes to sales although it is not sales-ready",
+    )
 
     def clean(self):
         data = super().clean()

@@ -10,10 +10,11 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from alignment.models import ACTIVITY_KINDS, Membership, QualificationDefinition, RejectionReason, Team
+from alignment.models import ACTIVITY_KINDS, Membership, RejectionReason, Team
 from alignment.roles import Role, has_role, is_marketing
+from alignment.selectors import active_definition
 from leads import selectors, sla
-from leads.evaluation import lead_evaluate
+from leads.evaluation import explain, lead_evaluate
 from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
 from leads.matching import company_domain_of, normalize_email
 from leads.models import (
@@ -224,6 +225,13 @@ def handoff_create(
             raise InvalidTransition(
                 f"A lead in stage “{Stage(lead.stage).label}” cannot be handed off; only leads marketing holds can."
             )
+        definition = active_definition()
+        readiness = explain(lead=lead, definition=definition) if definition else None
+        if readiness is not None and not readiness.sales_ready and not override:
+            raise LeadError(
+                f"This lead is not sales-ready under v{definition.version}: {readiness.why()} "
+                "To hand it off anyway, tick the override and say why."
+            )
         rep, team = _route(rep=rep, team=team, now=now)
         handoff = Handoff(
             lead=lead,
@@ -233,9 +241,10 @@ def handoff_create(
             note=note,
             created_at=now,
             accept_due_at=sla.accept_due(start=now, team=team),
-            definition=QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE).first(),
-            override=override,
-            override_reason=override_reason if override else "",
+            definition=definition,
+            # An override is recorded only where one was needed.
+            override=bool(override and readiness is not None and not readiness.sales_ready),
+            override_reason=override_reason if override and readiness is not None and not readiness.sales_ready else "",
         )
         try:
             with transaction.atomic():

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from alignment.models import RejectionReason
 from alignment.roles import Role, has_role, is_leader, is_marketing
-from leads import selectors, services
+from leads import evaluation, selectors, services
 from leads.exceptions import LeadError, NotAllowed
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
 from leads.forms import HandoffForm, RejectForm, TouchForm
@@ -202,17 +202,19 @@ def handoff_create(request, lead_pk: int):
                 rep=form.cleaned_data["rep"],
                 team=form.cleaned_data["team"],
                 note=form.cleaned_data["note"],
+                override=form.cleaned_data["override"],
+                override_reason=form.cleaned_data["override_reason"],
             )
         except NotAllowed as error:
             raise PermissionDenied(str(error)) from error
         except LeadError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(
-                request, f"{lead} was handed to {handoff.assigned_to.get_full_name() or handoff.assigned_to}."
-            )
+            receiver = handoff.assigned_to.get_full_name() or handoff.assigned_to
+            messages.success(request, f"{lead} was handed to {receiver}.")
             return redirect("lead_list")
-    return render(request, "leads/handoff_form.html", {"lead": lead, "form": form})
+    context = {"lead": lead, "form": form, "evaluation": evaluation.explain(lead=lead)}
+    return render(request, "leads/handoff_form.html", context)
 
 
 @login_required

@@ -11,7 +11,7 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_rep_rejects_a_lead_and_marketing_sees_why(cast, handoff_to_rep, page_for):
+def test_a_rep_rejects_a_lead_and_marketing_sees_why(cast, reasons, handoff_to_rep, page_for):
     handoff = handoff_to_rep(first_name="Ada", last_name="Lovelace", company="Analytical Engines")
 
     rep = page_for("rep", PASSWORD)

@@ -157,7 +157,9 @@ class TestOneLead:
 
 class TestHandoffs:
     def test_a_handoff_records_the_active_version(self, cast, active):
-        handoff = services.handoff_create(lead=create_lead(cast), by=cast.marketer, rep=cast.rep)
+        lead = create_lead(cast)
+        services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")  # sales-ready
+        handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         assert handoff.definition == active and not handoff.override
 
     def test_before_any_version_is_active_it_records_none(self, cast):
@@ -175,9 +177,11 @@ class TestHandoffs:
         assert handoff.override and handoff.override_reason == "Asked for us by name"
 
     def test_the_database_refuses_an_override_without_a_reason(self, cast, active):
-        handoff = services.handoff_create(lead=create_lead(cast), by=cast.marketer, rep=cast.rep)
+        handoff = services.handoff_create(
+            lead=create_lead(cast), by=cast.marketer, rep=cast.rep, override=True, override_reason="Asked by name"
+        )
         with pytest.raises(IntegrityError), transaction.atomic():
-            Handoff.objects.filter(pk=handoff.pk).update(override=True)
+            Handoff.objects.filter(pk=handoff.pk).update(override_reason="")
 
 
 class TestEveryLead:

@@ -1,0 +1,83 @@
+"""Hand-offs under the agreed definition: the form explains readiness rule by rule, a lead that
+is not sales-ready needs an explicit override with a reason, and each version's figures show."""
+
+import pytest
+from django.test import Client
+
+from alignment import services as alignment_services
+from alignment.models import EngagementRule, FitRule
+from leads import services
+from leads.exceptions import LeadError
+from leads.models import Handoff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def definition(cast):
+    """Active: sales-ready when grade A/B and hot, or on a demo request."""
+    version = alignment_services.definition_create(by=cast.marketer, name="Enterprise fit")
+    FitRule.objects.create(definition=version, field="seniority", values="c_level,vp", points=60)
+    EngagementRule.objects.create(definition=version, activity="demo_request", points=70)
+    alignment_services.definition_update(
+        definition=version, by=cast.marketer, fields={"half_life_days": 0, "ready_activities": "demo_request"}
+    )
+    alignment_services.definition_propose(definition=version, by=cast.marketer)
+    alignment_services.definition_approve(definition=version, by=cast.cmo, side="marketing")
+    return alignment_services.definition_approve(definition=version, by=cast.vp, side="sales")
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_lead_that_is_not_sales_ready_needs_an_override_with_a_reason(cast, make_lead, definition):
+    lead = make_lead(title="Intern")
+    with pytest.raises(LeadError, match="not sales-ready"):
+        services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
+    with pytest.raises(LeadError, match="Explain why"):
+        services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep, override=True)
+    assert not Handoff.objects.exists()
+    handoff = services.handoff_create(
+        lead=lead, by=cast.marketer, rep=cast.rep, override=True, override_reason="CEO's nephew asked for a call"
+    )
+    assert (handoff.override, handoff.definition) == (True, definition)
+
+
+def test_a_sales_ready_lead_goes_without_override_and_records_the_version(cast, make_lead, definition):
+    lead = make_lead(title="VP Sales")
+    services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
+    handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
+    assert (handoff.override, handoff.definition) == (False, definition)
+
+
+def test_without_an_active_definition_nothing_is_checked(cast, make_lead):
+    handoff = services.handoff_create(lead=make_lead(title="Intern"), by=cast.marketer, rep=cast.rep)
+    assert handoff.definition is None and not handoff.override
+
+
+def test_the_form_explains_readiness_rule_by_rule(cast, make_lead, definition):
+    lead = make_lead(title="Intern")
+    page = logged_in(cast.marketer).get(f"/leads/{lead.pk}/hand-off/").content.decode()
+    assert "Not sales-ready" in page
+    assert "Seniority" in page and "Demo request" in page
+
+
+def test_the_form_keeps_what_was_typed_when_the_override_is_missing(cast, make_lead, definition):
+    lead = make_lead(title="Intern")
+    response = logged_in(cast.marketer).post(
+        f"/leads/{lead.pk}/hand-off/", {"rep": cast.rep.pk, "note": "Keep this note"}
+    )
+    assert b"not sales-ready" in response.content
+    assert b"Keep this note" in response.content
+    assert not Handoff.objects.exists()
+
+
+def test_the_definition_page_shows_leads_per_grade_and_handoffs_per_version(cast, make_lead, definition):
+    lead = make_lead(title="Intern")
+    services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep, override=True, override_reason="Asked")
+    page = logged_in(cast.vp).get(f"/definitions/{definition.pk}/").content.decode()
+    assert 'id="definition-figures"' in page
+    assert "Hand-offs by version" in page and "Leads under this version now" in page
