@@ -157,6 +157,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # carry their own agreed terms.
 ACCORD_ACCEPT_WITHIN_HOURS = env_int("ACCORD_ACCEPT_WITHIN_HOURS", 8)
 ACCORD_FIRST_TOUCH_WITHIN_HOURS = env_int("ACCORD_FIRST_TOUCH_WITHIN_HOURS", 16)
+# Touches a rep logs before a lead may be given up as unresponsive.
+ACCORD_TOUCHES_BEFORE_UNRESPONSIVE = env_int("ACCORD_TOUCHES_BEFORE_UNRESPONSIVE", 3)
 # After a breach: the rep is reminded at once, the manager is told this many hours later, and
 # a hand-off still pending this many hours after its due time expires.
 ACCORD_ESCALATE_AFTER_HOURS = env_int("ACCORD_ESCALATE_AFTER_HOURS", 8)

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from alignment.models import Membership, RejectionReason, Team
+from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role, has_role, is_leader, is_marketing
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification
 
@@ -71,7 +71,12 @@ def lead_events(*, lead: Lead) -> QuerySet[LeadEvent]:
 
 
 def rejection_reasons_in_force() -> QuerySet[RejectionReason]:
-    return RejectionReason.objects.filter(is_active=True).order_by("position", "label")
+    """The reasons the active definition agreed (all active ones while none is active)."""
+    reasons = RejectionReason.objects.filter(is_active=True).order_by("position", "label")
+    agreed = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
+    if agreed.exists():
+        reasons = reasons.filter(definitions__in=agreed)
+    return reasons
 
 
 def active_reps() -> QuerySet:

@@ -363,6 +363,9 @@ def handoff_accept(*, handoff: Handoff, by, now: datetime | None = None) -> Hand
     return handoff
 
 
+# The catalogue's "unresponsive after the agreed touches" reason.
+UNRESPONSIVE = "unresponsive"
+
 _STAGE_FOR_DISPOSITION = {
     RejectionReason.Disposition.RECYCLE: Stage.NURTURING,
     RejectionReason.Disposition.DISQUALIFY: Stage.DISQUALIFIED,
@@ -374,8 +377,8 @@ _STAGE_FOR_DISPOSITION = {
 def _check_reason(reason: RejectionReason | None, *, phase: str) -> RejectionReason:
     if reason is None:
         raise LeadError("Choose a reason for rejecting the lead.")
-    if not reason.is_active:
-        raise LeadError(f"“{reason.label}” is no longer an agreed rejection reason.")
+    if not selectors.rejection_reasons_in_force().filter(pk=reason.pk).exists():
+        raise LeadError(f"“{reason.label}” is not an agreed rejection reason.")
     if reason.phase != phase:
         raise LeadError(
             f"“{reason.label}” is an {reason.get_phase_display().lower()} reason; "
@@ -496,6 +499,14 @@ def lead_give_up(
             raise InvalidTransition(
                 f"A lead in stage “{Stage(lead.stage).label}” cannot be given up; only accepted or qualified leads can."
             )
+        if reason.code == UNRESPONSIVE:
+            needed = sla.terms().touches_before_unresponsive
+            touches = lead.touches.count()
+            if touches < needed:
+                raise LeadError(
+                    f"The agreement asks for {needed} touches before a lead counts as unresponsive; "
+                    f"{touches} logged so far."
+                )
         _close_accepted_handoff(lead=lead, at=now, reason=reason, decision_note=note)
         _return_to_marketing(
             lead=lead, by=by, reason=reason, kind=LeadEvent.Kind.GIVEN_UP, details={"note": note}, at=now

@@ -17,18 +17,22 @@ class Terms:
     accept_within_hours: int
     first_touch_within_hours: int
     expiry_action: str  # "return" or "reassign"
+    touches_before_unresponsive: int = 3
 
 
 def terms() -> Terms:
     agreed = (
         QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
-        .values_list("accept_within_hours", "first_touch_within_hours", "expiry_action")
+        .values_list("accept_within_hours", "first_touch_within_hours", "expiry_action", "touches_before_unresponsive")
         .first()
     )
     if agreed:
         return Terms(*agreed)
     return Terms(
-        settings.ACCORD_ACCEPT_WITHIN_HOURS, settings.ACCORD_FIRST_TOUCH_WITHIN_HOURS, settings.ACCORD_EXPIRY_ACTION
+        settings.ACCORD_ACCEPT_WITHIN_HOURS,
+        settings.ACCORD_FIRST_TOUCH_WITHIN_HOURS,
+        settings.ACCORD_EXPIRY_ACTION,
+        settings.ACCORD_TOUCHES_BEFORE_UNRESPONSIVE,
     )
 
 

@@ -81,3 +81,29 @@ def test_the_definition_page_shows_leads_per_grade_and_handoffs_per_version(cast
     page = logged_in(cast.vp).get(f"/definitions/{definition.pk}/").content.decode()
     assert 'id="definition-figures"' in page
     assert "Hand-offs by version" in page and "Leads under this version now" in page
+
+
+def test_only_the_reasons_the_active_definition_agreed_are_offered_and_accepted(cast, make_lead, definition, reasons):
+    definition.rejection_reasons.remove(reasons["competitor-or-solicitation"])
+    lead = make_lead(title="VP Sales")
+    services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
+    handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
+    inbox = logged_in(cast.rep).get("/inbox/").content.decode()
+    assert "Not our customer profile" in inbox and "Competitor or solicitation" not in inbox
+    with pytest.raises(LeadError, match="not an agreed rejection reason"):
+        services.handoff_reject(handoff=handoff, by=cast.rep, reason=reasons["competitor-or-solicitation"])
+    assert Handoff.objects.get(pk=handoff.pk).status == Handoff.Status.PENDING
+
+
+def test_unresponsive_needs_the_agreed_number_of_touches(cast, make_lead, definition, reasons):
+    lead = make_lead(title="VP Sales")
+    services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
+    handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
+    services.handoff_accept(handoff=handoff, by=cast.rep)
+    for _ in range(2):
+        services.touch_log(lead=lead, by=cast.rep, kind="call")
+    with pytest.raises(LeadError, match="3 touches before a lead counts as unresponsive; 2 logged"):
+        services.lead_give_up(lead=lead, by=cast.rep, reason=reasons["unresponsive"])
+    services.touch_log(lead=lead, by=cast.rep, kind="email")
+    services.lead_give_up(lead=lead, by=cast.rep, reason=reasons["unresponsive"])
+    assert Handoff.objects.get(pk=handoff.pk).reason == reasons["unresponsive"]

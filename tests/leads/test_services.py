@@ -251,7 +251,7 @@ class TestDecisions:
         reason = reasons["bad-contact-data"]
         reason.is_active = False
         reason.save()
-        with pytest.raises(LeadError, match="no longer"):
+        with pytest.raises(LeadError, match="not an agreed rejection reason"):
             services.handoff_reject(handoff=handoff_to_rep(), by=cast.rep, reason=reason)
 
     def test_a_second_decision_is_refused_and_changes_nothing(self, cast, handoff_to_rep, reasons):
