@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from alignment import selectors, services
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
+from alignment.models import ACTIVITY_KINDS
 from alignment.panels import definition_panels
 
 
@@ -32,6 +33,9 @@ def definition_detail(request, pk: int):
         "reasons": definition.rejection_reasons.order_by("position"),
         "my_sides": services.sides_of(request.user),
         "panels": definition_panels(definition, request.user),
+        "ready_activity_labels": [
+            dict(ACTIVITY_KINDS).get(kind, kind) for kind in selectors.definition_terms(definition).ready_activities
+        ],
         "can_draft": services.may_draft(request.user),
     }
     return render(request, "alignment/definition_detail.html", context)

@@ -216,7 +216,7 @@ DEMO_ACTIVITY = {
 # (activity, points); thresholds and the sales-ready rule are the model's defaults
 # (A 60, B 40, C 20; half-life 30 days; hot 60, warm 30, cold 10; grade A or B and hot, or a
 # demo request).
-DEMO_DEFINITION = "Enterprise fit v1"
+DEMO_DEFINITION = "Enterprise fit"
 DEMO_FIT_RULES = [
     ("seniority", "c_level,vp,director", None, None, None, 40),
     ("employees", "", 200, 5000, None, 30),
@@ -336,7 +336,7 @@ def ensure_people_and_catalogue() -> DemoCast:
 
 
 def ensure_demo_definition(*, drafter, marketing, sales) -> QualificationDefinition:
-    """The active qualified-lead definition; when none is active, "Enterprise fit v1" is drafted
+    """The active qualified-lead definition; when none is active, "Enterprise fit" is drafted
     by `drafter`, proposed and approved by both leaders through the workflow, so that its history
     is real. Activating it re-evaluates every lead (see leads.receivers)."""
     active = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE).first()

@@ -288,7 +288,7 @@ class TestEvaluateLeadsCommand:
         assert set(summary["grades"]) == {"A", "B", "C", "D"}
         assert set(summary["buckets"]) == {"hot", "warm", "cold", "unqualified"}
         assert summary["evaluated"] == 4 and json.loads(second[-1]) == summary
-        assert first[0].startswith("Evaluated against v1 Enterprise fit v1: 4 leads")
+        assert first[0].startswith("Evaluated against v1 Enterprise fit: 4 leads")
 
     def test_without_an_active_version_it_fails_clearly(self, cast):
         with pytest.raises(CommandError, match="No qualified-lead definition is active"):
