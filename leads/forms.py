@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from alignment.models import RejectionReason
+from alignment.models import ACTIVITY_KINDS, RejectionReason
 from leads import selectors
 from leads.models import Handoff, Touch
 
@@ -79,3 +79,14 @@ class TouchForm(forms.Form):
         if value and value > timezone.now():
             raise forms.ValidationError("A touch cannot be logged in the future.")
         return value
+
+
+class ActivityForm(forms.Form):
+    kind = forms.ChoiceField(choices=ACTIVITY_KINDS, label="What the lead did")
+    occurred_at = forms.DateTimeField(
+        required=False,
+        label="When",
+        help_text="Leave empty for now.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(required=False, max_length=500)

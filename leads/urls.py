@@ -11,6 +11,7 @@ urlpatterns = [
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/touches/new/", views.touch_log, name="touch_log"),
     path("leads/<int:pk>/advance/", views.lead_advance, name="lead_advance"),
+    path("leads/<int:pk>/activities/new/", views.activity_log, name="activity_log"),
     path("leads/<int:lead_pk>/hand-off/", views.handoff_create, name="handoff_create"),
     path("handoffs/outcomes/", views.handoff_outcomes, name="handoff_outcomes"),
     path("notifications/", views.notification_list, name="notifications"),

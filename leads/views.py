@@ -14,7 +14,7 @@ from alignment.roles import Role, has_role, is_leader, is_marketing
 from leads import evaluation, selectors, services
 from leads.exceptions import LeadError, NotAllowed
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
-from leads.forms import HandoffForm, RejectForm, TouchForm
+from leads.forms import ActivityForm, HandoffForm, RejectForm, TouchForm
 from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
 
 PAGE_SIZE = 50
@@ -156,6 +156,7 @@ def lead_detail(request, pk: int):
         "touches": lead.touches.select_related("by"),
         "events": selectors.lead_events(lead=lead),
         "can_hand_off": (request.user.is_superuser or is_marketing(request.user)) and lead.stage in MARKETING_STAGES,
+        "can_log_activity": request.user.is_superuser or is_marketing(request.user),
         "can_touch": lead.owner_id == request.user.pk and lead.stage in WORKING_STAGES,
         "next_stages": [
             Stage(stage)
@@ -169,6 +170,33 @@ def lead_detail(request, pk: int):
         ),
     }
     return render(request, "leads/lead_detail.html", context)
+
+
+@login_required
+def activity_log(request, pk: int):
+    """Marketing records something the lead did; the lead is graded anew."""
+    _require(request.user.is_superuser or is_marketing(request.user))
+    lead = get_object_or_404(selectors.leads_visible_to(user=request.user).select_related("source"), pk=pk)
+    form = ActivityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_log(
+                lead=lead,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                occurred_at=form.cleaned_data["occurred_at"],
+                note=form.cleaned_data["note"],
+            )
+        except NotAllowed as error:
+            raise PermissionDenied(str(error)) from error
+        except LeadError as error:
+            form.add_error(None, str(error))
+        else:
+            lead.refresh_from_db()
+            grade = f"grade {lead.grade}, score {lead.score} ({lead.bucket})" if lead.grade else "not graded"
+            messages.success(request, f"Activity logged on {lead}: now {grade}.")
+            return redirect("lead_detail", pk=lead.pk)
+    return render(request, "leads/activity_form.html", {"lead": lead, "form": form})
 
 
 @login_required

@@ -107,3 +107,28 @@ def test_unresponsive_needs_the_agreed_number_of_touches(cast, make_lead, defini
     services.touch_log(lead=lead, by=cast.rep, kind="email")
     services.lead_give_up(lead=lead, by=cast.rep, reason=reasons["unresponsive"])
     assert Handoff.objects.get(pk=handoff.pk).reason == reasons["unresponsive"]
+
+
+def test_marketing_logs_a_demo_request_and_the_lead_becomes_sales_ready(cast, make_lead, definition):
+    lead = make_lead(title="Intern")
+    client = logged_in(cast.marketer)
+    assert b"Log activity" in client.get(f"/leads/{lead.pk}/").content
+    response = client.post(f"/leads/{lead.pk}/activities/new/", {"kind": "demo_request"}, follow=True)
+    assert b"Activity logged" in response.content and b"sales-ready" in response.content
+    lead.refresh_from_db()
+    assert lead.sales_ready
+
+
+def test_a_future_activity_is_explained_and_nothing_saved(cast, make_lead, definition):
+    lead = make_lead(title="Intern")
+    response = logged_in(cast.marketer).post(
+        f"/leads/{lead.pk}/activities/new/", {"kind": "demo_request", "occurred_at": "2999-01-01T10:00", "note": "Keep"}
+    )
+    assert b"future" in response.content and b"Keep" in response.content
+    assert not lead.activities.exists()
+
+
+def test_sales_does_not_log_marketing_activity(cast, make_lead, definition):
+    lead = make_lead()
+    assert logged_in(cast.rep).post(f"/leads/{lead.pk}/activities/new/", {"kind": "demo_request"}).status_code == 403
+    assert not lead.activities.exists()
