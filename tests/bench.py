@@ -195,6 +195,10 @@ def marketing_leads(*, count: int, by) -> list:
     return leads
 
 
+# Whatever the leads' readiness, each hand-off goes through (and the check is still made).
+OVERRIDE = {"override": True, "override_reason": "Benchmark hand-off"}
+
+
 def measure_handoffs(*, count: int, by) -> float:
     """Hand `count` leads to the sales teams (round robin) through the service; hand-offs per
     second. One extra hand-off first, untimed, opens the broker connection."""
@@ -208,10 +212,10 @@ def measure_handoffs(*, count: int, by) -> float:
     if not teams:
         raise SystemExit("no sales team to hand leads to")
     warm_up, *leads = marketing_leads(count=count + 1, by=by)
-    services.handoff_create(lead=warm_up, by=by, team=teams[0])
+    services.handoff_create(lead=warm_up, by=by, team=teams[0], **OVERRIDE)
     started = time.perf_counter()
     for i, lead in enumerate(leads):
-        services.handoff_create(lead=lead, by=by, team=teams[i % len(teams)])
+        services.handoff_create(lead=lead, by=by, team=teams[i % len(teams)], **OVERRIDE)
     return len(leads) / (time.perf_counter() - started)
 
 
