@@ -18,6 +18,19 @@ class TeamChoiceForm(forms.Form):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
 
 
+class ReadOnlyAdminMixin:
+    """For records written only by services and tasks: the admin shows them, nothing more."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ScopedAdminMixin:
     """The admin shows a person only the rows the workspace would show them; anything else is
     a 404, not a redirect."""
@@ -219,7 +232,7 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class HandoffAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Hand-offs change only through the workspace's decisions; the admin shows them."""
 
     list_display = (
@@ -243,18 +256,9 @@ class HandoffAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.handoffs_visible_to(user=request.user)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """What the sweeps sent, per breach and level: read-only, written only by the sweeps."""
 
     list_display = ("handoff", "breach", "level", "due_at", "created_at")
@@ -268,18 +272,9 @@ class ReminderAdmin(admin.ModelAdmin):
         visible = selectors.handoffs_visible_to(user=request.user)
         return super().get_queryset(request).filter(handoff__in=visible)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(EvaluationRun)
-class EvaluationRunAdmin(admin.ModelAdmin):
+class EvaluationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Re-evaluations of every lead when a definition became active, with their progress:
     read-only, written only by the re-evaluation task."""
 
@@ -293,12 +288,3 @@ class EvaluationRunAdmin(admin.ModelAdmin):
     @admin.display(description="Done")
     def progress(self, obj):
         return f"{obj.done:,} / {obj.total:,} ({obj.percent} %)"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

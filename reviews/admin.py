@@ -8,22 +8,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from alignment.roles import Role, has_role, is_leader
+from leads.admin import ReadOnlyAdminMixin
 from reviews import selectors, services
 from reviews.exceptions import ReviewError
 from reviews.models import ReviewEvent, ReviewItem, ReviewMeeting
 
 
-class ReadOnlyScopedAdmin(admin.ModelAdmin):
+class ReadOnlyScopedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not self.has_view_permission(request):
