@@ -91,6 +91,9 @@ class Lead(models.Model):
     # Normalized copies used for matching and duplicate detection.
     email_normalized = models.CharField(max_length=254, blank=True, db_index=True, editable=False)
     company_domain = models.CharField(max_length=253, blank=True, db_index=True, editable=False)
+    # Ids the lead carries in the CRMs it was imported from; a re-import matches on them.
+    salesforce_id = models.CharField("Salesforce Id", max_length=18, blank=True)
+    hubspot_id = models.CharField("HubSpot Record ID", max_length=32, blank=True)
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="leads")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
@@ -103,6 +106,15 @@ class Lead(models.Model):
         related_name="owned_leads",
     )
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+    # Set for leads a rep found themselves rather than received from marketing.
+    sourced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sourced_leads",
+        help_text="The rep who found this lead themselves; empty for marketing leads.",
+    )
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     stage_changed_at = models.DateTimeField()
     cycle_count = models.PositiveIntegerField(
@@ -136,6 +148,12 @@ class Lead(models.Model):
             models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["salesforce_id"], condition=~Q(salesforce_id=""), name="one_lead_per_salesforce_id"
+            ),
+            models.UniqueConstraint(fields=["hubspot_id"], condition=~Q(hubspot_id=""), name="one_lead_per_hubspot_id"),
         ]
 
     def __str__(self) -> str:
@@ -288,6 +306,8 @@ class LeadEvent(models.Model):
         RETURNED = "returned", "Returned to marketing"
         REVIEWED = "reviewed", "Reviewed in the weekly meeting"
         ACTIVITY = "activity", "Activity logged"
+        IMPORTED = "imported", "Imported"
+        MERGED = "merged", "Merged"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -397,6 +417,95 @@ class EvaluationRun(models.Model):
 
     def __str__(self) -> str:
         return f"Re-evaluation against {self.definition} ({self.get_status_display().lower()})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, self.done * 100 // self.total)
+
+
+class DuplicateCandidate(models.Model):
+    """Two leads that are likely the same person without matching exactly (same company domain,
+    similar name). Someone reviews the pair: merge it into the older lead, or dismiss it."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MERGED = "merged", "Merged"
+        DISMISSED = "dismissed", "Not a duplicate"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="duplicate_candidates")
+    likely_duplicate_of = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    similarity = models.PositiveSmallIntegerField(help_text="Name similarity, 0–100.")
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField()
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "likely_duplicate_of"], name="one_candidate_per_pair"),
+            models.CheckConstraint(condition=~Q(lead=models.F("likely_duplicate_of")), name="candidate_not_itself"),
+        ]
+        indexes = [models.Index(fields=["status", "-found_at"], name="duplicate_status_found")]
+
+    def __str__(self) -> str:
+        return f"{self.lead} may be {self.likely_duplicate_of}"
+
+
+class ImportMapping(models.Model):
+    """A saved column mapping for a file layout Accord does not recognise by itself."""
+
+    name = models.CharField(max_length=80, unique=True)
+    columns = models.JSONField(help_text="Column header → lead field; unmapped columns are ignored.")
+    empty_values = models.JSONField(
+        default=list, blank=True, help_text='Cell values that mean "empty" in this layout, such as "Select".'
+    )
+    day_first = models.BooleanField(default=False, help_text="Dates are written day first (22/11/2026).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadImport(models.Model):
+    """One uploaded file: previewed (a dry run), then imported at once or by a worker, with the
+    counts and every rejected row's reason."""
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "Previewed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    file_name = models.CharField(max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lead_imports")
+    created_at = models.DateTimeField()
+    layout = models.CharField(max_length=80, help_text="The layout the columns were read with.")
+    mapping = models.ForeignKey(ImportMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    default_source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    day_first = models.BooleanField(default=False)
+    strict = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    preview = models.JSONField(default=dict, blank=True, help_text="The dry run's counts and samples.")
+    result = models.JSONField(default=dict, blank=True, help_text="The import's counts and errors.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_status_display().lower()})"
 
     @property
     def percent(self) -> int:
