@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "alignment",
     "leads",
     "reviews",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -166,6 +167,10 @@ ACCORD_TOUCHES_BEFORE_UNRESPONSIVE = env_int("ACCORD_TOUCHES_BEFORE_UNRESPONSIVE
 ACCORD_ESCALATE_AFTER_HOURS = env_int("ACCORD_ESCALATE_AFTER_HOURS", 8)
 ACCORD_EXPIRE_AFTER_HOURS = env_int("ACCORD_EXPIRE_AFTER_HOURS", 24)
 # What expiry does: "return" the lead to the marketing queue, or "reassign" it within the team.
+# Imports: phone numbers written without a country code are read as this region's; files with
+# more rows than ACCORD_IMPORT_INLINE_ROWS are previewed and imported by a worker.
+ACCORD_PHONE_REGION = env_str("ACCORD_PHONE_REGION", "US")
+ACCORD_IMPORT_INLINE_ROWS = env_int("ACCORD_IMPORT_INLINE_ROWS", 2000)
 ACCORD_EXPIRY_ACTION = env_str("ACCORD_EXPIRY_ACTION", "return")
 if ACCORD_EXPIRY_ACTION not in ("return", "reassign"):
     raise ImproperlyConfigured(f"ACCORD_EXPIRY_ACTION must be 'return' or 'reassign', not {ACCORD_EXPIRY_ACTION!r}")

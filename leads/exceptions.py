@@ -12,3 +12,11 @@ class HandoffConflict(LeadError):
 
 class NotAllowed(LeadError):
     """The person's role does not allow this action."""
+
+
+class ImportFileError(LeadError):
+    """An import file cannot be read at all (as opposed to single rows that fail)."""
+
+
+class MergeRefused(LeadError):
+    """Two leads cannot be merged as asked."""

@@ -434,7 +434,7 @@ class DuplicateCandidate(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="duplicate_candidates")
     likely_duplicate_of = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
-    similarity = models.PositiveSmallIntegerField(help_text="Name similarity, 0–100.")
+    similarity = models.PositiveSmallIntegerField(help_text="Name similarity, 0 to 100.")
     reason = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     found_at = models.DateTimeField()
@@ -479,6 +479,7 @@ class LeadImport(models.Model):
     counts and every rejected row's reason."""
 
     class Status(models.TextChoices):
+        PREVIEWING = "previewing", "Previewing"
         PREVIEWED = "previewed", "Previewed"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Importing"

@@ -1,0 +1,136 @@
+"""Turning an uploaded file into a header and rows of text, whatever wrote it.
+
+CRM and spreadsheet exports differ in ways that must not cost a row: UTF-8 with or without a
+byte-order mark or Windows-1252 (Excel's "CSV" on Windows), comma, semicolon (European Excel) or
+tab delimiters, CRLF line endings, a trailing empty column on every line, and XLSX workbooks.
+"""
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from leads.exceptions import ImportFileError
+
+# Delimiters real exports use; anything else is read as one column and fails layout detection.
+DELIMITERS = ",;\t"
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclass
+class Table:
+    """A file's header and an iterator over its data rows (lists of stripped text cells).
+
+    Rows are padded or cut to the header's width only by the caller; a row longer than the
+    header is kept whole so the extra cells can be reported."""
+
+    header: list[str]
+    rows: Iterator[list[str]]
+    encoding: str
+    delimiter: str
+    kind: str  # "csv" or "xlsx"
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text of ``data`` and the encoding it was read with: UTF-8 (a byte-order mark is
+    dropped), else Windows-1252, which maps every byte Excel writes."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as error:  # the five bytes cp1252 leaves undefined
+        raise ImportFileError(
+            f"The file is neither UTF-8 nor Windows-1252 text (byte {error.start + 1} cannot be read). "
+            "Save it as CSV UTF-8 and upload it again."
+        ) from error
+
+
+def sniff_delimiter(first_line: str) -> str:
+    """The delimiter of the header line: the candidate that splits it into the most columns
+    (quoted headers are read with the csv module so a comma inside quotes does not count)."""
+    best, best_width = ",", 1
+    for delimiter in DELIMITERS:
+        width = len(next(csv.reader([first_line], delimiter=delimiter), []))
+        if width > best_width:
+            best, best_width = delimiter, width
+    return best
+
+
+def _trim_header(header: list[str]) -> list[str]:
+    """The header without the empty columns a trailing delimiter leaves at its end."""
+    header = [cell.strip() for cell in header]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
+def read_csv(data: bytes) -> Table:
+    text, encoding = decode(data)
+    if not text.strip():
+        raise ImportFileError("The file is empty.")
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    delimiter = sniff_delimiter(first_line)
+    # newline="" keeps quoted line breaks inside a cell; csv handles CRLF, LF and CR itself.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    try:
+        header = _trim_header(next(reader))
+    except csv.Error as error:
+        raise ImportFileError(f"The header line cannot be read as CSV: {error}.") from error
+    if not any(header):
+        raise ImportFileError("The first line, which should name the columns, is empty.")
+    return Table(header=header, rows=_csv_rows(reader), encoding=encoding, delimiter=delimiter, kind="csv")
+
+
+def _csv_rows(reader) -> Iterator[list[str]]:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # e.g. a NUL byte; the row is reported, not skipped
+            yield [f"\x00{error}"]
+            continue
+        yield [cell.strip() for cell in row]
+
+
+def read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises a zoo of types for a damaged workbook
+        raise ImportFileError(f"The workbook cannot be opened: {error}.") from error
+    sheet = workbook.worksheets[0]
+    values = sheet.iter_rows(values_only=True)
+    try:
+        header = _trim_header([_xlsx_text(cell) for cell in next(values)])
+    except StopIteration:
+        raise ImportFileError("The first sheet of the workbook is empty.") from None
+    if not any(header):
+        raise ImportFileError("The first row of the sheet, which should name the columns, is empty.")
+    rows = ([_xlsx_text(cell) for cell in row] for row in values)
+    return Table(header=header, rows=rows, encoding="xlsx", delimiter="", kind="xlsx")
+
+
+def _xlsx_text(cell) -> str:
+    """A cell as the text a CSV export of it would hold; dates keep their ISO form and whole
+    numbers lose Excel's trailing ".0"."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    if hasattr(cell, "isoformat"):
+        return cell.isoformat()
+    return str(cell).strip()
+
+
+def read_table(data: bytes, file_name: str = "") -> Table:
+    """The table in ``data``: an XLSX workbook (recognised by content, not name) or CSV text.
+    Raises ImportFileError with a message for the person who uploaded it."""
+    if data.startswith(XLSX_MAGIC):
+        return read_xlsx(data)
+    if file_name.lower().endswith((".xlsx", ".xls")):
+        raise ImportFileError("The file is named like a workbook but is not an XLSX file. Save it as .xlsx or CSV.")
+    return read_csv(data)

@@ -1,0 +1,520 @@
+"""Importing leads from a file: every row is created, updated, left unchanged (it matched a
+lead that already says the same) or rejected with its row number, field and reason.
+
+A row matches an existing lead by Salesforce Id, HubSpot Record ID or normalized email, and
+updates it instead of creating a second one, so importing the same file twice changes nothing
+the second time. A new lead whose company domain and name are close to another lead's is
+created and flagged as a likely duplicate for someone to merge or dismiss.
+
+The file is worked through in batches of rows; each batch costs a fixed number of queries (the
+matching leads, the duplicate peers of new domains, one insert each for leads, events and
+candidates), plus one UPDATE per lead that changed. A dry run plans every batch the same way and
+writes nothing, so the preview shows exactly what the import will do.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from rapidfuzz import fuzz, process
+
+from alignment import scoring
+from alignment.selectors import active_definition, definition_terms
+from leads.evaluation import RESULT_FIELDS, evaluation_moment, lead_evaluate
+from leads.exceptions import ImportFileError
+from leads.imports.cleaning import Options, RowErrors, clean_row
+from leads.imports.layouts import Layout, detect, from_mapping
+from leads.imports.reading import read_table
+from leads.models import Campaign, DuplicateCandidate, ImportMapping, Lead, LeadEvent, Source, Stage
+
+BATCH_SIZE = 2000
+# Name similarity (rapidfuzz token-sort ratio, 0 to 100) from which two leads at one company domain
+# are flagged as a likely duplicate: "Jon Smith" and "John Smith" score 95, "Bob"/"Robert" 76.
+DUPLICATE_SIMILARITY = 88
+# Fields an import may change on a lead that already exists; where it came from (source,
+# campaign) and when it was created stay as they are.
+UPDATABLE = ("first_name", "last_name", "email", "phone", "title", "company", "country", "industry", "employees")
+SAMPLE_SIZE = 20
+
+
+class LayoutUnknown(ImportFileError):
+    """The header is no layout Accord knows and no mapping was given."""
+
+    def __init__(self, header: list[str]):
+        super().__init__(
+            "Accord does not recognise these columns as a Salesforce, HubSpot or Accord export. "
+            "Choose a saved column mapping or map the columns."
+        )
+        self.header = header
+
+
+@dataclass
+class Report:
+    """What an import did (or, for a dry run, would do)."""
+
+    layout: str = ""
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    flagged: int = 0
+    rejected: int = 0
+    errors: list[dict] = field(default_factory=list)
+    unused_columns: list[str] = field(default_factory=list)
+    new_sources: list[str] = field(default_factory=list)
+    new_campaigns: list[str] = field(default_factory=list)
+    samples: dict[str, list[dict]] = field(default_factory=lambda: {"created": [], "updated": [], "flagged": []})
+    dry_run: bool = False
+    strict_failed: bool = False
+
+    def counts(self) -> dict:
+        """The figures of ``import_leads --json``: rows counts data rows, and each is created,
+        updated, unchanged or rejected; flagged counts created leads that look like a duplicate."""
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "flagged": self.flagged,
+            "rejected": self.rejected,
+            "errors": self.errors,
+        }
+
+    def as_dict(self) -> dict:
+        return {
+            **self.counts(),
+            "layout": self.layout,
+            "unused_columns": self.unused_columns,
+            "new_sources": self.new_sources,
+            "new_campaigns": self.new_campaigns,
+            "samples": self.samples,
+            "dry_run": self.dry_run,
+            "strict_failed": self.strict_failed,
+        }
+
+    def _sample(self, kind: str, item: dict) -> None:
+        if len(self.samples[kind]) < SAMPLE_SIZE:
+            self.samples[kind].append(item)
+
+
+@dataclass
+class _Planned:
+    """A lead this import creates (``pk`` is set once it is written) or updates."""
+
+    row: int
+    values: dict
+    pk: int | None = None
+    changes: dict = field(default_factory=dict)
+    duplicate_of: tuple[int | None, "_Planned | None", int] | None = None
+
+
+def resolve_layout(header: list[str], mapping: ImportMapping | None) -> Layout:
+    if mapping is not None:
+        return from_mapping(mapping)
+    layout = detect(header)
+    if layout is None:
+        raise LayoutUnknown(header)
+    return layout
+
+
+def leads_import(
+    *,
+    data: bytes,
+    file_name: str,
+    by,
+    default_source: Source,
+    mapping: ImportMapping | None = None,
+    day_first: bool | None = None,
+    strict: bool = False,
+    dry_run: bool = False,
+    import_id: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> Report:
+    """Import the leads in ``data`` (CSV or XLSX bytes) and report on every row.
+
+    Rows without a source column, or with an empty one, get ``default_source``; a source or
+    campaign name Accord does not know yet is created (passive interest, listed in the report).
+    ``strict`` imports nothing when any row fails (a dry run finds out first). ``progress(rows)``
+    is called after each batch. Raises ImportFileError when the file cannot be read at all."""
+    if strict and not dry_run:
+        trial = leads_import(
+            data=data,
+            file_name=file_name,
+            by=by,
+            default_source=default_source,
+            mapping=mapping,
+            day_first=day_first,
+            dry_run=True,
+            batch_size=batch_size,
+        )
+        if trial.rejected:
+            trial.created = trial.updated = trial.unchanged = trial.flagged = 0
+            trial.dry_run, trial.strict_failed = False, True
+            return trial
+    table = read_table(data, file_name)
+    layout = resolve_layout(table.header, mapping)
+    bound = layout.bind(table.header)
+    options = Options(
+        day_first=layout.day_first if day_first is None else day_first,
+        phone_region=settings.ACCORD_PHONE_REGION,
+    )
+    run = _ImportRun(
+        by=by,
+        file_name=file_name,
+        default_source=default_source,
+        dry_run=dry_run,
+        import_id=import_id,
+        report=Report(layout=layout.name, unused_columns=bound.unused, dry_run=dry_run),
+    )
+    batch: list[tuple[int, dict]] = []
+    for number, cells in enumerate(table.rows, start=1):
+        if not any(cells):
+            continue  # a blank line is no row
+        run.report.rows += 1
+        if len(cells) > bound.width and any(cells[bound.width :]):
+            run.reject(number, "", f"The row has {len(cells)} cells but the header names {bound.width} columns.")
+            continue
+        if cells and cells[0].startswith("\x00"):
+            run.reject(number, "", f"The row cannot be read as CSV: {cells[0][1:]}.")
+            continue
+        try:
+            batch.append((number, clean_row(bound.values(cells), options)))
+        except RowErrors as failure:
+            for field_name, message in failure.errors:
+                run.reject(number, field_name, message, count=False)
+            run.report.rejected += 1
+        if len(batch) >= batch_size:
+            run.process(batch)
+            batch = []
+            if progress:
+                progress(run.report.rows)
+    if batch:
+        run.process(batch)
+    if progress:
+        progress(run.report.rows)
+    run.report.errors.sort(key=lambda error: error["row"])
+    return run.report
+
+
+class _ImportRun:
+    """The state one import carries from batch to batch."""
+
+    def __init__(self, *, by, file_name: str, default_source: Source, dry_run: bool, import_id, report: Report):
+        self.by = by
+        self.file_name = file_name
+        self.default_source = default_source
+        self.dry_run = dry_run
+        self.import_id = import_id
+        self.report = report
+        # Leads planned by earlier rows of this file, by each key a later row may match on.
+        self.seen: dict[tuple[str, str], _Planned] = {}
+        self.sources = {source.name.casefold(): source for source in Source.objects.all()}
+        self.campaigns = {campaign.name.casefold(): campaign for campaign in Campaign.objects.all()}
+        # company domain → (lead id or None, planned or None, name) of every lead there.
+        self.peers: dict[str, list[tuple[int | None, _Planned | None, str]]] = {}
+        definition = active_definition()
+        self.definition = definition
+        self.terms = definition_terms(definition) if definition else None
+        self.as_of = evaluation_moment()
+        self.now = timezone.now()
+
+    # --- bookkeeping ---
+
+    def reject(self, row: int, field_name: str, message: str, *, count: bool = True) -> None:
+        self.report.errors.append({"row": row, "field": field_name, "message": message})
+        if count:
+            self.report.rejected += 1
+
+    # --- one batch ---
+
+    def process(self, batch: list[tuple[int, dict]]) -> None:
+        existing = self._existing_matches(batch)
+        creates: list[_Planned] = []
+        updates: list[_Planned] = []
+        for row, values in batch:
+            targets = self._targets(values, existing)
+            if len(targets) > 1:
+                described = "; ".join(how for _, how in targets)
+                self.reject(row, "email", f"The row matches two different leads: {described}.")
+                continue
+            if targets:
+                self._plan_update(row, values, targets[0][0], updates)
+            else:
+                planned = _Planned(row=row, values=values)
+                self._remember(planned)
+                creates.append(planned)
+        self._find_duplicates(creates)
+        if not self.dry_run:
+            with transaction.atomic():
+                self._write(creates, updates)
+
+    def _existing_matches(self, batch) -> dict[tuple[str, str], dict]:
+        emails, salesforce, hubspot = set(), set(), set()
+        for _, values in batch:
+            if values["email_normalized"]:
+                emails.add(values["email_normalized"])
+            if values["salesforce_id"]:
+                salesforce.add(values["salesforce_id"])
+            if values["hubspot_id"]:
+                hubspot.add(values["hubspot_id"])
+        condition = Q(email_normalized__in=emails) | Q(salesforce_id__in=salesforce) | Q(hubspot_id__in=hubspot)
+        matches: dict[tuple[str, str], dict] = {}
+        rows = (
+            Lead.objects.filter(condition)
+            .exclude(stage=Stage.MERGED)
+            .order_by("created_at", "id")
+            .values("id", "email_normalized", "salesforce_id", "hubspot_id", *UPDATABLE)
+        )
+        for lead in rows:
+            # Several old leads may share an email; the oldest is the one a row updates.
+            if lead["email_normalized"]:
+                matches.setdefault(("email", lead["email_normalized"]), lead)
+            if lead["salesforce_id"]:
+                matches[("salesforce_id", lead["salesforce_id"])] = lead
+            if lead["hubspot_id"]:
+                matches[("hubspot_id", lead["hubspot_id"])] = lead
+        return matches
+
+    def _targets(self, values: dict, existing: dict) -> list[tuple[object, str]]:
+        """The distinct leads (existing ones, or planned by earlier rows of this file) the row's
+        keys point at, each with the key that found it."""
+        found: dict[tuple, tuple[object, str]] = {}
+        for key, label in (("salesforce_id", "Salesforce Id"), ("hubspot_id", "HubSpot Record ID"), ("email", "email")):
+            value = values["email_normalized"] if key == "email" else values[key]
+            if not value:
+                continue
+            lead = self.seen.get((key, value)) or existing.get((key, value))
+            if lead is None:
+                continue
+            if isinstance(lead, _Planned):
+                identity, what = ("row", lead.row), f"row {lead.row} of this file"
+            else:
+                identity, what = ("lead", lead["id"]), f"lead #{lead['id']}"
+            found.setdefault(identity, (lead, f"the {label} {value} is {what}"))
+        return list(found.values())
+
+    def _remember(self, planned: _Planned) -> None:
+        values = planned.values
+        if values["email_normalized"]:
+            self.seen[("email", values["email_normalized"])] = planned
+        for key in ("salesforce_id", "hubspot_id"):
+            if values[key]:
+                self.seen[(key, values[key])] = planned
+
+    def _plan_update(self, row: int, values: dict, target, updates: list[_Planned]) -> None:
+        current = target.values if isinstance(target, _Planned) else target
+        changes = {}
+        for name in UPDATABLE:
+            new = values[name]
+            if new in ("", None) or new == current.get(name):
+                continue  # an empty cell never erases what the lead already says
+            changes[name] = new
+        for key in ("salesforce_id", "hubspot_id"):
+            if values[key] and not current.get(key):
+                changes[key] = values[key]
+        if not changes:
+            self.report.unchanged += 1
+            return
+        self.report.updated += 1
+        if "email" in changes:
+            changes["email_normalized"] = values["email_normalized"]
+            changes["company_domain"] = values["company_domain"]
+        before = {name: current.get(name) for name in changes}
+        current.update(changes)
+        if isinstance(target, _Planned):
+            # A later row of the same file refines a lead this file creates: before it is
+            # written the lead is simply created with the later values.
+            self._remember(target)
+            if target.pk is None:
+                return
+        pk = target.pk if isinstance(target, _Planned) else current["id"]
+        updates.append(_Planned(row=row, values=current, pk=pk, changes={**changes, "_before": before}))
+        self.report._sample("updated", {"row": row, "lead": pk, "changes": sorted(changes)})
+
+    # --- duplicates ---
+
+    def _find_duplicates(self, creates: list[_Planned]) -> None:
+        domains = {planned.values["company_domain"] for planned in creates if planned.values["company_domain"]}
+        unknown = domains - self.peers.keys()
+        if unknown:
+            for domain in unknown:
+                self.peers[domain] = []
+            rows = (
+                Lead.objects.filter(company_domain__in=unknown)
+                .exclude(stage=Stage.MERGED)
+                .values_list("id", "first_name", "last_name", "company_domain")
+            )
+            for pk, first, last, domain in rows:
+                self.peers[domain].append((pk, None, f"{first} {last}".strip().casefold()))
+        for planned in creates:
+            values = planned.values
+            domain = values["company_domain"]
+            name = f"{values['first_name']} {values['last_name']}".strip().casefold()
+            if domain:
+                peers = self.peers[domain]
+                if peers:
+                    best = process.extractOne(
+                        name,
+                        [peer[2] for peer in peers],
+                        scorer=fuzz.token_sort_ratio,
+                        score_cutoff=DUPLICATE_SIMILARITY,
+                    )
+                    if best is not None:
+                        pk, other, _ = peers[best[2]]
+                        planned.duplicate_of = (pk, other, round(best[1]))
+                        self.report.flagged += 1
+                        self.report._sample(
+                            "flagged",
+                            {
+                                "row": planned.row,
+                                "name": name,
+                                "like": best[0],
+                                "lead": pk,
+                                "row_of_file": other.row if other else None,
+                            },
+                        )
+                peers.append((None, planned, name))
+            self.report.created += 1
+            self.report._sample(
+                "created",
+                {
+                    "row": planned.row,
+                    "name": f"{values['first_name']} {values['last_name']}".strip(),
+                    "email": values["email"],
+                    "company": values["company"],
+                },
+            )
+
+    # --- writing ---
+
+    def _source_of(self, values: dict) -> Source:
+        name = values["source"]
+        if not name:
+            return self.default_source
+        source = self.sources.get(name.casefold())
+        if source is None:
+            if name not in self.report.new_sources:
+                self.report.new_sources.append(name)
+            if self.dry_run:
+                return self.default_source
+            source, _ = Source.objects.get_or_create(
+                name=name, defaults={"interest": Source.Interest.PASSIVE, "channel": "import"}
+            )
+            self.sources[name.casefold()] = source
+        return source
+
+    def _campaign_of(self, values: dict, source: Source) -> Campaign | None:
+        name = values["campaign"]
+        if not name:
+            return None
+        campaign = self.campaigns.get(name.casefold())
+        if campaign is None:
+            if name not in self.report.new_campaigns:
+                self.report.new_campaigns.append(name)
+            if self.dry_run:
+                return None
+            campaign, _ = Campaign.objects.get_or_create(name=name, defaults={"source": source})
+            self.campaigns[name.casefold()] = campaign
+        return campaign
+
+    def _evaluated(self, lead: Lead) -> None:
+        if self.terms is None:
+            return
+        facts = scoring.LeadFacts(
+            title=lead.title,
+            industry=lead.industry,
+            employees=lead.employees,
+            country=lead.country,
+            is_customer=lead.is_customer,
+            source_interest=lead.source.interest,
+            created_at=lead.created_at,
+        )
+        evaluation = scoring.evaluate(self.terms, facts, (), as_of=self.as_of)
+        for name in RESULT_FIELDS:
+            setattr(lead, name, getattr(evaluation, name))
+        lead.evaluated_with = self.definition
+        lead.evaluated_at = self.now
+
+    def _details(self, row: int, **extra) -> dict:
+        return {"file": self.file_name, "row": row, "import": self.import_id, **extra}
+
+    def _write(self, creates: list[_Planned], updates: list[_Planned]) -> None:
+        leads = []
+        for planned in creates:
+            values = planned.values
+            source = self._source_of(values)
+            created_at = values["created_at"] or self.now
+            lead = Lead(
+                **{name: values[name] for name in UPDATABLE},
+                is_customer=bool(values["is_customer"]),
+                email_normalized=values["email_normalized"],
+                company_domain=values["company_domain"],
+                salesforce_id=values["salesforce_id"],
+                hubspot_id=values["hubspot_id"],
+                source=source,
+                campaign=self._campaign_of(values, source),
+                stage=Stage.NEW,
+                stage_changed_at=created_at,
+                created_at=created_at,
+            )
+            self._evaluated(lead)
+            leads.append(lead)
+        Lead.objects.bulk_create(leads)
+        for planned, lead in zip(creates, leads, strict=True):
+            planned.pk = lead.pk
+        events = [
+            LeadEvent(
+                lead_id=planned.pk,
+                kind=LeadEvent.Kind.IMPORTED,
+                actor=self.by,
+                to_stage=Stage.NEW,
+                details=self._details(planned.row),
+                created_at=self.now,
+            )
+            for planned in creates
+        ]
+        candidates = []
+        for planned in creates:
+            if planned.duplicate_of is None:
+                continue
+            pk, other, similarity = planned.duplicate_of
+            candidates.append(
+                DuplicateCandidate(
+                    lead_id=planned.pk,
+                    likely_duplicate_of_id=pk if pk is not None else other.pk,
+                    similarity=similarity,
+                    reason=f"Same company domain ({planned.values['company_domain']}), name {similarity}% similar.",
+                    found_at=self.now,
+                )
+            )
+        DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
+        for planned in updates:
+            changes = {name: value for name, value in planned.changes.items() if name != "_before"}
+            Lead.objects.filter(pk=planned.pk).update(**changes, updated_at=self.now)
+            shown = {name: [_text(planned.changes["_before"][name]), _text(changes[name])] for name in changes}
+            events.append(
+                LeadEvent(
+                    lead_id=planned.pk,
+                    kind=LeadEvent.Kind.IMPORTED,
+                    actor=self.by,
+                    details=self._details(planned.row, changes=shown),
+                    created_at=self.now,
+                )
+            )
+        LeadEvent.objects.bulk_create(events)
+        if self.terms is not None:
+            for planned in updates:
+                lead_evaluate(lead=Lead.objects.select_related("source").get(pk=planned.pk), as_of=self.as_of)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)

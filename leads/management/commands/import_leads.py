@@ -1,0 +1,90 @@
+import json
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from leads.exceptions import ImportFileError
+from leads.imports.services import leads_import
+from leads.models import ImportMapping, Source
+
+DEFAULT_SOURCE = "Imported file"
+SHOWN_ERRORS = 20
+
+
+class Command(BaseCommand):
+    help = (
+        "Import leads from a CSV or XLSX file: Salesforce, HubSpot and Accord exports are recognised, any other "
+        "layout needs a saved column mapping. Exits non-zero only when the file cannot be read."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="The CSV or XLSX file.")
+        parser.add_argument("--mapping", help="The name of a saved column mapping (for layouts Accord does not know).")
+        parser.add_argument("--dry-run", action="store_true", help="Report what would happen; change nothing.")
+        parser.add_argument("--strict", action="store_true", help="Import nothing if any row fails.")
+        parser.add_argument("--json", action="store_true", dest="as_json", help="Print the counts as JSON last.")
+        parser.add_argument(
+            "--source", help=f"The source of rows that name none (default: a source called '{DEFAULT_SOURCE}')."
+        )
+        parser.add_argument("--day-first", action="store_true", default=None, help="Dates are written day first.")
+        parser.add_argument("--by", help="The username recorded as the person who imported the leads.")
+
+    def handle(self, *args, path, mapping=None, dry_run=False, strict=False, as_json=False, **options):
+        file = Path(path)
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}.") from error
+        saved = None
+        if mapping:
+            saved = ImportMapping.objects.filter(name=mapping).first()
+            if saved is None:
+                known = ", ".join(ImportMapping.objects.values_list("name", flat=True)) or "none saved yet"
+                raise CommandError(f"No column mapping is called '{mapping}' (known: {known}).")
+        by = None
+        if options["by"]:
+            by = get_user_model().objects.filter(username=options["by"], is_active=True).first()
+            if by is None:
+                raise CommandError(f"No active user is called '{options['by']}'.")
+        source = self._default_source(options["source"], dry_run)
+        try:
+            report = leads_import(
+                data=data,
+                file_name=file.name,
+                by=by,
+                default_source=source,
+                mapping=saved,
+                day_first=options["day_first"],
+                strict=strict,
+                dry_run=dry_run,
+            )
+        except ImportFileError as error:
+            raise CommandError(f"{file.name}: {error}") from error
+        verb = "Would import" if dry_run else "Imported"
+        self.stdout.write(
+            f"{verb} {file.name} ({report.layout}): {report.rows} rows, {report.created} created "
+            f"({report.flagged} flagged as likely duplicates), {report.updated} updated, "
+            f"{report.unchanged} unchanged, {report.rejected} rejected."
+        )
+        if report.strict_failed:
+            self.stdout.write("Nothing was imported: --strict and some rows failed.")
+        for error in report.errors[:SHOWN_ERRORS]:
+            self.stdout.write(f"  row {error['row']}, {error['field'] or 'row'}: {error['message']}")
+        if len(report.errors) > SHOWN_ERRORS:
+            self.stdout.write(f"  … and {len(report.errors) - SHOWN_ERRORS} more.")
+        if as_json:
+            self.stdout.write(json.dumps(report.counts()))
+
+    def _default_source(self, name: str | None, dry_run: bool) -> Source:
+        if name:
+            source = Source.objects.filter(name__iexact=name).first()
+            if source is None:
+                raise CommandError(f"No source is called '{name}'.")
+            return source
+        source = Source.objects.filter(name=DEFAULT_SOURCE).first()
+        if source is None:
+            source = Source(name=DEFAULT_SOURCE, interest=Source.Interest.PASSIVE, channel="import")
+            if not dry_run:
+                source.save()
+        return source
