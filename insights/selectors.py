@@ -1,0 +1,863 @@
+"""Every figure of the alignment dashboard, each one a read scoped to the person asking and
+aggregated in SQL: the number of queries is the same for ten leads as for a million.
+
+Cohorts. Lead figures count the leads *created* in the period; hand-off figures count the
+hand-offs *made* in the period; the hygiene audit is the state of things now, whatever the
+period. A team filter (and a sales manager's scope) keeps the leads that were ever handed to
+the team, the hand-offs made to it, and for the hygiene lists the leads and hand-offs the team
+holds now.
+
+Durations are clock time (not business hours) and medians are computed in the database:
+``percentile_cont(0.5)`` on PostgreSQL, and on SQLite the middle row(s) of each group found
+with one ordered window over the durations.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
+from alignment.roles import Role, has_role, is_leader, is_marketing
+from leads.models import (
+    SALES_STAGES,
+    WORKING_STAGES,
+    Campaign,
+    DuplicateCandidate,
+    Handoff,
+    Lead,
+    Reminder,
+    Source,
+    Stage,
+    Touch,
+)
+
+User = get_user_model()
+
+DEFAULT_PERIOD_DAYS = 90
+# Hygiene thresholds.
+NO_TOUCH_DAYS = 14
+UNCHANGED_DAYS = 90
+HYGIENE_LIST_LIMIT = 500
+
+# The funnel's steps. A lead has reached a step when an event of its log moved it to that stage
+# or to any stage further on (a lead handed off straight from "new" has passed MQL at that
+# moment); "qualified" includes opportunities.
+FUNNEL_STEPS: list[tuple[str, str]] = [
+    ("new", "New"),
+    ("mql", "MQL"),
+    ("handed_off", "Handed off"),
+    ("accepted", "Accepted"),
+    ("qualified", "Qualified"),
+    ("won", "Won"),
+]
+_AT_OR_BEYOND: list[tuple[str, ...]] = [
+    (),  # "new": every lead, from its creation
+    (Stage.MQL, Stage.HANDED_OFF, Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
+    (Stage.HANDED_OFF, Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
+    (Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
+    (Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
+    (Stage.WON,),
+]
+OPEN_STAGES = (Stage.NEW, Stage.NURTURING, Stage.MQL, *SALES_STAGES)
+
+
+# --- Who sees what -----------------------------------------------------------------------------
+
+
+def may_view_dashboard(user) -> bool:
+    """Leaders, marketing (marketers included) and sales managers; never reps or people without
+    a role."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or is_leader(user) or is_marketing(user) or has_role(user, Role.SALES_MANAGER)
+
+
+def teams_visible_to(*, user) -> QuerySet[Team] | None:
+    """None means every team (and the leads no team holds). Leaders and marketing see everything:
+    marketing owns every lead until it is handed off and follows each hand-off's outcome. A sales
+    manager sees the sales teams they are a current member of."""
+    if not may_view_dashboard(user):
+        raise PermissionDenied
+    if user.is_superuser or is_leader(user) or is_marketing(user):
+        return None
+    return Team.objects.filter(
+        kind=Team.Kind.SALES, memberships__user=user, memberships__ended_at__isnull=True
+    ).distinct()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a figure covers: the period [start, end) and the teams (None: all)."""
+
+    start: datetime
+    end: datetime
+    teams: tuple[int, ...] | None
+    now: datetime
+
+    @property
+    def days(self) -> int:
+        return max(1, round((self.end - self.start).total_seconds() / 86400))
+
+
+def scope_for(
+    *,
+    user,
+    start: date | None = None,
+    end: date | None = None,
+    team: Team | None = None,
+    now: datetime | None = None,
+) -> Scope:
+    """The viewer's scope. Dates are whole days in the site's time zone, `end` included. Raises
+    PermissionDenied for reps, people without a role, and a team the viewer may not see."""
+    now = now or timezone.now()
+    visible = teams_visible_to(user=user)
+    visible_ids = None if visible is None else tuple(visible.values_list("pk", flat=True))
+    if team is not None:
+        if visible_ids is not None and team.pk not in visible_ids:
+            raise PermissionDenied
+        teams: tuple[int, ...] | None = (team.pk,)
+    else:
+        teams = visible_ids
+    today = timezone.localdate(now)
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+    tz = timezone.get_current_timezone()
+    return Scope(
+        start=datetime.combine(start, time.min, tzinfo=tz),
+        end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+        teams=teams,
+        now=now,
+    )
+
+
+def _cohort_leads(scope: Scope) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
+    if scope.teams is not None:
+        leads = leads.filter(Exists(Handoff.objects.filter(lead=OuterRef("pk"), team_id__in=scope.teams)))
+    return leads
+
+
+def _cohort_handoffs(scope: Scope) -> QuerySet[Handoff]:
+    handoffs = Handoff.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
+    if scope.teams is not None:
+        handoffs = handoffs.filter(team_id__in=scope.teams)
+    return handoffs
+
+
+# --- SQL helpers -------------------------------------------------------------------------------
+
+
+def _seconds(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+
+def _median_sql(durations: str, keys: list[str]) -> str:
+    """SELECT keys..., median(secs) FROM (durations) GROUP BY keys; `durations` must yield the
+    key columns and `secs`."""
+    cols = ", ".join(keys)
+    if connection.vendor == "postgresql":
+        return (
+            f"SELECT {cols}, percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS median "
+            f"FROM ({durations}) d GROUP BY {cols}"
+        )
+    # The middle row (odd count) or the mean of the two middle rows (even count) of each group.
+    return (
+        f"SELECT {cols}, AVG(secs) AS median FROM ("
+        f"SELECT {cols}, secs, ROW_NUMBER() OVER (PARTITION BY {cols} ORDER BY secs) AS rn, "
+        f"COUNT(*) OVER (PARTITION BY {cols}) AS n FROM ({durations}) d"
+        f") w WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY {cols}"
+    )
+
+
+def _sql(queryset: QuerySet) -> tuple[str, tuple]:
+    sql, params = queryset.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def _fetch(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return cursor.fetchall()
+
+
+def _rate(part: int | float, whole: int | float) -> float | None:
+    return None if not whole else part / whole
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)  # stage codes only: constants, never user input
+
+
+# --- Funnel and campaign quality ----------------------------------------------------------------
+
+
+@dataclass
+class FunnelRow:
+    """One funnel: leads that reached each step, the conversion from the step before, and the
+    median hours from the step before (among leads that reached both)."""
+
+    key: int | None
+    label: str
+    counts: list[int]
+    median_hours: list[float | None]
+
+    @property
+    def conversions(self) -> list[float | None]:
+        return [None] + [_rate(self.counts[i], self.counts[i - 1]) for i in range(1, len(self.counts))]
+
+    @property
+    def steps(self) -> list[dict]:
+        return [
+            {"code": code, "label": label, "count": n, "conversion": conv, "median_hours": hours}
+            for (code, label), n, conv, hours in zip(
+                FUNNEL_STEPS, self.counts, self.conversions, self.median_hours, strict=True
+            )
+        ]
+
+
+@dataclass
+class Funnel:
+    overall: FunnelRow
+    by_source: list[FunnelRow]
+    by_campaign: list[FunnelRow]
+    # (source_id, campaign_id) -> counts per step; the campaign-quality figure reads it.
+    cells: dict[tuple[int, int | None], list[int]] = field(default_factory=dict)
+
+
+def funnel(*, scope: Scope) -> Funnel:
+    """Leads created in the period: how many reached new → MQL → handed off → accepted →
+    qualified → won, stage-to-stage conversion and the median time between steps, overall, per
+    source and per campaign (leads without a campaign are left out of the campaign rows). The
+    times come from the stage changes in the lead event log. One query."""
+    cohort_sql, cohort_params = _sql(_cohort_leads(scope).values("id", "source_id", "campaign_id", "created_at"))
+    reached = ", ".join(
+        f"MIN(CASE WHEN e.to_stage IN ({_in(stages)}) THEN e.created_at END) AS t{k}"
+        for k, stages in enumerate(_AT_OR_BEYOND)
+        if k
+    )
+    every_stage = _in(_AT_OR_BEYOND[1])
+    durations = " UNION ALL ".join(
+        f"SELECT source_id, campaign_id, {k} AS k, {_seconds(f't{k}', f't{k - 1}')} AS secs "
+        f"FROM reached WHERE t{k} IS NOT NULL"
+        for k in range(1, len(FUNNEL_STEPS))
+    )
+    by_dimension = (
+        "SELECT 0 AS dim, 0 AS key, k, secs FROM durations "
+        "UNION ALL SELECT 1, source_id, k, secs FROM durations "
+        "UNION ALL SELECT 2, campaign_id, k, secs FROM durations WHERE campaign_id IS NOT NULL"
+    )
+    counts = ", ".join(f"COUNT(t{k})" for k in range(1, len(FUNNEL_STEPS)))
+    sql = (
+        f"WITH reached AS ("
+        f"SELECT l.source_id, l.campaign_id, l.created_at AS t0, {reached} "
+        f"FROM ({cohort_sql}) l LEFT JOIN leads_leadevent e ON e.lead_id = l.id AND e.to_stage IN ({every_stage}) "
+        f"GROUP BY l.id, l.source_id, l.campaign_id, l.created_at), "
+        f"durations AS ({durations}) "
+        f"SELECT -1, source_id, campaign_id, COUNT(*), {counts} FROM reached GROUP BY source_id, campaign_id "
+        f"UNION ALL SELECT dim, key, k, median, NULL, NULL, NULL, NULL, NULL "
+        f"FROM ({_median_sql(by_dimension, ['dim', 'key', 'k'])}) m"
+    )
+    rows = _fetch(sql, cohort_params)
+    cells: dict[tuple[int, int | None], list[int]] = {}
+    medians: dict[tuple[int, int | None], list[float | None]] = defaultdict(lambda: [None] * len(FUNNEL_STEPS))
+    for dim, a, b, *values in rows:
+        if dim == -1:
+            cells[(a, b)] = [int(v) for v in values]
+        else:
+            medians[(dim, a)][b] = None if values[0] is None else float(values[0]) / 3600
+    names = _names(sources={s for s, _ in cells}, campaigns={c for _, c in cells if c})
+    n = len(FUNNEL_STEPS)
+
+    def total(keys) -> list[int]:
+        sums = [0] * n
+        for key in keys:
+            sums = [x + y for x, y in zip(sums, cells[key], strict=True)]
+        return sums
+
+    overall = FunnelRow(None, "All leads", total(cells), medians[(0, 0)])
+    by_source = [
+        FunnelRow(s, names["source"].get(s, "?"), total([k for k in cells if k[0] == s]), medians[(1, s)])
+        for s in sorted({s for s, _ in cells}, key=lambda s: names["source"].get(s, ""))
+    ]
+    by_campaign = [
+        FunnelRow(c, names["campaign"].get(c, "?"), total([k for k in cells if k[1] == c]), medians[(2, c)])
+        for c in sorted({c for _, c in cells if c}, key=lambda c: names["campaign"].get(c, ""))
+    ]
+    return Funnel(overall=overall, by_source=by_source, by_campaign=by_campaign, cells=cells)
+
+
+def _names(*, sources=(), campaigns=()) -> dict[str, dict]:
+    return {
+        "source": dict(Source.objects.filter(pk__in=list(sources)).values_list("pk", "name")),
+        "campaign": dict(Campaign.objects.filter(pk__in=list(campaigns)).values_list("pk", "name")),
+    }
+
+
+@dataclass
+class CampaignQuality:
+    """A campaign (or a source's leads without a campaign): leads created in the period
+    (volume), leads handed off and accepted, acceptance rate (accepted ÷ handed off), the
+    rejection reasons given on its hand-offs, wins, and the campaign's cost per accepted lead
+    (its whole recorded cost, not prorated to the period)."""
+
+    source: str
+    campaign: str
+    campaign_id: int | None
+    volume: int
+    handed_off: int
+    accepted: int
+    won: int
+    cost: float | None
+    reasons: list[tuple[str, int]]
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return _rate(self.accepted, self.handed_off)
+
+    @property
+    def win_rate(self) -> float | None:
+        return _rate(self.won, self.volume)
+
+    @property
+    def cost_per_accepted(self) -> float | None:
+        if self.cost is None or not self.accepted:
+            return None
+        return self.cost / self.accepted
+
+
+def campaign_quality(*, scope: Scope, funnel_figure: Funnel | None = None) -> list[CampaignQuality]:
+    """Per campaign and source, most leads first. Reuses the funnel's counts when given."""
+    cells = (funnel_figure or funnel(scope=scope)).cells
+    reasons: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
+    rejected = (
+        Handoff.objects.filter(reason__isnull=False, lead__in=_cohort_leads(scope).values("pk"))
+        .values("lead__source_id", "lead__campaign_id", "reason__label")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason__label")
+    )
+    for row in rejected:
+        reasons[(row["lead__source_id"], row["lead__campaign_id"])].append((row["reason__label"], row["n"]))
+    sources = dict(Source.objects.filter(pk__in={s for s, _ in cells}).values_list("pk", "name"))
+    campaigns = {
+        c.pk: c for c in Campaign.objects.filter(pk__in={c for _, c in cells if c}).only("name", "cost", "source_id")
+    }
+    rows = []
+    for (source_id, campaign_id), counts in cells.items():
+        campaign = campaigns.get(campaign_id)
+        rows.append(
+            CampaignQuality(
+                source=sources.get(source_id, "?"),
+                campaign=campaign.name if campaign else "(no campaign)",
+                campaign_id=campaign_id,
+                volume=counts[0],
+                handed_off=counts[2],
+                accepted=counts[3],
+                won=counts[5],
+                cost=float(campaign.cost) if campaign else None,
+                reasons=reasons.get((source_id, campaign_id), []),
+            )
+        )
+    return sorted(rows, key=lambda r: (-r.volume, r.source, r.campaign))
+
+
+# --- Active interest, grade and bucket mix ---------------------------------------------------------
+
+
+@dataclass
+class InterestWeek:
+    week: date
+    active: int
+    passive: int
+
+    @property
+    def total(self) -> int:
+        return self.active + self.passive
+
+    @property
+    def active_share(self) -> float | None:
+        return _rate(self.active, self.total)
+
+
+def interest_share(*, scope: Scope) -> list[InterestWeek]:
+    """New leads per week (weeks start on Monday, UTC) from active-interest and from
+    passive-interest sources; the share of active interest is measured against 50 %."""
+    cohort_sql, params = _sql(_cohort_leads(scope).values("created_at", "source_id"))
+    if connection.vendor == "postgresql":
+        week = "date_trunc('week', l.created_at AT TIME ZONE 'UTC')::date"
+    else:
+        week = "date(l.created_at, 'weekday 0', '-6 days')"
+    rows = _fetch(
+        f"SELECT {week} AS week, s.interest, COUNT(*) FROM ({cohort_sql}) l "
+        f"JOIN leads_source s ON s.id = l.source_id GROUP BY 1, 2 ORDER BY 1",
+        params,
+    )
+    weeks: dict[date, InterestWeek] = {}
+    for week_start, interest, n in rows:
+        if isinstance(week_start, str):
+            week_start = date.fromisoformat(week_start)
+        entry = weeks.setdefault(week_start, InterestWeek(week_start, 0, 0))
+        if interest == Source.Interest.ACTIVE:
+            entry.active += n
+        else:
+            entry.passive += n
+    return list(weeks.values())
+
+
+def interest_totals(weeks: list[InterestWeek]) -> InterestWeek | None:
+    if not weeks:
+        return None
+    return InterestWeek(weeks[0].week, sum(w.active for w in weeks), sum(w.passive for w in weeks))
+
+
+@dataclass
+class Mix:
+    """Hand-offs made in the period, and those of them accepted, per grade and per bucket of
+    their lead (as graded now)."""
+
+    grades: dict[str, tuple[int, int]]  # grade -> (handed off, accepted)
+    buckets: dict[str, tuple[int, int]]
+
+    @staticmethod
+    def shares(counts: dict[str, tuple[int, int]], index: int) -> dict[str, float | None]:
+        total = sum(pair[index] for pair in counts.values())
+        return {key: _rate(pair[index], total) for key, pair in counts.items()}
+
+
+GRADE_KEYS = ["A", "B", "C", "D", ""]
+BUCKET_KEYS = ["hot", "warm", "cold", "unqualified", ""]
+
+
+def grade_bucket_mix(*, scope: Scope) -> Mix:
+    rows = (
+        _cohort_handoffs(scope)
+        .values("lead__grade", "lead__bucket")
+        .annotate(n=Count("id"), accepted=Count("id", filter=Q(status=Handoff.Status.ACCEPTED)))
+        .order_by()
+    )
+    grades = {g: [0, 0] for g in GRADE_KEYS}
+    buckets = {b: [0, 0] for b in BUCKET_KEYS}
+    for row in rows:
+        for target, key in ((grades, row["lead__grade"]), (buckets, row["lead__bucket"])):
+            pair = target.setdefault(key or "", [0, 0])
+            pair[0] += row["n"]
+            pair[1] += row["accepted"]
+    return Mix(
+        grades={k: tuple(v) for k, v in grades.items() if k or v[0]},
+        buckets={k: tuple(v) for k, v in buckets.items() if k or v[0]},
+    )
+
+
+# --- Rejection reasons -------------------------------------------------------------------------
+
+
+@dataclass
+class ReasonCount:
+    code: str
+    label: str
+    phase: str
+    count: int
+    cumulative_share: float = 0.0
+
+
+def rejection_pareto(*, scope: Scope) -> dict[str, list[ReasonCount]]:
+    """Reasons given on hand-offs made in the period, most frequent first with the cumulative
+    share, split into before working (rejected hand-offs) and after working (accepted leads
+    given up)."""
+    rows = (
+        _cohort_handoffs(scope)
+        .filter(reason__isnull=False)
+        .values("reason__code", "reason__label", "reason__phase")
+        .annotate(n=Count("id"))
+        .order_by("-n", "reason__label")
+    )
+    result: dict[str, list[ReasonCount]] = {phase: [] for phase in RejectionReason.Phase.values}
+    for row in rows:
+        result[row["reason__phase"]].append(
+            ReasonCount(row["reason__code"], row["reason__label"], row["reason__phase"], row["n"])
+        )
+    for reasons in result.values():
+        total, running = sum(r.count for r in reasons), 0
+        for reason in reasons:
+            running += reason.count
+            reason.cumulative_share = running / total
+    return result
+
+
+# --- Service levels ------------------------------------------------------------------------------
+
+
+@dataclass
+class SlaRow:
+    """A rep's (or a team's) hand-offs made in the period: median hours to accept and from
+    acceptance to first touch, the share decided within the accept time (among those decided,
+    expired or still pending past due) and touched within the first-touch time (among accepted
+    ones touched or past due), and the reminders and escalations their hand-offs drew."""
+
+    key: int | None
+    label: str
+    handoffs: int = 0
+    accept_judged: int = 0
+    accept_in_time: int = 0
+    touch_judged: int = 0
+    touch_in_time: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    median_accept_hours: float | None = None
+    median_touch_hours: float | None = None
+
+    @property
+    def accept_share(self) -> float | None:
+        return _rate(self.accept_in_time, self.accept_judged)
+
+    @property
+    def touch_share(self) -> float | None:
+        return _rate(self.touch_in_time, self.touch_judged)
+
+    @property
+    def breaches(self) -> int:
+        return (self.accept_judged - self.accept_in_time) + (self.touch_judged - self.touch_in_time)
+
+    def add(self, other: SlaRow) -> None:
+        for name in ("handoffs", "accept_judged", "accept_in_time", "touch_judged", "touch_in_time"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.reminders += other.reminders
+        self.escalations += other.escalations
+
+
+@dataclass
+class Sla:
+    reps: list[SlaRow]
+    teams: list[SlaRow]
+
+
+def sla_compliance(*, scope: Scope) -> Sla:
+    now = scope.now
+    decided = Q(status__in=[Handoff.Status.ACCEPTED, Handoff.Status.REJECTED])
+    accept_judged = decided | Q(status=Handoff.Status.EXPIRED) | Q(status=Handoff.Status.PENDING, accept_due_at__lt=now)
+    touch_judged = Q(status=Handoff.Status.ACCEPTED, first_touch_due_at__isnull=False) & (
+        Q(first_touch_at__isnull=False) | Q(first_touch_due_at__lt=now)
+    )
+    handoffs = _cohort_handoffs(scope).exclude(status=Handoff.Status.WITHDRAWN)
+    counts = (
+        handoffs.values("assigned_to_id", "team_id")
+        .annotate(
+            n=Count("id"),
+            accept_judged=Count("id", filter=accept_judged),
+            accept_in_time=Count("id", filter=decided & Q(decided_at__lte=F("accept_due_at"))),
+            touch_judged=Count("id", filter=touch_judged),
+            touch_in_time=Count("id", filter=touch_judged & Q(first_touch_at__lte=F("first_touch_due_at"))),
+        )
+        .order_by()
+    )
+    cells: dict[tuple[int, int | None], SlaRow] = {}
+    for row in counts:
+        cells[(row["assigned_to_id"], row["team_id"])] = SlaRow(
+            None,
+            "",
+            handoffs=row["n"],
+            accept_judged=row["accept_judged"],
+            accept_in_time=row["accept_in_time"],
+            touch_judged=row["touch_judged"],
+            touch_in_time=row["touch_in_time"],
+        )
+    reminders = (
+        Reminder.objects.filter(handoff__in=handoffs.values("pk"))
+        .values("handoff__assigned_to_id", "handoff__team_id", "level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in reminders:
+        cell = cells.setdefault((row["handoff__assigned_to_id"], row["handoff__team_id"]), SlaRow(None, ""))
+        if row["level"] == Reminder.Level.REMIND:
+            cell.reminders += row["n"]
+        elif row["level"] == Reminder.Level.ESCALATE:
+            cell.escalations += row["n"]
+    # Medians per rep (dim 0) and per team (dim 1), in one query.
+    base_sql, params = _sql(
+        handoffs.filter(status=Handoff.Status.ACCEPTED).values(
+            "assigned_to_id", "team_id", "created_at", "decided_at", "first_touch_at"
+        )
+    )
+    accept_secs = _seconds("h.decided_at", "h.created_at")
+    touch_secs = _seconds("h.first_touch_at", "h.decided_at")
+    durations = (
+        f"SELECT 0 AS dim, h.assigned_to_id AS key, 0 AS k, {accept_secs} AS secs FROM ({base_sql}) h "
+        f"UNION ALL SELECT 1, h.team_id, 0, {accept_secs} FROM ({base_sql}) h "
+        f"UNION ALL SELECT 0, h.assigned_to_id, 1, {touch_secs} FROM ({base_sql}) h WHERE h.first_touch_at IS NOT NULL "
+        f"UNION ALL SELECT 1, h.team_id, 1, {touch_secs} FROM ({base_sql}) h WHERE h.first_touch_at IS NOT NULL"
+    )
+    medians = {
+        (dim, key, k): None if value is None else float(value) / 3600
+        for dim, key, k, value in _fetch(_median_sql(durations, ["dim", "key", "k"]), params * 4)
+    }
+    people = dict(
+        (pk, (full.strip() or username))
+        for pk, full, username in User.objects.filter(pk__in={rep for rep, _ in cells})
+        .annotate(full=_full_name())
+        .values_list("pk", "full", "username")
+    )
+    team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
+    reps: dict[int, SlaRow] = {}
+    teams: dict[int | None, SlaRow] = {}
+    for (rep, team), cell in cells.items():
+        reps.setdefault(rep, SlaRow(rep, people.get(rep, "?"))).add(cell)
+        teams.setdefault(team, SlaRow(team, team_names.get(team, "(no team)"))).add(cell)
+    for row in reps.values():
+        row.median_accept_hours = medians.get((0, row.key, 0))
+        row.median_touch_hours = medians.get((0, row.key, 1))
+    for row in teams.values():
+        row.median_accept_hours = medians.get((1, row.key, 0))
+        row.median_touch_hours = medians.get((1, row.key, 1))
+    return Sla(
+        reps=sorted(reps.values(), key=lambda r: r.label.casefold()),
+        teams=sorted(teams.values(), key=lambda r: r.label.casefold()),
+    )
+
+
+def _full_name():
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    return Concat("first_name", Value(" "), "last_name")
+
+
+# --- Recycling and rep skills ------------------------------------------------------------------------
+
+
+@dataclass
+class Recycling:
+    """Leads created in the period by how often they went back to nurture (0, 1, 2, 3 or more),
+    with the wins among them; the share of wins from leads cycled twice or more."""
+
+    leads: dict[int, int]  # cycles (3 = three or more) -> leads
+    wins: dict[int, int]
+
+    @property
+    def won(self) -> int:
+        return sum(self.wins.values())
+
+    @property
+    def wins_from_twice_or_more(self) -> int:
+        return self.wins[2] + self.wins[3]
+
+    @property
+    def share_of_wins_cycled_twice(self) -> float | None:
+        return _rate(self.wins_from_twice_or_more, self.won)
+
+
+def recycling(*, scope: Scope) -> Recycling:
+    from django.db.models import Case, IntegerField, When
+
+    cycles = Case(When(cycle_count__gte=3, then=3), default=F("cycle_count"), output_field=IntegerField())
+    rows = (
+        _cohort_leads(scope)
+        .annotate(cycles=cycles)
+        .values("cycles")
+        .annotate(n=Count("id"), won=Count("id", filter=Q(stage=Stage.WON)))
+        .order_by()
+    )
+    leads, wins = dict.fromkeys(range(4), 0), dict.fromkeys(range(4), 0)
+    for row in rows:
+        leads[row["cycles"]] += row["n"]
+        wins[row["cycles"]] += row["won"]
+    return Recycling(leads=leads, wins=wins)
+
+
+@dataclass
+class RepSkill:
+    """Finding vs closing: leads the rep found themselves (created in the period) and how many of
+    them were won, beside the marketing leads they accepted (hand-offs made in the period, lead
+    not self-sourced) and how many of those were won."""
+
+    rep_id: int
+    name: str
+    sourced: int = 0
+    sourced_won: int = 0
+    marketing_accepted: int = 0
+    marketing_won: int = 0
+
+    @property
+    def close_ratio(self) -> float | None:
+        return _rate(self.marketing_won, self.marketing_accepted)
+
+
+def rep_skills(*, scope: Scope) -> list[RepSkill]:
+    sourced = Lead.objects.filter(sourced_by__isnull=False, created_at__gte=scope.start, created_at__lt=scope.end)
+    marketing = _cohort_handoffs(scope).filter(status=Handoff.Status.ACCEPTED, lead__sourced_by__isnull=True)
+    if scope.teams is not None:
+        members = Membership.objects.filter(team_id__in=scope.teams, ended_at__isnull=True).values("user_id")
+        sourced = sourced.filter(sourced_by__in=members)
+    rows: dict[int, RepSkill] = {}
+    for row in (
+        sourced.values("sourced_by_id").annotate(n=Count("id"), won=Count("id", filter=Q(stage=Stage.WON))).order_by()
+    ):
+        skill = rows.setdefault(row["sourced_by_id"], RepSkill(row["sourced_by_id"], ""))
+        skill.sourced, skill.sourced_won = row["n"], row["won"]
+    for row in (
+        marketing.values("assigned_to_id")
+        .annotate(
+            n=Count("lead_id", distinct=True), won=Count("lead_id", distinct=True, filter=Q(lead__stage=Stage.WON))
+        )
+        .order_by()
+    ):
+        skill = rows.setdefault(row["assigned_to_id"], RepSkill(row["assigned_to_id"], ""))
+        skill.marketing_accepted, skill.marketing_won = row["n"], row["won"]
+    names = dict(
+        (pk, full.strip() or username)
+        for pk, full, username in User.objects.filter(pk__in=list(rows))
+        .annotate(full=_full_name())
+        .values_list("pk", "full", "username")
+    )
+    for skill in rows.values():
+        skill.name = names.get(skill.rep_id, "?")
+    return sorted(rows.values(), key=lambda r: r.name.casefold())
+
+
+@dataclass
+class MarketingCloseRatio:
+    """Marketing leads (not self-sourced) created in the period, how many sales accepted, and
+    how many were won: the close ratio is won ÷ accepted."""
+
+    volume: int
+    accepted: int
+    won: int
+
+    @property
+    def close_ratio(self) -> float | None:
+        return _rate(self.won, self.accepted)
+
+
+def marketing_close_ratio(*, scope: Scope) -> MarketingCloseRatio:
+    accepted_ever = Exists(Handoff.objects.filter(lead=OuterRef("pk"), status=Handoff.Status.ACCEPTED))
+    figures = (
+        _cohort_leads(scope)
+        .filter(sourced_by__isnull=True)
+        .aggregate(
+            volume=Count("id"),
+            accepted=Count("id", filter=Q(accepted_ever)),
+            won=Count("id", filter=Q(stage=Stage.WON)),
+        )
+    )
+    return MarketingCloseRatio(**figures)
+
+
+# --- Hygiene audit -------------------------------------------------------------------------------
+
+HYGIENE_CHECKS: list[tuple[str, str]] = [
+    ("no_touch", f"Accepted leads with no touch in {NO_TOUCH_DAYS} days"),
+    ("departed_owner", "Open leads owned by people who left"),
+    ("duplicates", "Open duplicate candidates"),
+    ("never_closed", "Leads worked and disqualified, hand-off never closed"),
+    ("overdue_handoffs", "Hand-offs pending past their accept time"),
+    ("unchanged", f"Open leads whose stage has not changed in {UNCHANGED_DAYS} days"),
+]
+HYGIENE_TITLES = dict(HYGIENE_CHECKS)
+
+
+def _leads_of_teams(leads: QuerySet[Lead], scope: Scope, path: str = "team_id") -> QuerySet:
+    return leads if scope.teams is None else leads.filter(**{f"{path}__in": scope.teams})
+
+
+def hygiene_list(*, scope: Scope, check: str) -> QuerySet:
+    """The records failing one check, now (the period does not apply): a queryset of leads, of
+    hand-offs (overdue_handoffs) or of duplicate candidates (duplicates)."""
+    now = scope.now
+    if check == "no_touch":
+        cutoff = now - timedelta(days=NO_TOUCH_DAYS)
+        recent = Touch.objects.filter(lead=OuterRef("pk"), happened_at__gte=cutoff)
+        leads = Lead.objects.filter(stage__in=WORKING_STAGES, stage_changed_at__lt=cutoff).filter(~Exists(recent))
+        return _leads_of_teams(leads, scope).order_by("stage_changed_at", "id")
+    if check == "departed_owner":
+        current = Membership.objects.filter(user=OuterRef("owner_id"), ended_at__isnull=True)
+        ended = Membership.objects.filter(user=OuterRef("owner_id"), ended_at__isnull=False)
+        leads = Lead.objects.filter(owner__isnull=False, stage__in=OPEN_STAGES).filter(
+            Q(owner__is_active=False) | (Q(Exists(ended)) & ~Q(Exists(current)))
+        )
+        return _leads_of_teams(leads, scope).order_by("owner_id", "id")
+    if check == "duplicates":
+        duplicates = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN)
+        return _leads_of_teams(duplicates, scope, "lead__team_id").order_by("-found_at", "-id")
+    if check == "never_closed":
+        open_accepted = Handoff.objects.filter(
+            lead=OuterRef("pk"), status=Handoff.Status.ACCEPTED, closed_at__isnull=True
+        )
+        leads = Lead.objects.filter(stage=Stage.DISQUALIFIED).filter(Exists(open_accepted))
+        if scope.teams is not None:
+            leads = leads.filter(Exists(open_accepted.filter(team_id__in=scope.teams)))
+        return leads.order_by("stage_changed_at", "id")
+    if check == "overdue_handoffs":
+        handoffs = Handoff.objects.filter(status=Handoff.Status.PENDING, accept_due_at__lt=now)
+        return _leads_of_teams(handoffs, scope).order_by("accept_due_at", "id")
+    if check == "unchanged":
+        cutoff = now - timedelta(days=UNCHANGED_DAYS)
+        leads = Lead.objects.filter(stage__in=OPEN_STAGES, stage_changed_at__lt=cutoff)
+        return _leads_of_teams(leads, scope).order_by("stage_changed_at", "id")
+    raise KeyError(check)
+
+
+def hygiene_counts(*, scope: Scope) -> dict[str, int]:
+    """How many records fail each check: one count query per check."""
+    return {check: hygiene_list(scope=scope, check=check).order_by().count() for check, _ in HYGIENE_CHECKS}
+
+
+# --- Definition effectiveness ----------------------------------------------------------------------
+
+
+@dataclass
+class DefinitionRow:
+    """Hand-offs made in the period under one definition version, sales-ready ones beside
+    overridden ones: how many, accepted and won (acceptance and win rate over hand-offs)."""
+
+    definition_id: int | None
+    label: str
+    ready: tuple[int, int, int]  # hand-offs, accepted, won
+    overridden: tuple[int, int, int]
+
+    @staticmethod
+    def rates(triple: tuple[int, int, int]) -> tuple[float | None, float | None]:
+        return _rate(triple[1], triple[0]), _rate(triple[2], triple[0])
+
+    @property
+    def ready_rates(self):
+        return self.rates(self.ready)
+
+    @property
+    def overridden_rates(self):
+        return self.rates(self.overridden)
+
+
+def definition_effectiveness(*, scope: Scope) -> list[DefinitionRow]:
+    rows = (
+        _cohort_handoffs(scope)
+        .values("definition_id", "override")
+        .annotate(
+            n=Count("id"),
+            accepted=Count("id", filter=Q(status=Handoff.Status.ACCEPTED)),
+            won=Count("id", filter=Q(status=Handoff.Status.ACCEPTED, lead__stage=Stage.WON)),
+        )
+        .order_by()
+    )
+    cells: dict[int | None, dict[bool, tuple[int, int, int]]] = defaultdict(dict)
+    for row in rows:
+        cells[row["definition_id"]][row["override"]] = (row["n"], row["accepted"], row["won"])
+    labels = {d.pk: str(d) for d in QualificationDefinition.objects.filter(pk__in=[k for k in cells if k])}
+    result = [
+        DefinitionRow(
+            key,
+            labels.get(key, "No definition in force"),
+            cells[key].get(False, (0, 0, 0)),
+            cells[key].get(True, (0, 0, 0)),
+        )
+        for key in cells
+    ]
+    return sorted(result, key=lambda r: -(r.definition_id or 0))
