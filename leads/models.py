@@ -376,6 +376,7 @@ class Notification(models.Model):
         UNOWNED = "unowned", "Leads returned to marketing"
         DEFINITION = "definition", "Qualified-lead definition"
         EVALUATION = "evaluation", "Leads re-evaluated"
+        IMPORT = "import", "Import finished"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -500,6 +501,7 @@ class LeadImport(models.Model):
     done = models.PositiveIntegerField(default=0)
     preview = models.JSONField(default=dict, blank=True, help_text="The dry run's counts and samples.")
     result = models.JSONField(default=dict, blank=True, help_text="The import's counts and errors.")
+    failure = models.TextField(blank=True, help_text="Why the file could not be previewed or imported.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

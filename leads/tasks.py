@@ -42,3 +42,10 @@ def reassign_leads_of_person(person_id: int) -> dict[str, int]:
 @shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)
 def reevaluate_leads(run_id: int) -> dict:
     return evaluation.evaluation_run_execute(run_id=run_id)
+
+
+@shared_task(**RETRYING, time_limit=3600, soft_time_limit=3500)
+def run_import(import_id: int, dry_run: bool) -> dict:
+    from leads.imports.jobs import import_execute
+
+    return import_execute(import_id=import_id, dry_run=dry_run)

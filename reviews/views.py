@@ -1,7 +1,6 @@
 """Workspace pages of the weekly lead review. Each view loads what the viewer may see
 (selectors), calls one service and redirects; the rules live in services."""
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -9,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from alignment.models import RejectionReason
 from alignment.roles import is_leader
+from leads.spreadsheets import csv_response
 from reviews import selectors, services
 from reviews.exceptions import ItemsRefused, NotAllowed, ReviewError
 from reviews.forms import OpenMeetingForm, OutcomeForm, RepUpdateForm
@@ -274,20 +274,6 @@ def minutes(request, pk: int):
     return render(request, "reviews/minutes.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Spreadsheets run cells starting with = + - @ tab or CR as formulas: quote them."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 CSV_HEADER = [
     "week",
     "team",
@@ -322,8 +308,8 @@ def _csv_rows(meeting, items):
     yield CSV_HEADER
     for item in items.iterator(chunk_size=2000):
         yield [
-            _cell(v)
-            for v in (
+            value
+            for value in (
                 meeting.week,
                 meeting.team.name,
                 item.rep.get_full_name() or item.rep.username,
@@ -354,14 +340,9 @@ def _csv_rows(meeting, items):
 @login_required
 def minutes_csv(request, pk: int):
     meeting = _meeting(request, pk)
-    writer = csv.writer(_Echo())
     items = selectors.items_for_viewer(meeting=meeting, user=request.user)
-    response = StreamingHttpResponse(
-        (writer.writerow(row) for row in _csv_rows(meeting, items)), content_type="text/csv; charset=utf-8"
-    )
     filename = f"lead-review-{meeting.team.name}-{meeting.week}.csv".replace(" ", "-").lower()
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(_csv_rows(meeting, items), filename)
 
 
 @login_required

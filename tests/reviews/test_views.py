@@ -194,11 +194,11 @@ def test_the_csv_export_escapes_formulas_and_scopes_to_the_viewer(world):
     cast, meeting, item = world["cast"], world["meeting"], world["item"]
     ReviewItem.objects.filter(pk=item.pk).update(update="=HYPERLINK(1)")
     full = client_for(cast.manager).get(f"/reviews/{meeting.pk}/minutes.csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(full.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(full.streaming_content).decode("utf-8-sig"))))
     assert sorted(r["lead"].split()[-1] for r in rows) == ["Hopper", "Lovelace"]
     assert next(r for r in rows if r["lead"].endswith("Lovelace"))["rep update"] == "'=HYPERLINK(1)"
     own = client_for(cast.rep).get(f"/reviews/{meeting.pk}/minutes.csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(own.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(b"".join(own.streaming_content).decode("utf-8-sig"))))
     assert [r["lead"].split()[-1] for r in rows] == ["Lovelace"]
 
 

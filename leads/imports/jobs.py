@@ -1,0 +1,223 @@
+"""An uploaded file's way through Accord: upload → (column mapping) → preview → confirm →
+import, small files at once and large ones by a worker, with the progress on the import's page
+and the rejected rows offered back as a file to fix and upload again."""
+
+import logging
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from leads.exceptions import ImportFileError, LeadError
+from leads.imports.layouts import FIELDS, detect, header_key
+from leads.imports.reading import read_table
+from leads.imports.services import leads_import
+from leads.models import ImportMapping, LeadImport, Notification, Source
+from leads.notifications import Draft, notify
+
+log = logging.getLogger(__name__)
+Status = LeadImport.Status
+
+
+def count_rows(data: bytes, file_name: str) -> tuple[list[str], int]:
+    """The header and the number of non-blank data rows."""
+    table = read_table(data, file_name)
+    return table.header, sum(1 for cells in table.rows if any(cells))
+
+
+def runs_in_background(job: LeadImport) -> bool:
+    return job.total > settings.ACCORD_IMPORT_INLINE_ROWS
+
+
+def lead_import_upload(
+    *,
+    file_name: str,
+    data: bytes,
+    by,
+    default_source: Source,
+    mapping: ImportMapping | None = None,
+    day_first: bool = False,
+    strict: bool = False,
+) -> LeadImport:
+    """Keep an uploaded file and start its preview; when its columns are no known layout and no
+    mapping is given, it waits for one (``needs_mapping``). Raises ImportFileError, saving
+    nothing, when the file cannot be read."""
+    header, total = count_rows(data, file_name)
+    if total == 0:
+        raise ImportFileError("The file has a header but no rows.")
+    layout = mapping.name if mapping else getattr(detect(header), "name", "")
+    job = LeadImport.objects.create(
+        file=ContentFile(data, name=file_name),
+        file_name=file_name[:255],
+        uploaded_by=by,
+        created_at=timezone.now(),
+        layout=layout,
+        mapping=mapping,
+        default_source=default_source,
+        day_first=day_first or bool(mapping and mapping.day_first),
+        strict=strict,
+        status=Status.PREVIEWING,
+        total=total,
+    )
+    if layout:
+        _start(job, dry_run=True)
+    return job
+
+
+def needs_mapping(job: LeadImport) -> bool:
+    return job.status == Status.PREVIEWING and not job.layout
+
+
+def header_of(job: LeadImport) -> list[str]:
+    with job.file.open("rb") as file:
+        return read_table(file.read(), job.file_name).header
+
+
+def lead_import_map(
+    *, job: LeadImport, by, name: str, columns: dict[str, str], empty_values: list[str], day_first: bool
+) -> ImportMapping:
+    """Save a column mapping (header → field) under ``name`` and preview the file with it."""
+    name = name.strip()
+    if not name:
+        raise LeadError("Give the mapping a name, so it can be chosen for the next file of this kind.")
+    if ImportMapping.objects.filter(name__iexact=name).exists():
+        raise LeadError(f"A mapping called '{name}' exists already; choose it on the upload page or pick a new name.")
+    columns = {header: target for header, target in columns.items() if target}
+    unknown = {target for target in columns.values() if target not in FIELDS}
+    if unknown:
+        raise LeadError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    targets = set(columns.values())
+    if not targets & {"last_name", "full_name"}:
+        raise LeadError("Map a column to the last name or the full name: a lead needs one.")
+    if not targets & {"email", "phone"}:
+        raise LeadError("Map a column to the email or the phone: a lead needs one of them.")
+    keys = [header_key(header) for header in columns]
+    if len(keys) != len(set(keys)):
+        raise LeadError("Two columns have the same name once spaces and punctuation are ignored.")
+    with transaction.atomic():
+        mapping = ImportMapping.objects.create(
+            name=name,
+            columns=columns,
+            empty_values=[value for value in empty_values if value],
+            day_first=day_first,
+            created_by=by,
+            created_at=timezone.now(),
+        )
+        job.mapping, job.layout, job.day_first = mapping, mapping.name, day_first
+        job.save(update_fields=["mapping", "layout", "day_first"])
+    _start(job, dry_run=True)
+    return mapping
+
+
+def lead_import_confirm(*, job: LeadImport, by) -> LeadImport:
+    """Import the previewed file (claimed once: a second click does nothing)."""
+    if by != job.uploaded_by and not by.is_superuser:
+        raise LeadError("Only the person who uploaded the file confirms its import.")
+    claimed = LeadImport.objects.filter(pk=job.pk, status=Status.PREVIEWED).update(status=Status.QUEUED, done=0)
+    if not claimed:
+        raise LeadError("This file is not waiting for confirmation any more.")
+    job.refresh_from_db()
+    _start(job, dry_run=False)
+    job.refresh_from_db()
+    return job
+
+
+def lead_import_discard(*, job: LeadImport, by) -> None:
+    if job.status not in (Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
+        raise LeadError("An import that ran or is running is kept as a record.")
+    job.file.delete(save=False)
+    job.delete()
+
+
+def _start(job: LeadImport, *, dry_run: bool) -> None:
+    if not runs_in_background(job):
+        import_execute(import_id=job.pk, dry_run=dry_run)
+        return
+    from leads.tasks import run_import
+
+    def enqueue():
+        try:
+            run_import.delay(job.pk, dry_run)
+        except Exception:  # the broker is down: say so instead of leaving the file "queued"
+            log.exception("Could not enqueue import %s", job.pk)
+            LeadImport.objects.filter(pk=job.pk).update(
+                status=Status.FAILED,
+                failure="The background worker could not be reached, so nothing was imported. Upload the file again "
+                "in a few minutes.",
+            )
+
+    transaction.on_commit(enqueue)
+
+
+def import_execute(*, import_id: int, dry_run: bool) -> dict:
+    """Preview (``dry_run``) or import the file of import ``import_id`` and keep the result on it.
+    A redelivered task is harmless: a finished import returns its result, and a re-run changes
+    nothing that the first run already did (rows match the leads they created)."""
+    job = LeadImport.objects.select_related("mapping", "default_source", "uploaded_by").filter(pk=import_id).first()
+    if job is None:
+        return {}
+    if job.status == Status.DONE or (dry_run and job.status == Status.PREVIEWED):
+        return job.result if job.status == Status.DONE else job.preview
+    if not dry_run:
+        LeadImport.objects.filter(pk=job.pk).update(status=Status.RUNNING)
+
+    def progress(rows: int) -> None:
+        LeadImport.objects.filter(pk=job.pk).update(done=rows)
+
+    try:
+        with job.file.open("rb") as file:
+            data = file.read()
+        report = leads_import(
+            data=data,
+            file_name=job.file_name,
+            by=job.uploaded_by,
+            default_source=job.default_source,
+            mapping=job.mapping,
+            day_first=job.day_first,
+            strict=job.strict,
+            dry_run=dry_run,
+            import_id=job.pk,
+            progress=progress,
+        )
+    except ImportFileError as error:
+        LeadImport.objects.filter(pk=job.pk).update(status=Status.FAILED, failure=str(error))
+        return {"failure": str(error)}
+    result = report.as_dict()
+    if dry_run:
+        LeadImport.objects.filter(pk=job.pk).update(status=Status.PREVIEWED, preview=result, done=report.rows)
+        return result
+    LeadImport.objects.filter(pk=job.pk).update(
+        status=Status.DONE, result=result, done=report.rows, finished_at=timezone.now()
+    )
+    if runs_in_background(job):
+        notify(
+            [
+                Draft(
+                    recipient=job.uploaded_by,
+                    kind=Notification.Kind.IMPORT,
+                    message=f"{job.file_name}: {report.created} leads created, {report.updated} updated, "
+                    f"{report.rejected} rows rejected.",
+                    link=reverse("admin:leads_leadimport_change", args=[job.pk]),
+                )
+            ]
+        )
+    return result
+
+
+def rejected_rows(job: LeadImport) -> Iterator[list[str]]:
+    """The rejected rows of an import as they were in the file, with a last column saying why,
+    under the file's own header: fix them and upload this file again."""
+    errors: dict[int, list[str]] = {}
+    for error in (job.result or job.preview).get("errors", []):
+        label = f"{error['field']}: " if error["field"] else ""
+        errors.setdefault(error["row"], []).append(label + error["message"])
+    with job.file.open("rb") as file:
+        table = read_table(file.read(), job.file_name)
+    yield [*table.header, "Rejected because"]
+    width = len(table.header)
+    for number, cells in enumerate(table.rows, start=1):
+        if number in errors:
+            yield [*(cells + [""] * width)[: max(width, len(cells))], " ".join(errors[number])]

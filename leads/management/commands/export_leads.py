@@ -1,0 +1,25 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from leads.exports import FORMATS, export_to_file
+from leads.models import Lead
+
+
+class Command(BaseCommand):
+    help = "Export every lead in Accord's layout (which import_leads reads back), as CSV or XLSX."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", required=True, help="The file to write.")
+        parser.add_argument("--format", choices=FORMATS, help="csv or xlsx (default: from the file name, else csv).")
+
+    def handle(self, *args, output: str, **options):
+        path = Path(output)
+        file_format = options["format"] or ("xlsx" if path.suffix.lower() == ".xlsx" else "csv")
+        if not path.parent.is_dir():
+            raise CommandError(f"The folder {path.parent} does not exist.")
+        try:
+            count = export_to_file(Lead.objects.all(), path, file_format)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror}.") from error
+        self.stdout.write(f"Exported {count} leads to {path} ({file_format}).")
