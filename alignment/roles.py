@@ -41,6 +41,12 @@ _SCHEDULES = {
     "django_celery_beat.intervalschedule": _VIEW,
     "django_celery_beat.crontabschedule": _VIEW,
 }
+# Imports, their column mappings and the likely duplicates they find belong to marketing.
+_IMPORTS = {
+    "leads.leadimport": ("view", "add"),
+    "leads.importmapping": _CHANGE,
+    "leads.duplicatecandidate": _CHANGE,
+}
 ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
     Role.MARKETING_LEADER: {
         "leads.lead": _EDIT,
@@ -49,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.handoff": _VIEW,
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
+        **_IMPORTS,
         **_REVIEWS,
         **_DEFINITIONS,
         "alignment.team": _VIEW,
@@ -62,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.handoff": _VIEW,
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
+        **_IMPORTS,
         **_DEFINITIONS,
         "alignment.rejectionreason": _VIEW,
     },

@@ -1,14 +1,34 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from alignment.roles import is_marketing
 from leads import selectors, services
-from leads.models import Activity, Campaign, EvaluationRun, Handoff, Lead, LeadEvent, Reminder, Source, Touch
+from leads.duplicates import duplicate_dismiss, duplicate_merge, may_resolve_duplicates, survivor_and_duplicate
+from leads.exceptions import LeadError
+from leads.exports import export_rows
+from leads.imports import admin as import_admin  # noqa: F401  (registers the import pages)
+from leads.models import (
+    Activity,
+    Campaign,
+    DuplicateCandidate,
+    EvaluationRun,
+    Handoff,
+    Lead,
+    LeadEvent,
+    Reminder,
+    Source,
+    Touch,
+)
+from leads.spreadsheets import csv_response, xlsx_response
 
 
 class TeamChoiceForm(forms.Form):
@@ -164,6 +184,7 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         ("country", "is_customer"),
         ("industry", "employees"),
         ("source", "campaign"),
+        ("salesforce_id", "hubspot_id", "sourced_by"),
         ("stage", "owner", "team"),
         ("cycle_count", "stage_changed_at", "created_at"),
         ("email_normalized", "company_domain"),
@@ -188,7 +209,7 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "company_domain",
     )
     inlines = (HandoffInline, ActivityInline, TouchInline, LeadEventInline)
-    actions = ("hand_off_to_team",)
+    actions = ("hand_off_to_team", "export_csv", "export_xlsx")
 
     def get_queryset(self, request):
         return selectors.leads_visible_to(user=request.user)
@@ -218,6 +239,14 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/leads/lead/hand_off_to_team.html", context)
+
+    @admin.action(description="Export selected leads as CSV")
+    def export_csv(self, request, queryset):
+        return csv_response(export_rows(queryset), "leads.csv")
+
+    @admin.action(description="Export selected leads as XLSX")
+    def export_xlsx(self, request, queryset):
+        return xlsx_response(export_rows(queryset), "leads.xlsx", title="Leads")
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in services.LEAD_INPUT_FIELDS if name in form.cleaned_data}
@@ -288,3 +317,106 @@ class EvaluationRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Done")
     def progress(self, obj):
         return f"{obj.done:,} / {obj.total:,} ({obj.percent} %)"
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(admin.ModelAdmin):
+    """Likely duplicates found on import: marketing merges each pair into the older lead or
+    dismisses it, on a page that shows both leads side by side."""
+
+    list_display = ("lead", "likely_duplicate_of", "similarity", "reason", "status", "found_at", "review")
+    list_select_related = ("lead", "likely_duplicate_of")
+    list_filter = ("status",)
+    search_fields = ("lead__last_name", "lead__email", "likely_duplicate_of__last_name", "lead__company_domain")
+    ordering = ("-found_at", "-id")
+    show_full_result_count = False
+    actions = ("dismiss_selected",)
+    fields = ("lead", "likely_duplicate_of", "similarity", "reason", "status", "found_at", "resolved_by", "resolved_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return may_resolve_duplicates(request.user) and super().has_change_permission(request, obj)
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/merge/", self.admin_site.admin_view(self.merge_view), name="leads_duplicatecandidate_merge"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="")
+    def review(self, obj):
+        if obj.status != DuplicateCandidate.Status.OPEN:
+            return ""
+        return format_html('<a href="{}">Review…</a>', reverse("admin:leads_duplicatecandidate_merge", args=[obj.pk]))
+
+    @admin.action(permissions=["change"], description="Not duplicates: dismiss selected pairs")
+    def dismiss_selected(self, request, queryset):
+        dismissed = 0
+        for candidate in queryset.filter(status=DuplicateCandidate.Status.OPEN):
+            duplicate_dismiss(candidate=candidate, by=request.user)
+            dismissed += 1
+        self.message_user(request, f"Dismissed {dismissed} pair(s).")
+
+    def merge_view(self, request, pk: int):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        candidate = (
+            DuplicateCandidate.objects.select_related(
+                "lead__source", "lead__campaign", "likely_duplicate_of__source", "likely_duplicate_of__campaign"
+            )
+            .filter(pk=pk)
+            .first()
+        )
+        if candidate is None:
+            raise Http404("No such pair.")
+        changelist = reverse("admin:leads_duplicatecandidate_changelist")
+        if request.method == "POST":
+            try:
+                if request.POST.get("action") == "merge":
+                    survivor = duplicate_merge(candidate=candidate, by=request.user)
+                    self.message_user(request, f"Merged into {survivor} (lead #{survivor.pk}).")
+                else:
+                    duplicate_dismiss(candidate=candidate, by=request.user)
+                    self.message_user(request, "Recorded as two different people.")
+            except LeadError as error:
+                self.message_user(request, str(error), messages.ERROR)
+            return redirect(f"{changelist}?status__exact=open")
+        survivor, duplicate = survivor_and_duplicate(candidate.lead, candidate.likely_duplicate_of)
+        rows = [
+            (label, getattr(survivor, name), getattr(duplicate, name))
+            for name, label in (
+                ("id", "Accord ID"),
+                ("full_name", "Name"),
+                ("email", "Email"),
+                ("phone", "Phone"),
+                ("title", "Title"),
+                ("company", "Company"),
+                ("country", "Country"),
+                ("source", "Source"),
+                ("campaign", "Campaign"),
+                ("created_at", "Created"),
+            )
+        ]
+        rows.append(("Stage", survivor.get_stage_display(), duplicate.get_stage_display()))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge likely duplicates?",
+            "opts": self.model._meta,
+            "candidate": candidate,
+            "survivor": survivor,
+            "duplicate": duplicate,
+            "rows": rows,
+            "moves": {
+                "hand-offs": duplicate.handoffs.count(),
+                "touches": duplicate.touches.count(),
+                "activities": duplicate.activities.count(),
+                "events": duplicate.events.count(),
+            },
+        }
+        return TemplateResponse(request, "admin/leads/duplicatecandidate/merge.html", context)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("inbox/<int:pk>/accept/", views.handoff_accept, name="handoff_accept"),
     path("inbox/<int:pk>/reject/", views.handoff_reject, name="handoff_reject"),
     path("leads/", views.lead_list, name="lead_list"),
+    path("leads/export.<str:file_format>", views.lead_export, name="lead_export"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("leads/<int:pk>/touches/new/", views.touch_log, name="touch_log"),
     path("leads/<int:pk>/advance/", views.lead_advance, name="lead_advance"),

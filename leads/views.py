@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -13,9 +14,11 @@ from alignment.models import RejectionReason
 from alignment.roles import Role, has_role, is_leader, is_marketing
 from leads import evaluation, selectors, services
 from leads.exceptions import LeadError, NotAllowed
+from leads.exports import FORMATS, export_rows
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
 from leads.forms import ActivityForm, HandoffForm, RejectForm, TouchForm
 from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
+from leads.spreadsheets import csv_response, xlsx_response
 
 PAGE_SIZE = 50
 
@@ -141,6 +144,21 @@ def lead_list(request):
         "marketing_stages": MARKETING_STAGES,
     }
     return render(request, "leads/lead_list.html", context)
+
+
+@login_required
+def lead_export(request, file_format: str):
+    """The lead list as filtered on the page (the same query string), as CSV or XLSX."""
+    if file_format not in FORMATS:
+        raise Http404("Leads export as csv or xlsx.")
+    filterset = LeadFilter(request.GET, queryset=selectors.leads_visible_to(user=request.user))
+    if not filterset.is_valid():
+        messages.error(request, "The filters are not valid, so nothing was exported.")
+        return redirect("lead_list")
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    if file_format == "xlsx":
+        return xlsx_response(export_rows(filterset.qs), f"accord-leads-{stamp}.xlsx", title="Leads")
+    return csv_response(export_rows(filterset.qs), f"accord-leads-{stamp}.csv")
 
 
 @login_required

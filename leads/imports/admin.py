@@ -1,0 +1,181 @@
+"""The admin's import pages: upload → (map the columns) → preview → confirm → result, with a
+progress bar while a worker previews or imports a large file. Registered by leads.admin."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from alignment.roles import is_marketing
+from leads.exceptions import LeadError
+from leads.imports import jobs
+from leads.imports.forms import MappingForm, UploadForm
+from leads.imports.layouts import FIELDS
+from leads.models import ImportMapping, LeadImport
+from leads.spreadsheets import csv_response
+
+Status = LeadImport.Status
+SHOWN_ERRORS = 200
+
+
+class MarketingOnlyMixin:
+    """Imports and mappings are marketing's: sales roles do not see them at all."""
+
+    def has_module_permission(self, request):
+        return self._marketing(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._marketing(request) and super().has_view_permission(request, obj)
+
+    @staticmethod
+    def _marketing(request) -> bool:
+        return request.user.is_superuser or is_marketing(request.user)
+
+
+@admin.register(ImportMapping)
+class ImportMappingAdmin(MarketingOnlyMixin, admin.ModelAdmin):
+    list_display = ("name", "columns_mapped", "day_first", "created_by", "created_at")
+    list_select_related = ("created_by",)
+    fields = ("name", "columns", "empty_values", "day_first", "created_by", "created_at")
+    readonly_fields = ("created_by", "created_at")
+    search_fields = ("name",)
+
+    def has_add_permission(self, request):
+        return False  # mappings are made on an import's page, from the file's own columns
+
+    @admin.display(description="Columns")
+    def columns_mapped(self, obj):
+        return len(obj.columns)
+
+
+@admin.register(LeadImport)
+class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
+    list_display = ("file_name", "status", "layout", "rows", "outcome", "uploaded_by", "created_at")
+    list_select_related = ("uploaded_by",)
+    list_filter = ("status", "layout")
+    search_fields = ("file_name",)
+    ordering = ("-created_at", "-id")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Rows")
+    def rows(self, obj):
+        return obj.total
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj):
+        figures = obj.result or obj.preview
+        if not figures:
+            return obj.failure or ""
+        prefix = "" if obj.result else "would be: "
+        return (
+            f"{prefix}{figures['created']} created ({figures['flagged']} flagged), {figures['updated']} updated, "
+            f"{figures['unchanged']} unchanged, {figures['rejected']} rejected"
+        )
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<int:pk>/rejected.csv", wrap(self.rejected_view), name="leads_leadimport_rejected"),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title: str, **extra) -> dict:
+        return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta, **extra}
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                job = jobs.lead_import_upload(
+                    file_name=upload.name,
+                    data=upload.read(),
+                    by=request.user,
+                    default_source=form.cleaned_data["default_source"],
+                    mapping=form.cleaned_data["mapping"],
+                    day_first=form.cleaned_data["day_first"],
+                    strict=form.cleaned_data["strict"],
+                )
+            except LeadError as error:
+                form.add_error("file", str(error))
+            else:
+                return redirect("admin:leads_leadimport_change", job.pk)
+        return TemplateResponse(
+            request, "admin/leads/leadimport/upload.html", self._context(request, "Import leads", form=form)
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        job = self.get_object(request, admin.utils.unquote(object_id))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such import.")
+        if request.method == "POST":
+            return self._act(request, job)
+        if jobs.needs_mapping(job):
+            form = MappingForm(header=jobs.header_of(job))
+            return self._mapping_page(request, job, form)
+        figures = job.result or job.preview
+        context = self._context(
+            request,
+            job.file_name,
+            job=job,
+            figures=figures,
+            errors=figures.get("errors", [])[:SHOWN_ERRORS],
+            more_errors=max(0, len(figures.get("errors", [])) - SHOWN_ERRORS),
+            working=job.status in (Status.PREVIEWING, Status.QUEUED, Status.RUNNING),
+            may_confirm=job.status == Status.PREVIEWED and job.uploaded_by_id == request.user.pk,
+            fields=FIELDS,
+        )
+        return TemplateResponse(request, "admin/leads/leadimport/status.html", context)
+
+    def _mapping_page(self, request, job, form):
+        context = self._context(request, f"Map the columns of {job.file_name}", job=job, form=form)
+        return TemplateResponse(request, "admin/leads/leadimport/mapping.html", context)
+
+    def _act(self, request, job):
+        if job.uploaded_by_id != request.user.pk and not request.user.is_superuser:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        try:
+            if action == "map" and jobs.needs_mapping(job):
+                form = MappingForm(request.POST, header=jobs.header_of(job))
+                if not form.is_valid():
+                    return self._mapping_page(request, job, form)
+                try:
+                    jobs.lead_import_map(
+                        job=job,
+                        by=request.user,
+                        name=form.cleaned_data["name"],
+                        columns=form.columns(),
+                        empty_values=form.empty_value_list(),
+                        day_first=form.cleaned_data["day_first"],
+                    )
+                except LeadError as error:
+                    form.add_error(None, str(error))
+                    return self._mapping_page(request, job, form)
+            elif action == "confirm":
+                job = jobs.lead_import_confirm(job=job, by=request.user)
+                if job.status == Status.DONE:
+                    self.message_user(request, f"{job.file_name} is imported.")
+            elif action == "discard":
+                jobs.lead_import_discard(job=job, by=request.user)
+                self.message_user(request, f"{job.file_name} was discarded; nothing was imported.")
+                return redirect("admin:leads_leadimport_changelist")
+        except LeadError as error:
+            self.message_user(request, str(error), messages.ERROR)
+        return redirect("admin:leads_leadimport_change", job.pk)
+
+    def rejected_view(self, request, pk: int):
+        job = self.get_object(request, str(pk))
+        if job is None or not self.has_view_permission(request, job):
+            raise Http404("No such import.")
+        stem = job.file_name.rsplit(".", 1)[0]
+        return csv_response(jobs.rejected_rows(job), f"{stem}-rejected.csv")
