@@ -26,3 +26,9 @@ from tests.fixtures import *  # noqa: E402,F403
 def _fast_password_hashing(settings):
     # Real hashing costs ~0.3 s per password; tests make many people.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(settings, tmp_path):
+    # Uploaded import files go to a folder of the test's own, not var/media.
+    settings.MEDIA_ROOT = tmp_path / "media"
