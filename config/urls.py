@@ -5,6 +5,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("reviews/", include("reviews.urls")),
+    path("dashboard/", include("insights.urls")),
     path("", include("alignment.urls")),
     path("", include("leads.urls")),
 ]

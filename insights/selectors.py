@@ -861,3 +861,43 @@ def definition_effectiveness(*, scope: Scope) -> list[DefinitionRow]:
         for key in cells
     ]
     return sorted(result, key=lambda r: -(r.definition_id or 0))
+
+
+# --- Everything at once ------------------------------------------------------------------------
+
+FIGURES: dict[str, str] = {
+    "funnel": "Funnel: where leads go",
+    "campaigns": "Campaign quality",
+    "interest": "Active-interest share of new leads",
+    "mix": "Grade and bucket mix of handed-off and accepted leads",
+    "reasons": "Rejection reasons",
+    "sla": "Service levels per team and rep",
+    "recycling": "Recycling",
+    "skills": "Rep skills: finding and closing",
+    "hygiene": "Hygiene audit",
+    "definitions": "Definition effectiveness",
+}
+
+
+def figures(*, scope: Scope, names: list[str] | None = None) -> dict[str, object]:
+    """The named figures (all by default) plus the marketing close ratio the diagnostics read;
+    the funnel's query is shared with campaign quality."""
+    wanted = list(FIGURES) if names is None else names
+    result: dict[str, object] = {}
+    shared_funnel = funnel(scope=scope) if {"funnel", "campaigns"} & set(wanted) else None
+    readers = {
+        "funnel": lambda: shared_funnel,
+        "campaigns": lambda: campaign_quality(scope=scope, funnel_figure=shared_funnel),
+        "interest": lambda: interest_share(scope=scope),
+        "mix": lambda: grade_bucket_mix(scope=scope),
+        "reasons": lambda: rejection_pareto(scope=scope),
+        "sla": lambda: sla_compliance(scope=scope),
+        "recycling": lambda: recycling(scope=scope),
+        "skills": lambda: rep_skills(scope=scope),
+        "hygiene": lambda: hygiene_counts(scope=scope),
+        "definitions": lambda: definition_effectiveness(scope=scope),
+        "close_ratio": lambda: marketing_close_ratio(scope=scope),
+    }
+    for name in wanted:
+        result[name] = readers[name]()
+    return result

@@ -1,0 +1,181 @@
+"""The alignment dashboard: every figure with its chart, its table and a CSV download, the
+alerts on top, and the hygiene lists. Leaders, marketing and sales managers (their teams);
+everyone else gets 403."""
+
+import csv
+from datetime import timedelta
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import render
+
+from alignment.models import Team
+from insights import charts, diagnostics, selectors, tables
+from insights.forms import DashboardFilter
+
+
+def _scope(request) -> tuple[selectors.Scope, DashboardFilter]:
+    if not selectors.may_view_dashboard(request.user):
+        raise PermissionDenied
+    visible = selectors.teams_visible_to(user=request.user)
+    teams = Team.objects.filter(kind=Team.Kind.SALES).order_by("name") if visible is None else visible.order_by("name")
+    form = DashboardFilter(request.GET or None, teams=teams)
+    data = form.cleaned_data if form.is_valid() else {}
+    scope = selectors.scope_for(user=request.user, start=data.get("start"), end=data.get("end"), team=data.get("team"))
+    return scope, form
+
+
+def _sections(figures: dict, names: list[str]) -> list[dict]:
+    return [
+        {
+            "name": name,
+            "title": selectors.FIGURES[name],
+            "chart": charts.RENDERERS[name](figures[name]),
+            "table": tables.BUILDERS[name](figures[name]),
+        }
+        for name in names
+    ]
+
+
+def _context(request, scope, form, **extra) -> dict:
+    return {
+        "scope": scope,
+        "form": form,
+        "query": request.GET.urlencode(),
+        "period_end": (scope.end - timedelta(days=1)).date(),
+        "hygiene_checks": selectors.HYGIENE_CHECKS,
+        **extra,
+    }
+
+
+@login_required
+def dashboard(request):
+    scope, form = _scope(request)
+    figures = selectors.figures(scope=scope, names=[*selectors.FIGURES, "close_ratio"])
+    context = _context(
+        request,
+        scope,
+        form,
+        alerts=diagnostics.alerts(figures),
+        sections=_sections(figures, list(selectors.FIGURES)),
+        close=figures["close_ratio"],
+        new_leads=figures["funnel"].overall.counts[0],
+        interest_total=selectors.interest_totals(figures["interest"]),
+    )
+    return render(request, "insights/dashboard.html", context)
+
+
+def _figure_name(name: str) -> str:
+    if name not in selectors.FIGURES:
+        raise Http404
+    return name
+
+
+@login_required
+def figure_detail(request, name: str):
+    scope, form = _scope(request)
+    name = _figure_name(name)
+    figures = selectors.figures(scope=scope, names=[name])
+    section = _sections(figures, [name])[0]
+    return render(request, "insights/figure.html", _context(request, scope, form, section=section))
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """Spreadsheets run cells starting with = + - @ tab or CR as formulas: quote them."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
+
+
+def _csv_response(header: list[str], rows, filename: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    lines = (writer.writerow([csv_cell(cell) for cell in line]) for line in [header, *rows])
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _period(scope) -> str:
+    return f"{scope.start.date()}-to-{(scope.end - timedelta(days=1)).date()}"
+
+
+@login_required
+def figure_csv(request, name: str):
+    scope, _ = _scope(request)
+    name = _figure_name(name)
+    table = tables.BUILDERS[name](selectors.figures(scope=scope, names=[name])[name])
+    return _csv_response(table.header, table.rows, f"accord-{name}-{_period(scope)}.csv")
+
+
+def _check(check: str) -> str:
+    if check not in selectors.HYGIENE_TITLES:
+        raise Http404
+    return check
+
+
+def _hygiene_rows(scope, check: str) -> tuple[int, list[str], list[list], str]:
+    records = selectors.hygiene_list(scope=scope, check=check)
+    count = records.count()
+    limited = records[: selectors.HYGIENE_LIST_LIMIT]
+    if check == "duplicates":
+        header = ["lead", "lead id", "likely duplicate of", "its id", "similarity", "reason", "found"]
+        rows = [
+            [str(d.lead), d.lead_id, str(d.likely_duplicate_of), d.likely_duplicate_of_id, d.similarity, d.reason,
+             d.found_at.strftime("%Y-%m-%d %H:%M")]
+            for d in limited.select_related("lead", "likely_duplicate_of")
+        ]  # fmt: skip
+        return count, header, rows, "duplicates"
+    if check == "overdue_handoffs":
+        header = ["lead", "lead id", "assigned to", "team", "handed off", "accept due"]
+        rows = [
+            [str(h.lead), h.lead_id, h.assigned_to.get_full_name() or h.assigned_to.username,
+             h.team.name if h.team else "", h.created_at.strftime("%Y-%m-%d %H:%M"),
+             h.accept_due_at.strftime("%Y-%m-%d %H:%M")]
+            for h in limited.select_related("lead", "assigned_to", "team")
+        ]  # fmt: skip
+        return count, header, rows, "handoffs"
+    header = ["lead", "lead id", "company", "stage", "owner", "owner active", "team", "stage since"]
+    rows = [
+        [lead.full_name, lead.pk, lead.company, lead.get_stage_display(),
+         (lead.owner.get_full_name() or lead.owner.username) if lead.owner else "",
+         ("yes" if lead.owner.is_active else "no") if lead.owner else "", lead.team.name if lead.team else "",
+         lead.stage_changed_at.strftime("%Y-%m-%d %H:%M")]
+        for lead in limited.select_related("owner", "team")
+    ]  # fmt: skip
+    return count, header, rows, "leads"
+
+
+@login_required
+def hygiene_detail(request, check: str):
+    scope, form = _scope(request)
+    check = _check(check)
+    count, header, rows, kind = _hygiene_rows(scope, check)
+    context = _context(
+        request,
+        scope,
+        form,
+        check=check,
+        title=selectors.HYGIENE_TITLES[check],
+        count=count,
+        header=header,
+        rows=rows,
+        kind=kind,
+        limit=selectors.HYGIENE_LIST_LIMIT,
+    )
+    return render(request, "insights/hygiene.html", context)
+
+
+@login_required
+def hygiene_csv(request, check: str):
+    scope, _ = _scope(request)
+    check = _check(check)
+    _, header, rows, _ = _hygiene_rows(scope, check)
+    return _csv_response(header, rows, f"accord-hygiene-{check}.csv")

@@ -1,0 +1,187 @@
+"""The dashboard pages: who may see them, what a manager sees, charts as inline SVG without
+scripts, CSV downloads with formula cells quoted, and a constant number of queries."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from insights import selectors
+from insights.views import csv_cell
+from leads.models import Campaign, Handoff, Lead
+from tests.factories import UserFactory
+from tests.insights.builders import handoff, lead_with_history
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/dashboard/",
+    "/dashboard/funnel/",
+    "/dashboard/sla/",
+    "/dashboard/funnel.csv",
+    "/dashboard/campaigns.csv",
+    "/dashboard/hygiene/unchanged/",
+    "/dashboard/hygiene/duplicates.csv",
+]
+
+
+def body(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return content.decode()
+
+
+@pytest.mark.parametrize("url", PAGES)
+@pytest.mark.parametrize("who", ["rep", "teammate", "other_rep"])
+def test_reps_get_403_everywhere(client, cast, who, url):
+    client.force_login(getattr(cast, who))
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_people_without_a_role_get_403(client, cast, url):
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get(url).status_code == 403
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/dashboard/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("who", ["cmo", "marketer", "vp", "manager"])
+@pytest.mark.parametrize("url", PAGES)
+def test_leaders_marketing_and_managers_see_every_page(client, cast, who, url):
+    client.force_login(getattr(cast, who))
+    assert client.get(url).status_code == 200
+
+
+def test_an_unknown_figure_or_check_is_404(client, cast):
+    client.force_login(cast.cmo)
+    assert client.get("/dashboard/nothing/").status_code == 404
+    assert client.get("/dashboard/hygiene/nothing/").status_code == 404
+
+
+def test_a_manager_cannot_ask_for_another_team(client, cast):
+    client.force_login(cast.manager)
+    assert client.get(f"/dashboard/?team={cast.team.pk}").status_code == 200
+    response = client.get(f"/dashboard/?team={cast.other_team.pk}")
+    # The form refuses a team outside the manager's; the page falls back to their own teams.
+    assert response.status_code == 200
+    assert response.context["scope"].teams == (cast.team.pk,)
+
+
+def test_a_manager_sees_only_their_teams_figures(client, cast):
+    now = timezone.now()
+    mine = lead_with_history(source=cast.source, created=now - timedelta(days=2), path=[("handed_off", 1)])
+    theirs = lead_with_history(source=cast.source, created=now - timedelta(days=2), path=[("handed_off", 1)])
+    handoff(lead=mine, rep=cast.rep, by=cast.marketer, team=cast.team, created=now - timedelta(days=2))
+    handoff(lead=theirs, rep=cast.other_rep, by=cast.marketer, team=cast.other_team, created=now - timedelta(days=2))
+    client.force_login(cast.manager)
+    csv_text = body(client.get("/dashboard/funnel.csv"))
+    assert "all,All leads,1,1,100.0 %" in csv_text
+    client.force_login(cast.cmo)
+    assert "all,All leads,2,2,100.0 %" in body(client.get("/dashboard/funnel.csv"))
+
+
+def test_charts_are_inline_svg_without_scripts(client, cast):
+    lead_with_history(source=cast.source, created=timezone.now() - timedelta(days=1), path=[("mql", 1)])
+    client.force_login(cast.cmo)
+    html = body(client.get("/dashboard/"))
+    assert html.count("<svg") == len(selectors.FIGURES)
+    assert "<?xml" not in html
+    assert "window.pygal" not in html and 'src="http' not in html
+
+
+def test_each_csv_quotes_cells_that_spreadsheets_would_run(client, cast):
+    Campaign.objects.create(name="=HYPERLINK(evil)", source=cast.source, cost=Decimal("10"))
+    campaign = Campaign.objects.get()
+    lead_with_history(source=cast.source, campaign=campaign, created=timezone.now() - timedelta(days=1))
+    client.force_login(cast.cmo)
+    response = client.get("/dashboard/campaigns.csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    assert ",'=HYPERLINK(evil)," in body(response)
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("=1+1", "'=1+1"), ("+31", "'+31"), ("-2", "'-2"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"), ("ok", "ok")],
+)
+def test_csv_cell_quotes_formula_starts(value, written):
+    assert csv_cell(value) == written
+
+
+def test_the_period_filter_changes_what_is_counted(client, cast):
+    now = timezone.now()
+    lead_with_history(source=cast.source, created=now - timedelta(days=200))
+    lead_with_history(source=cast.source, created=now - timedelta(days=2))
+    client.force_login(cast.cmo)
+    assert client.get("/dashboard/").context["new_leads"] == 1
+    start = (now - timedelta(days=365)).date().isoformat()
+    assert client.get(f"/dashboard/?start={start}").context["new_leads"] == 2
+
+
+def test_an_impossible_period_is_explained_and_the_default_shown(client, cast):
+    client.force_login(cast.cmo)
+    response = client.get("/dashboard/?start=2026-05-01&end=2026-04-01")
+    assert response.status_code == 200
+    assert "must end on or after" in body(response)
+    assert response.context["scope"].days == selectors.DEFAULT_PERIOD_DAYS
+
+
+def test_the_hygiene_page_lists_and_counts(client, cast):
+    old = timezone.now() - timedelta(days=120)
+    stale = Lead.objects.create(
+        last_name="Stale", source=cast.source, created_at=old, stage_changed_at=old, stage="mql"
+    )
+    client.force_login(cast.cmo)
+    response = client.get("/dashboard/hygiene/unchanged/")
+    assert response.context["count"] == 1
+    assert f'href="/leads/{stale.pk}/"' in body(response)
+
+
+def add_data(cast, n: int) -> None:
+    """n leads with events, hand-offs to both teams, and touches."""
+    now = timezone.now()
+    for i in range(n):
+        lead = lead_with_history(
+            source=cast.source,
+            created=now - timedelta(days=1 + i % 30),
+            path=[("handed_off", 1), ("accepted", 3), ("won", 50)] if i % 2 else [("mql", 2)],
+            sourced_by=cast.rep if i % 5 == 0 else None,
+        )
+        if i % 2:
+            team, rep = (cast.team, cast.rep) if i % 4 == 1 else (cast.other_team, cast.other_rep)
+            handoff(
+                lead=lead,
+                rep=rep,
+                by=cast.marketer,
+                team=team,
+                created=now - timedelta(days=1 + i % 30),
+                status=Handoff.Status.ACCEPTED,
+                decided_at=now - timedelta(days=i % 30),
+            )
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+        if response.streaming:
+            body(response)
+    assert response.status_code == 200
+    return len(queries)
+
+
+@pytest.mark.parametrize("who", ["cmo", "manager"])
+@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/sla/", "/dashboard/campaigns.csv"])
+def test_query_count_does_not_grow_with_data(client, cast, who, url):
+    client.force_login(getattr(cast, who))
+    add_data(cast, 4)
+    small = count_queries(client, url)
+    add_data(cast, 60)
+    large = count_queries(client, url)
+    assert small == large, f"{url}: {small} queries with 4 leads, {large} with 64"
+    assert large <= 40
