@@ -1,0 +1,535 @@
+"""The import pipeline: layouts, encodings, delimiters, dates, the row rules, matching and
+re-imports, and that no row is ever lost."""
+
+import csv
+import io
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import Workbook
+
+from leads.demo import ensure_demo_definition
+from leads.exceptions import ImportFileError
+from leads.imports import layouts
+from leads.imports.cleaning import parse_datetime
+from leads.imports.services import LayoutUnknown, leads_import
+from leads.models import DuplicateCandidate, ImportMapping, Lead, LeadEvent, Source
+
+SALESFORCE_API = [
+    "Id",
+    "FirstName",
+    "LastName",
+    "Email",
+    "Phone",
+    "Title",
+    "Company",
+    "Country",
+    "NumberOfEmployees",
+    "LeadSource",
+    "Status",
+    "CreatedDate",
+]
+SALESFORCE_LABELS = [
+    "Lead ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone",
+    "Title",
+    "Company",
+    "Country",
+    "No. of Employees",
+    "Lead Source",
+    "Lead Status",
+    "Created Date",
+]
+HUBSPOT = [
+    "Record ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone Number",
+    "Job Title",
+    "Associated Company",
+    "Country/Region",
+    "Number of Employees",
+    "Original Source",
+    "Lead Status",
+    "Create Date",
+]
+
+
+def csv_bytes(header, rows, *, delimiter=",", encoding="utf-8", line_end="\r\n") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator=line_end)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode(encoding)
+
+
+def xlsx_bytes(header, rows) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def run(cast, data, name="leads.csv", **options):
+    return leads_import(data=data, file_name=name, by=cast.marketer, default_source=cast.source, **options)
+
+
+def ada_row(**overrides):
+    row = {
+        "Id": "00Q5e00000AbCdEAAV",
+        "FirstName": "Ada",
+        "LastName": "Lovelace",
+        "Email": "Ada@Analytical.example",
+        "Phone": "(415) 555-0132",
+        "Title": "CTO",
+        "Company": "Analytical Engines",
+        "Country": "United Kingdom",
+        "NumberOfEmployees": "1,200",
+        "LeadSource": "",
+        "Status": "Open",
+        "CreatedDate": "2024-03-15T14:30:00.000+0000",
+    }
+    row.update(overrides)
+    return [row[column] for column in SALESFORCE_API]
+
+
+@pytest.fixture
+def active_definition(cast):
+    return ensure_demo_definition(drafter=cast.marketer, marketing=cast.cmo, sales=cast.vp)
+
+
+# --- Layouts ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (SALESFORCE_API, "Salesforce"),
+        (SALESFORCE_LABELS, "Salesforce"),
+        (HUBSPOT, "HubSpot"),
+        (["Accord ID", "First name", "Last name", "Email", "Source", "Stage"], "Accord export"),
+    ],
+)
+def test_the_layout_is_recognised_from_the_header(header, expected):
+    assert layouts.detect(header).name == expected
+
+
+def test_a_header_of_no_known_layout_needs_a_mapping(cast):
+    data = csv_bytes(["Prospect ID", "Lead Origin", "Country"], [["1", "API", "India"]])
+    with pytest.raises(LayoutUnknown):
+        run(cast, data)
+    assert not Lead.objects.exists()
+
+
+def test_a_salesforce_export_with_api_names_imports_every_field(cast):
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row()]))
+    assert (report.layout, report.rows, report.created, report.rejected) == ("Salesforce", 1, 1, 0)
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.last_name, lead.title, lead.company) == (
+        "Ada",
+        "Lovelace",
+        "CTO",
+        "Analytical Engines",
+    )
+    assert lead.email == "Ada@Analytical.example"
+    assert lead.email_normalized == "ada@analytical.example"
+    assert lead.company_domain == "analytical.example"
+    assert lead.phone == "+14155550132"
+    assert lead.employees == 1200
+    assert lead.salesforce_id == "00Q5e00000AbCdEAAV"
+    assert lead.created_at == datetime(2024, 3, 15, 14, 30, tzinfo=UTC)
+    assert lead.source == cast.source
+    assert report.unused_columns == []  # Status is known and deliberately not imported
+
+
+def test_salesforce_field_labels_import_the_same_lead(cast):
+    row = ["00Q5e00000AbCdEAAV", "Ada", "Lovelace", "ada@analytical.example", "", "CTO", "AE", "UK", "50", "", "", ""]
+    report = run(cast, csv_bytes(SALESFORCE_LABELS, [row]))
+    assert report.created == 1
+    lead = Lead.objects.get()
+    assert (lead.salesforce_id, lead.last_name, lead.employees) == ("00Q5e00000AbCdEAAV", "Lovelace", 50)
+
+
+def test_a_hubspot_contact_export_imports_with_its_record_id(cast):
+    row = [
+        "51",
+        "Grace",
+        "Hopper",
+        "grace@navy.example",
+        "+1 202 555 0147",
+        "Rear Admiral",
+        "US Navy",
+        "United States",
+        "5000",
+        "Organic Search",
+        "New",
+        "2024-01-02 09:15",
+    ]
+    report = run(cast, csv_bytes(HUBSPOT, [row]))
+    assert (report.layout, report.created) == ("HubSpot", 1)
+    lead = Lead.objects.select_related("source").get()
+    assert (lead.hubspot_id, lead.company, lead.country, lead.title) == (
+        "51",
+        "US Navy",
+        "United States",
+        "Rear Admiral",
+    )
+    assert lead.source.name == "Organic Search"
+    assert lead.source.interest == Source.Interest.PASSIVE
+    assert report.new_sources == ["Organic Search"]
+
+
+def test_a_source_named_in_the_file_is_matched_case_insensitively(cast):
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(LeadSource=cast.source.name.upper())]))
+    assert report.new_sources == []
+    assert Lead.objects.get().source == cast.source
+
+
+# --- Encodings, delimiters, workbooks --------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("delimiter", [",", ";", "\t"])
+def test_every_encoding_and_delimiter_reads_the_same_lead(cast, encoding, delimiter):
+    row = ada_row(FirstName="Zoë", LastName="Nuñez-Müller", Company="Café “Crème”, Ltd")
+    report = run(cast, csv_bytes(SALESFORCE_API, [row], delimiter=delimiter, encoding=encoding))
+    assert (report.rows, report.created, report.rejected) == (1, 1, 0)
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.last_name, lead.company) == ("Zoë", "Nuñez-Müller", "Café “Crème”, Ltd")
+
+
+def test_lf_and_crlf_line_endings_and_a_trailing_empty_column_read_alike(cast):
+    header = [*SALESFORCE_API, ""]
+    rows = [[*ada_row(), ""], [*ada_row(Id="00Q5e00000AbCdFAAV", Email="b@x.example", LastName="Byron"), ""]]
+    report = run(cast, csv_bytes(header, rows, line_end="\n"))
+    assert (report.rows, report.created, report.rejected) == (2, 2, 0)
+    assert report.unused_columns == []
+
+
+def test_an_xlsx_workbook_imports_like_a_csv(cast):
+    row = ada_row(NumberOfEmployees=1200, CreatedDate=datetime(2024, 3, 15, 14, 30))
+    report = run(cast, xlsx_bytes(SALESFORCE_API, [row]), name="export.xlsx")
+    assert (report.rows, report.created, report.rejected) == (1, 1, 0)
+    lead = Lead.objects.get()
+    assert lead.employees == 1200
+    assert lead.phone == "+14155550132"
+
+
+def test_a_file_that_is_no_text_cannot_be_read(cast):
+    with pytest.raises(ImportFileError, match="neither UTF-8 nor Windows-1252"):
+        run(cast, b"\x81\x8d\x8f\x90\x9d" * 20)
+
+
+@pytest.mark.parametrize("data", [b"", b"   \r\n", b"\xef\xbb\xbf"])
+def test_an_empty_file_cannot_be_read(cast, data):
+    with pytest.raises(ImportFileError, match="empty"):
+        run(cast, data)
+
+
+def test_a_damaged_workbook_cannot_be_read(cast):
+    with pytest.raises(ImportFileError, match="workbook cannot be opened"):
+        run(cast, b"PK\x03\x04 not really a zip", name="x.xlsx")
+
+
+# --- Dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "day_first", "expected"),
+    [
+        ("2024-03-15T14:30:00Z", False, datetime(2024, 3, 15, 14, 30, tzinfo=UTC)),
+        ("2024-03-15T16:30:00+02:00", False, datetime(2024, 3, 15, 14, 30, tzinfo=UTC)),
+        ("2024-03-15T14:30:00.000+0000", False, datetime(2024, 3, 15, 14, 30, tzinfo=UTC)),
+        ("3/15/2024 2:30 PM", False, datetime(2024, 3, 15, 14, 30, tzinfo=UTC)),
+        ("03/15/2024 14:30", False, datetime(2024, 3, 15, 14, 30, tzinfo=UTC)),
+        ("3/15/2024", False, datetime(2024, 3, 15, tzinfo=UTC)),
+        ("15/03/2024 14:30", True, datetime(2024, 3, 15, 14, 30, tzinfo=UTC)),
+        ("22.11.2026", True, datetime(2026, 11, 22, tzinfo=UTC)),
+        ("05-01-2024", True, datetime(2024, 1, 5, tzinfo=UTC)),
+    ],
+)
+def test_dates_in_every_supported_style(text, day_first, expected):
+    assert parse_datetime(text, day_first=day_first, time_zone=UTC) == expected
+
+
+def test_a_time_without_offset_is_in_the_given_time_zone():
+    berlin = ZoneInfo("Europe/Berlin")
+    assert parse_datetime("2024-07-01 12:00", day_first=False, time_zone=berlin) == datetime(
+        2024, 7, 1, 10, 0, tzinfo=UTC
+    )
+
+
+def test_a_day_first_date_without_saying_so_is_refused_with_the_hint():
+    with pytest.raises(ValueError, match="not a month-first date; if the file writes the day first"):
+        parse_datetime("15/03/2024", day_first=False)
+
+
+def test_day_first_dates_import_when_the_user_says_so(cast):
+    data = csv_bytes(SALESFORCE_API, [ada_row(CreatedDate="15/03/2024 14:30")])
+    refused = run(cast, data, dry_run=True)
+    assert refused.rejected == 1
+    assert refused.errors[0]["field"] == "created_at"
+    report = run(cast, data, day_first=True)
+    assert report.created == 1
+    assert Lead.objects.get().created_at.date().isoformat() == "2024-03-15"
+
+
+# --- Row rules ------------------------------------------------------------------------------
+
+
+def test_bad_rows_are_rejected_with_row_field_and_reason_and_good_rows_still_import(cast):
+    rows = [
+        ada_row(),
+        ada_row(Id="", LastName="", Email="nobody@x.example"),
+        ada_row(Id="", Email="not-an-email", Phone=""),
+        ada_row(Id="", Email="", Phone=""),
+        ada_row(Id="", Email="ok@x.example", Phone="12"),
+        ada_row(Id="", Email="ok2@x.example", NumberOfEmployees="many"),
+        ada_row(Id="00Q5e00000AbCdGAAV", LastName="Byron", Email="byron@x.example", Phone=""),
+    ]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows))
+    assert (report.rows, report.created, report.rejected) == (7, 2, 5)
+    by_row = {(error["row"], error["field"]) for error in report.errors}
+    assert by_row == {
+        (2, "last_name"),
+        (3, "email"),
+        (4, "email"),
+        (5, "phone"),
+        (6, "employees"),
+    }
+    messages = {error["row"]: error["message"] for error in report.errors}
+    assert "'not-an-email' is not a valid email address." == messages[3]
+    assert "neither" in messages[4]
+    assert set(Lead.objects.values_list("last_name", flat=True)) == {"Lovelace", "Byron"}
+
+
+def test_a_phone_alone_is_enough_contact(cast):
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Id="", Email="", Phone="+44 20 7946 0958")]))
+    assert report.created == 1
+    assert Lead.objects.get().phone == "+442079460958"
+
+
+def test_a_full_name_column_gives_first_and_last_name(cast):
+    header = ["Id", "Name", "Email", "LeadSource"]
+    rows = [["", "Ada King Lovelace", "ada@x.example", ""], ["", "Hopper, Grace", "grace@y.example", ""]]
+    report = run(cast, csv_bytes(header, rows))
+    assert report.created == 2
+    names = set(Lead.objects.values_list("first_name", "last_name"))
+    assert names == {("Ada King", "Lovelace"), ("Grace", "Hopper")}
+
+
+def test_strict_imports_nothing_when_any_row_fails(cast):
+    data = csv_bytes(SALESFORCE_API, [ada_row(), ada_row(Id="", LastName="", Email="x@y.example")])
+    report = run(cast, data, strict=True)
+    assert report.strict_failed
+    assert (report.rows, report.created, report.rejected) == (2, 0, 1)
+    assert not Lead.objects.exists()
+    assert not LeadEvent.objects.exists()
+
+
+def test_strict_imports_everything_when_every_row_is_good(cast):
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row()]), strict=True)
+    assert (report.created, report.strict_failed) == (1, False)
+    assert Lead.objects.count() == 1
+
+
+def test_a_dry_run_reports_the_same_figures_and_writes_nothing(cast, make_lead):
+    make_lead(email="ada@analytical.example", last_name="Lovelace", first_name="")
+    rows = [
+        ada_row(),
+        ada_row(Id="", Email="new@x.example", LastName="New"),
+        ada_row(Id="", LastName="", Email="z@x.example"),
+        ada_row(Id="", Email="new@x.example", LastName="New", Title="Founder"),
+    ]
+    data = csv_bytes(SALESFORCE_API, rows)
+    before = (Lead.objects.count(), LeadEvent.objects.count(), Source.objects.count())
+    preview = run(cast, data, dry_run=True)
+    assert (Lead.objects.count(), LeadEvent.objects.count(), Source.objects.count()) == before
+    real = run(cast, data)
+    assert preview.counts() == real.counts()
+    assert (real.created, real.updated, real.rejected) == (1, 2, 1)
+
+
+# --- Matching and re-imports ----------------------------------------------------------------
+
+
+def test_an_email_in_another_case_updates_the_lead_instead_of_creating_a_second(cast, make_lead):
+    lead = make_lead(email="ada@analytical.example", title="", last_name="Lovelace")
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Email="  ADA@Analytical.Example ")]))
+    assert (report.created, report.updated) == (0, 1)
+    lead.refresh_from_db()
+    assert (lead.title, lead.salesforce_id, lead.phone) == ("CTO", "00Q5e00000AbCdEAAV", "+14155550132")
+    event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.IMPORTED)
+    assert event.details["changes"]["title"] == ["", "CTO"]
+    assert event.actor == cast.marketer
+
+
+def test_a_salesforce_id_match_updates_even_when_the_email_changed(cast):
+    run(cast, csv_bytes(SALESFORCE_API, [ada_row()]))
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Email="ada@new-employer.example")]))
+    assert (report.created, report.updated) == (0, 1)
+    lead = Lead.objects.get()
+    assert lead.email_normalized == "ada@new-employer.example"
+    assert lead.company_domain == "new-employer.example"
+
+
+def test_an_empty_cell_never_erases_what_a_lead_says(cast):
+    run(cast, csv_bytes(SALESFORCE_API, [ada_row()]))
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Title="", Phone="", Company="")]))
+    assert report.unchanged == 1
+    lead = Lead.objects.get()
+    assert (lead.title, lead.phone, lead.company) == ("CTO", "+14155550132", "Analytical Engines")
+
+
+def test_importing_the_same_file_twice_changes_nothing_the_second_time(cast):
+    rows = [ada_row(), ada_row(Id="00Q5e00000AbCdFAAV", Email="byron@x.example", LastName="Byron")]
+    data = csv_bytes(SALESFORCE_API, rows)
+    first = run(cast, data)
+    snapshot = list(Lead.objects.order_by("id").values())
+    events = LeadEvent.objects.count()
+    second = run(cast, data)
+    assert (first.created, second.created, second.updated, second.unchanged) == (2, 0, 0, 2)
+    assert list(Lead.objects.order_by("id").values()) == snapshot
+    assert LeadEvent.objects.count() == events
+
+
+def test_a_row_matching_two_different_leads_is_rejected(cast, make_lead):
+    make_lead(email="one@x.example", salesforce_id="00Q5e00000AbCdEAAV")
+    make_lead(email="two@x.example")
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Email="two@x.example")]))
+    assert (report.rejected, report.created, report.updated) == (1, 0, 0)
+    assert "matches two different leads" in report.errors[0]["message"]
+
+
+def test_the_same_person_twice_in_one_file_is_one_lead(cast):
+    rows = [
+        ada_row(Id="", Title=""),
+        ada_row(Id="", Email="ADA@analytical.example", Title="CTO"),
+    ]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows))
+    assert (report.rows, report.created, report.updated) == (2, 1, 1)
+    assert Lead.objects.get().title == "CTO"
+
+
+def test_a_later_batch_updates_a_lead_an_earlier_batch_created(cast):
+    rows = (
+        [ada_row(Id="", Title="")]
+        + [ada_row(Id="", Email=f"p{i}@x.example", LastName=f"P{i}") for i in range(3)]
+        + [ada_row(Id="", Title="CTO")]
+    )
+    report = run(cast, csv_bytes(SALESFORCE_API, rows), batch_size=2)
+    assert (report.created, report.updated) == (4, 1)
+    assert Lead.objects.get(email_normalized="ada@analytical.example").title == "CTO"
+
+
+# --- Events, sources, duplicates, evaluation ---------------------------------------------
+
+
+def test_every_imported_lead_has_its_source_and_an_import_event(cast):
+    rows = [ada_row(LeadSource="Trade show"), ada_row(Id="", Email="b@x.example", LastName="Byron")]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows), name="march.csv")
+    assert report.new_sources == ["Trade show"]
+    leads = {lead.last_name: lead for lead in Lead.objects.select_related("source")}
+    assert leads["Lovelace"].source.name == "Trade show"
+    assert leads["Byron"].source == cast.source
+    for lead in leads.values():
+        event = LeadEvent.objects.get(lead=lead)
+        assert (event.kind, event.actor, event.to_stage) == (LeadEvent.Kind.IMPORTED, cast.marketer, "new")
+        assert event.details["file"] == "march.csv"
+
+
+def test_a_similar_name_at_the_same_company_domain_is_flagged_not_merged(cast, make_lead):
+    older = make_lead(first_name="John", last_name="Smith", email="john.smith@acme.example")
+    older.company_domain = "acme.example"
+    older.save()
+    rows = [
+        ada_row(Id="", FirstName="Jon", LastName="Smith", Email="jon.smith@acme.example"),
+        ada_row(Id="", FirstName="Mary", LastName="Jones", Email="mary@acme.example"),
+        ada_row(Id="", FirstName="Jon", LastName="Smith", Email="jon@gmail.com"),
+    ]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows))
+    assert (report.created, report.flagged) == (3, 1)
+    candidate = DuplicateCandidate.objects.get()
+    assert candidate.likely_duplicate_of == older
+    assert candidate.lead.email == "jon.smith@acme.example"
+    assert candidate.similarity >= 88
+    assert candidate.status == DuplicateCandidate.Status.OPEN
+
+
+def test_two_similar_new_rows_in_one_file_are_flagged_against_each_other(cast):
+    rows = [
+        ada_row(Id="", FirstName="Katherine", LastName="Johnson", Email="kjohnson@nasa.example"),
+        ada_row(Id="", FirstName="Katharine", LastName="Johnson", Email="katharine.j@nasa.example"),
+    ]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows), batch_size=1)
+    assert report.flagged == 1
+    candidate = DuplicateCandidate.objects.select_related("lead", "likely_duplicate_of").get()
+    assert candidate.likely_duplicate_of.email == "kjohnson@nasa.example"
+
+
+def test_imported_leads_are_graded_against_the_active_definition(cast, active_definition):
+    run(cast, csv_bytes(SALESFORCE_API, [ada_row()]))
+    lead = Lead.objects.get()
+    assert lead.evaluated_with == active_definition
+    assert lead.grade in {"A", "B", "C", "D"}
+    from leads.evaluation import lead_evaluate
+
+    graded = (lead.grade, lead.fit_points, lead.score, lead.bucket, lead.sales_ready)
+    lead_evaluate(lead=Lead.objects.select_related("source").get(pk=lead.pk))
+    lead.refresh_from_db()
+    assert (lead.grade, lead.fit_points, lead.score, lead.bucket, lead.sales_ready) == graded
+
+
+# --- Saved mappings and the X Education file -------------------------------------------------
+
+
+def test_a_saved_mapping_reads_a_layout_accord_does_not_know(cast):
+    mapping = ImportMapping.objects.create(
+        name="Webinar tool",
+        columns={"Attendee": "full_name", "E-mail address": "email", "Registered": "created_at", "Job": "title"},
+        empty_values=["n/a"],
+        day_first=True,
+        created_at=datetime.now(UTC),
+    )
+    header = ["Attendee", "E-mail address", "Registered", "Job", "Notes"]
+    rows = [["Ada Lovelace", "ada@x.example", "22.11.2025", "n/a", "asked about pricing"]]
+    report = run(cast, csv_bytes(header, rows, delimiter=";"), mapping=mapping)
+    assert (report.layout, report.created, report.unused_columns) == ("Webinar tool", 1, ["Notes"])
+    lead = Lead.objects.get()
+    assert (lead.first_name, lead.last_name, lead.title) == ("Ada", "Lovelace", "")
+    assert lead.created_at.date().isoformat() == "2025-11-22"
+
+
+# --- Query counts ---------------------------------------------------------------------------
+
+
+def _queries_for(cast, count: int, offset: int) -> tuple[int, int]:
+    """(statements other than INSERT, INSERT statements) of importing ``count`` new leads."""
+    rows = [
+        ada_row(Id="", Email=f"person{offset + i}@company{i % 5}.example", LastName=f"Person{offset + i}")
+        for i in range(count)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        report = run(cast, csv_bytes(SALESFORCE_API, rows), batch_size=1000)
+    assert report.created == count
+    inserts = sum(1 for query in queries if query["sql"].lstrip().upper().startswith("INSERT"))
+    return len(queries) - inserts, inserts
+
+
+def test_a_batch_costs_a_fixed_number_of_queries_whatever_its_rows(cast):
+    few, many = _queries_for(cast, 20, 0), _queries_for(cast, 400, 1000)
+    assert few[0] == many[0]
+    # Leads and events go in bulk: one INSERT per table, or per 999 values on SQLite.
+    values_per_lead = len(Lead._meta.concrete_fields) + len(LeadEvent._meta.concrete_fields)
+    assert many[1] <= 2 + 400 * values_per_lead // 999 + 2
