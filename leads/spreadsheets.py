@@ -39,8 +39,9 @@ def _xlsx_value(value):
     if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
         return value
     if isinstance(value, datetime):
-        # Excel has no time zones: write the local wall-clock time.
-        return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        # Excel has no time zones: write the local wall-clock time, to the second like the CSV.
+        local = timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
+        return local.replace(microsecond=0)
     if isinstance(value, date):
         return value
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", safe_text(value))
