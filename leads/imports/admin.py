@@ -120,7 +120,8 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
         if request.method == "POST":
             return self._act(request, job)
         if jobs.needs_mapping(job):
-            form = MappingForm(header=jobs.header_of(job))
+            # The upload's "dates are day first" is the mapping's starting point.
+            form = MappingForm(header=jobs.header_of(job), initial={"day_first": job.day_first})
             return self._mapping_page(request, job, form)
         figures = job.result or job.preview
         context = self._context(
