@@ -3,15 +3,21 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.exports import FORMATS, export_to_file
-from leads.models import Lead
+from leads.models import Lead, Stage
 
 
 class Command(BaseCommand):
-    help = "Export every lead in Accord's layout (which import_leads reads back), as CSV or XLSX."
+    help = (
+        "Export every lead in Accord's layout (which import_leads reads back), as CSV or XLSX. Leads merged into "
+        "another are left out: importing them back would create them anew."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--output", required=True, help="The file to write.")
         parser.add_argument("--format", choices=FORMATS, help="csv or xlsx (default: from the file name, else csv).")
+        parser.add_argument(
+            "--include-merged", action="store_true", help="Also export leads merged into another (as a record)."
+        )
 
     def handle(self, *args, output: str, **options):
         path = Path(output)
@@ -19,7 +25,8 @@ class Command(BaseCommand):
         if not path.parent.is_dir():
             raise CommandError(f"The folder {path.parent} does not exist.")
         try:
-            count = export_to_file(Lead.objects.all(), path, file_format)
+            leads = Lead.objects.all() if options["include_merged"] else Lead.objects.exclude(stage=Stage.MERGED)
+            count = export_to_file(leads, path, file_format)
         except OSError as error:
             raise CommandError(f"Cannot write {path}: {error.strerror}.") from error
         self.stdout.write(f"Exported {count} leads to {path} ({file_format}).")

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.exceptions import ImportFileError
-from leads.imports.services import leads_import
+from leads.imports.reading import read_table
+from leads.imports.services import leads_import, resolve_layout
 from leads.models import ImportMapping, Source
 
 DEFAULT_SOURCE = "Imported file"
@@ -47,6 +48,12 @@ class Command(BaseCommand):
             by = get_user_model().objects.filter(username=options["by"], is_active=True).first()
             if by is None:
                 raise CommandError(f"No active user is called '{options['by']}'.")
+        try:
+            # A file that cannot be read, or whose columns are no known layout, writes nothing: not
+            # even the default source.
+            resolve_layout(read_table(data, file.name).header, saved)
+        except ImportFileError as error:
+            raise CommandError(f"{file.name}: {error}") from error
         source = self._default_source(options["source"], dry_run)
         try:
             report = leads_import(
