@@ -234,66 +234,116 @@ class Funnel:
     cells: dict[tuple[int, int | None], list[int]] = field(default_factory=dict)
 
 
-def funnel(*, scope: Scope) -> Funnel:
-    """Leads created in the period: how many reached new → MQL → handed off → accepted →
-    qualified → won, stage-to-stage conversion and the median time between steps, overall, per
-    source and per campaign (leads without a campaign are left out of the campaign rows). The
-    times come from the stage changes in the lead event log. One query."""
-    cohort_sql, cohort_params = _sql(_cohort_leads(scope).values("id", "source_id", "campaign_id", "created_at"))
+@dataclass
+class LeadCells:
+    """Leads created in the period, counted per (source, campaign, sourced_by, cycles, week) —
+    cycles is the times recycled, 3 meaning three or more; week the Monday (UTC) of its
+    creation — as [leads, reached MQL, handed off, accepted, qualified, won]; and the median
+    hours between steps per dimension: (0, 0) all leads, (1, source id), (2, campaign id)."""
+
+    cells: dict[tuple, list[int]]
+    medians: dict[tuple[int, int], list[float | None]]
+
+    def total(self, keep=lambda key: True) -> list[int]:
+        sums = [0] * len(FUNNEL_STEPS)
+        for key, counts in self.cells.items():
+            if keep(key):
+                sums = [x + y for x, y in zip(sums, counts, strict=True)]
+        return sums
+
+
+def _lead_where(scope: Scope) -> tuple[str, list]:
+    adapt = connection.ops.adapt_datetimefield_value
+    where, params = "l.created_at >= %s AND l.created_at < %s", [adapt(scope.start), adapt(scope.end)]
+    if scope.teams is not None:
+        if not scope.teams:
+            return where + " AND 1 = 0", params
+        marks = ", ".join(["%s"] * len(scope.teams))
+        where += f" AND EXISTS (SELECT 1 FROM leads_handoff h WHERE h.lead_id = l.id AND h.team_id IN ({marks}))"
+        params += list(scope.teams)
+    return where, params
+
+
+def _week(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"(date_trunc('week', {column} AT TIME ZONE 'UTC'))::date"
+    return f"date({column}, 'weekday 0', '-6 days')"
+
+
+def lead_cells(*, scope: Scope) -> LeadCells:
+    """One pass over the leads created in the period and the stage changes of their event log
+    (one query): every lead figure (funnel, campaign quality, active interest, recycling, close
+    ratio, leads reps found) adds these cells up. A lead has reached a step at its first move to
+    that stage or any further one."""
+    where, params = _lead_where(scope)
+    n = len(FUNNEL_STEPS)
     reached = ", ".join(
         f"MIN(CASE WHEN e.to_stage IN ({_in(stages)}) THEN e.created_at END) AS t{k}"
         for k, stages in enumerate(_AT_OR_BEYOND)
         if k
     )
-    every_stage = _in(_AT_OR_BEYOND[1])
     durations = " UNION ALL ".join(
         f"SELECT source_id, campaign_id, {k} AS k, {_seconds(f't{k}', f't{k - 1}')} AS secs "
         f"FROM reached WHERE t{k} IS NOT NULL"
-        for k in range(1, len(FUNNEL_STEPS))
+        for k in range(1, n)
     )
     by_dimension = (
         "SELECT 0 AS dim, 0 AS key, k, secs FROM durations "
         "UNION ALL SELECT 1, source_id, k, secs FROM durations "
         "UNION ALL SELECT 2, campaign_id, k, secs FROM durations WHERE campaign_id IS NOT NULL"
     )
-    counts = ", ".join(f"COUNT(t{k})" for k in range(1, len(FUNNEL_STEPS)))
+    counts = ", ".join(f"COUNT(t{k})" for k in range(1, n))
+    nulls = ", ".join(["NULL"] * (n - 1))
     sql = (
         f"WITH reached AS ("
-        f"SELECT l.source_id, l.campaign_id, l.created_at AS t0, {reached} "
-        f"FROM ({cohort_sql}) l LEFT JOIN leads_leadevent e ON e.lead_id = l.id AND e.to_stage IN ({every_stage}) "
-        f"GROUP BY l.id, l.source_id, l.campaign_id, l.created_at), "
+        f"SELECT l.source_id, l.campaign_id, l.sourced_by_id, "
+        f"CASE WHEN l.cycle_count >= 3 THEN 3 ELSE l.cycle_count END AS cycles, "
+        f"{_week('l.created_at')} AS week, l.created_at AS t0, {reached} "
+        f"FROM leads_lead l LEFT JOIN leads_leadevent e "
+        f"ON e.lead_id = l.id AND e.to_stage IN ({_in(_AT_OR_BEYOND[1])}) "
+        f"WHERE {where} GROUP BY l.id), "
         f"durations AS ({durations}) "
-        f"SELECT -1, source_id, campaign_id, COUNT(*), {counts} FROM reached GROUP BY source_id, campaign_id "
-        f"UNION ALL SELECT dim, key, k, median, NULL, NULL, NULL, NULL, NULL "
+        f"SELECT -1, source_id, campaign_id, sourced_by_id, cycles, week, COUNT(*), {counts} "
+        f"FROM reached GROUP BY source_id, campaign_id, sourced_by_id, cycles, week "
+        f"UNION ALL SELECT dim, key, k, NULL, NULL, NULL, median, {nulls} "
         f"FROM ({_median_sql(by_dimension, ['dim', 'key', 'k'])}) m"
     )
-    rows = _fetch(sql, cohort_params)
-    cells: dict[tuple[int, int | None], list[int]] = {}
-    medians: dict[tuple[int, int | None], list[float | None]] = defaultdict(lambda: [None] * len(FUNNEL_STEPS))
-    for dim, a, b, *values in rows:
-        if dim == -1:
-            cells[(a, b)] = [int(v) for v in values]
+    cells: dict[tuple, list[int]] = {}
+    medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
+    for tag, a, b, c, cycles, week, *values in _fetch(sql, params):
+        if tag == -1:
+            if isinstance(week, str):
+                week = date.fromisoformat(week)
+            key = (a, b, None if c is None else int(c), int(cycles), week)
+            cells[key] = [int(v) for v in values]
         else:
-            medians[(dim, a)][b] = None if values[0] is None else float(values[0]) / 3600
-    names = _names(sources={s for s, _ in cells}, campaigns={c for _, c in cells if c})
-    n = len(FUNNEL_STEPS)
+            medians[(int(tag), int(a))][int(b)] = None if values[0] is None else float(values[0]) / 3600
+    return LeadCells(cells=cells, medians=medians)
 
-    def total(keys) -> list[int]:
-        sums = [0] * n
-        for key in keys:
-            sums = [x + y for x, y in zip(sums, cells[key], strict=True)]
-        return sums
 
-    overall = FunnelRow(None, "All leads", total(cells), medians[(0, 0)])
+def funnel(*, scope: Scope, cells: LeadCells | None = None) -> Funnel:
+    """Leads created in the period: how many reached new → MQL → handed off → accepted →
+    qualified → won, stage-to-stage conversion and the median time between steps, overall, per
+    source and per campaign (leads without a campaign are left out of the campaign rows). The
+    times come from the stage changes in the lead event log."""
+    cells = cells or lead_cells(scope=scope)
+    keys = list(cells.cells)
+    sources, campaigns = {k[0] for k in keys}, {k[1] for k in keys if k[1]}
+    names = _names(sources=sources, campaigns=campaigns)
+    overall = FunnelRow(None, "All leads", cells.total(), cells.medians[(0, 0)])
     by_source = [
-        FunnelRow(s, names["source"].get(s, "?"), total([k for k in cells if k[0] == s]), medians[(1, s)])
-        for s in sorted({s for s, _ in cells}, key=lambda s: names["source"].get(s, ""))
+        FunnelRow(s, names["source"].get(s, "?"), cells.total(lambda k, s=s: k[0] == s), cells.medians[(1, s)])
+        for s in sorted(sources, key=lambda s: names["source"].get(s, ""))
     ]
     by_campaign = [
-        FunnelRow(c, names["campaign"].get(c, "?"), total([k for k in cells if k[1] == c]), medians[(2, c)])
-        for c in sorted({c for _, c in cells if c}, key=lambda c: names["campaign"].get(c, ""))
+        FunnelRow(c, names["campaign"].get(c, "?"), cells.total(lambda k, c=c: k[1] == c), cells.medians[(2, c)])
+        for c in sorted(campaigns, key=lambda c: names["campaign"].get(c, ""))
     ]
-    return Funnel(overall=overall, by_source=by_source, by_campaign=by_campaign, cells=cells)
+    by_cell: dict[tuple[int, int | None], list[int]] = {}
+    for key, counts in cells.cells.items():
+        total = by_cell.setdefault(key[:2], [0] * len(counts))
+        by_cell[key[:2]] = [x + y for x, y in zip(total, counts, strict=True)]
+    return Funnel(overall=overall, by_source=by_source, by_campaign=by_campaign, cells=by_cell)
 
 
 def _names(*, sources=(), campaigns=()) -> dict[str, dict]:
@@ -388,29 +438,19 @@ class InterestWeek:
         return _rate(self.active, self.total)
 
 
-def interest_share(*, scope: Scope) -> list[InterestWeek]:
+def interest_share(*, scope: Scope, cells: LeadCells | None = None) -> list[InterestWeek]:
     """New leads per week (weeks start on Monday, UTC) from active-interest and from
     passive-interest sources; the share of active interest is measured against 50 %."""
-    cohort_sql, params = _sql(_cohort_leads(scope).values("created_at", "source_id"))
-    if connection.vendor == "postgresql":
-        week = "date_trunc('week', l.created_at AT TIME ZONE 'UTC')::date"
-    else:
-        week = "date(l.created_at, 'weekday 0', '-6 days')"
-    rows = _fetch(
-        f"SELECT {week} AS week, s.interest, COUNT(*) FROM ({cohort_sql}) l "
-        f"JOIN leads_source s ON s.id = l.source_id GROUP BY 1, 2 ORDER BY 1",
-        params,
-    )
+    cells = cells or lead_cells(scope=scope)
+    interest = dict(Source.objects.filter(pk__in={k[0] for k in cells.cells}).values_list("pk", "interest"))
     weeks: dict[date, InterestWeek] = {}
-    for week_start, interest, n in rows:
-        if isinstance(week_start, str):
-            week_start = date.fromisoformat(week_start)
-        entry = weeks.setdefault(week_start, InterestWeek(week_start, 0, 0))
-        if interest == Source.Interest.ACTIVE:
-            entry.active += n
+    for (source_id, _, _, _, week), counts in cells.cells.items():
+        entry = weeks.setdefault(week, InterestWeek(week, 0, 0))
+        if interest.get(source_id) == Source.Interest.ACTIVE:
+            entry.active += counts[0]
         else:
-            entry.passive += n
-    return list(weeks.values())
+            entry.passive += counts[0]
+    return [weeks[week] for week in sorted(weeks)]
 
 
 def interest_totals(weeks: list[InterestWeek]) -> InterestWeek | None:
@@ -437,23 +477,62 @@ GRADE_KEYS = ["A", "B", "C", "D", ""]
 BUCKET_KEYS = ["hot", "warm", "cold", "unqualified", ""]
 
 
-def grade_bucket_mix(*, scope: Scope) -> Mix:
-    rows = (
-        _cohort_handoffs(scope)
-        .values("lead__grade", "lead__bucket")
-        .annotate(n=Count("id"), accepted=Count("id", filter=Q(status=Handoff.Status.ACCEPTED)))
-        .order_by()
-    )
+def grade_bucket_mix(*, scope: Scope, handoff_rows: list[dict] | None = None) -> Mix:
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
     grades = {g: [0, 0] for g in GRADE_KEYS}
     buckets = {b: [0, 0] for b in BUCKET_KEYS}
     for row in rows:
+        accepted = row["n"] if row["status"] == Handoff.Status.ACCEPTED else 0
         for target, key in ((grades, row["lead__grade"]), (buckets, row["lead__bucket"])):
             pair = target.setdefault(key or "", [0, 0])
             pair[0] += row["n"]
-            pair[1] += row["accepted"]
+            pair[1] += accepted
     return Mix(
         grades={k: tuple(v) for k, v in grades.items() if k or v[0]},
         buckets={k: tuple(v) for k, v in buckets.items() if k or v[0]},
+    )
+
+
+def handoff_cells(*, scope: Scope) -> list[dict]:
+    """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
+    and bucket of the lead, status, reason, definition version, override, whether the lead was
+    won and whether marketing found it, with how many were judged against and met each service
+    level. The hand-off figures (mix, reasons, service levels, definitions, close ratios per
+    rep) add these rows up."""
+    from django.db.models import BooleanField, ExpressionWrapper
+
+    now = scope.now
+    decided = Q(status__in=[Handoff.Status.ACCEPTED, Handoff.Status.REJECTED])
+    accept_judged = decided | Q(status=Handoff.Status.EXPIRED) | Q(status=Handoff.Status.PENDING, accept_due_at__lt=now)
+    touch_judged = Q(status=Handoff.Status.ACCEPTED, first_touch_due_at__isnull=False) & (
+        Q(first_touch_at__isnull=False) | Q(first_touch_due_at__lt=now)
+    )
+    return list(
+        _cohort_handoffs(scope)
+        .annotate(
+            won=ExpressionWrapper(Q(lead__stage=Stage.WON), output_field=BooleanField()),
+            marketing=ExpressionWrapper(Q(lead__sourced_by__isnull=True), output_field=BooleanField()),
+        )
+        .values(
+            "assigned_to_id",
+            "team_id",
+            "lead__grade",
+            "lead__bucket",
+            "status",
+            "reason_id",
+            "definition_id",
+            "override",
+            "won",
+            "marketing",
+        )
+        .annotate(
+            n=Count("id"),
+            accept_judged=Count("id", filter=accept_judged),
+            accept_in_time=Count("id", filter=decided & Q(decided_at__lte=F("accept_due_at"))),
+            touch_judged=Count("id", filter=touch_judged),
+            touch_in_time=Count("id", filter=touch_judged & Q(first_touch_at__lte=F("first_touch_due_at"))),
+        )
+        .order_by()
     )
 
 
@@ -469,25 +548,23 @@ class ReasonCount:
     cumulative_share: float = 0.0
 
 
-def rejection_pareto(*, scope: Scope) -> dict[str, list[ReasonCount]]:
+def rejection_pareto(*, scope: Scope, handoff_rows: list[dict] | None = None) -> dict[str, list[ReasonCount]]:
     """Reasons given on hand-offs made in the period, most frequent first with the cumulative
     share, split into before working (rejected hand-offs) and after working (accepted leads
     given up)."""
-    rows = (
-        _cohort_handoffs(scope)
-        .filter(reason__isnull=False)
-        .values("reason__code", "reason__label", "reason__phase")
-        .annotate(n=Count("id"))
-        .order_by("-n", "reason__label")
-    )
-    result: dict[str, list[ReasonCount]] = {phase: [] for phase in RejectionReason.Phase.values}
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
+    counts: dict[int, int] = defaultdict(int)
     for row in rows:
-        result[row["reason__phase"]].append(
-            ReasonCount(row["reason__code"], row["reason__label"], row["reason__phase"], row["n"])
-        )
-    for reasons in result.values():
-        total, running = sum(r.count for r in reasons), 0
-        for reason in reasons:
+        if row["reason_id"] is not None:
+            counts[row["reason_id"]] += row["n"]
+    reasons = {r.pk: r for r in RejectionReason.objects.filter(pk__in=list(counts))}
+    result: dict[str, list[ReasonCount]] = {phase: [] for phase in RejectionReason.Phase.values}
+    for pk, n in sorted(counts.items(), key=lambda item: (-item[1], reasons[item[0]].label)):
+        reason = reasons[pk]
+        result[reason.phase].append(ReasonCount(reason.code, reason.label, reason.phase, n))
+    for listed in result.values():
+        total, running = sum(r.count for r in listed), 0
+        for reason in listed:
             running += reason.count
             reason.cumulative_share = running / total
     return result
@@ -540,36 +617,25 @@ class Sla:
     teams: list[SlaRow]
 
 
-def sla_compliance(*, scope: Scope) -> Sla:
-    now = scope.now
-    decided = Q(status__in=[Handoff.Status.ACCEPTED, Handoff.Status.REJECTED])
-    accept_judged = decided | Q(status=Handoff.Status.EXPIRED) | Q(status=Handoff.Status.PENDING, accept_due_at__lt=now)
-    touch_judged = Q(status=Handoff.Status.ACCEPTED, first_touch_due_at__isnull=False) & (
-        Q(first_touch_at__isnull=False) | Q(first_touch_due_at__lt=now)
-    )
-    handoffs = _cohort_handoffs(scope).exclude(status=Handoff.Status.WITHDRAWN)
-    counts = (
-        handoffs.values("assigned_to_id", "team_id")
-        .annotate(
-            n=Count("id"),
-            accept_judged=Count("id", filter=accept_judged),
-            accept_in_time=Count("id", filter=decided & Q(decided_at__lte=F("accept_due_at"))),
-            touch_judged=Count("id", filter=touch_judged),
-            touch_in_time=Count("id", filter=touch_judged & Q(first_touch_at__lte=F("first_touch_due_at"))),
-        )
-        .order_by()
-    )
+def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> Sla:
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
     cells: dict[tuple[int, int | None], SlaRow] = {}
-    for row in counts:
-        cells[(row["assigned_to_id"], row["team_id"])] = SlaRow(
-            None,
-            "",
-            handoffs=row["n"],
-            accept_judged=row["accept_judged"],
-            accept_in_time=row["accept_in_time"],
-            touch_judged=row["touch_judged"],
-            touch_in_time=row["touch_in_time"],
+    for row in rows:
+        if row["status"] == Handoff.Status.WITHDRAWN:
+            continue
+        cell = cells.setdefault((row["assigned_to_id"], row["team_id"]), SlaRow(None, ""))
+        cell.add(
+            SlaRow(
+                None,
+                "",
+                handoffs=row["n"],
+                accept_judged=row["accept_judged"],
+                accept_in_time=row["accept_in_time"],
+                touch_judged=row["touch_judged"],
+                touch_in_time=row["touch_in_time"],
+            )
         )
+    handoffs = _cohort_handoffs(scope).exclude(status=Handoff.Status.WITHDRAWN)
     reminders = (
         Reminder.objects.filter(handoff__in=handoffs.values("pk"))
         .values("handoff__assigned_to_id", "handoff__team_id", "level")
@@ -582,30 +648,28 @@ def sla_compliance(*, scope: Scope) -> Sla:
             cell.reminders += row["n"]
         elif row["level"] == Reminder.Level.ESCALATE:
             cell.escalations += row["n"]
-    # Medians per rep (dim 0) and per team (dim 1), in one query.
+    # Medians per rep (dim 0) and per team (dim 1), in one query over the accepted hand-offs.
     base_sql, params = _sql(
         handoffs.filter(status=Handoff.Status.ACCEPTED).values(
             "assigned_to_id", "team_id", "created_at", "decided_at", "first_touch_at"
         )
     )
-    accept_secs = _seconds("h.decided_at", "h.created_at")
-    touch_secs = _seconds("h.first_touch_at", "h.decided_at")
     durations = (
-        f"SELECT 0 AS dim, h.assigned_to_id AS key, 0 AS k, {accept_secs} AS secs FROM ({base_sql}) h "
-        f"UNION ALL SELECT 1, h.team_id, 0, {accept_secs} FROM ({base_sql}) h "
-        f"UNION ALL SELECT 0, h.assigned_to_id, 1, {touch_secs} FROM ({base_sql}) h WHERE h.first_touch_at IS NOT NULL "
-        f"UNION ALL SELECT 1, h.team_id, 1, {touch_secs} FROM ({base_sql}) h WHERE h.first_touch_at IS NOT NULL"
+        "SELECT 0 AS dim, assigned_to_id AS key, 0 AS k, accept_secs AS secs FROM accepted "
+        "UNION ALL SELECT 1, team_id, 0, accept_secs FROM accepted "
+        "UNION ALL SELECT 0, assigned_to_id, 1, touch_secs FROM accepted WHERE touch_secs IS NOT NULL "
+        "UNION ALL SELECT 1, team_id, 1, touch_secs FROM accepted WHERE touch_secs IS NOT NULL"
+    )
+    sql = (
+        f"WITH accepted AS (SELECT h.assigned_to_id, h.team_id, "
+        f"{_seconds('h.decided_at', 'h.created_at')} AS accept_secs, "
+        f"{_seconds('h.first_touch_at', 'h.decided_at')} AS touch_secs FROM ({base_sql}) h) "
+        f"{_median_sql(durations, ['dim', 'key', 'k'])}"
     )
     medians = {
-        (dim, key, k): None if value is None else float(value) / 3600
-        for dim, key, k, value in _fetch(_median_sql(durations, ["dim", "key", "k"]), params * 4)
+        (dim, key, k): None if value is None else float(value) / 3600 for dim, key, k, value in _fetch(sql, params)
     }
-    people = dict(
-        (pk, (full.strip() or username))
-        for pk, full, username in User.objects.filter(pk__in={rep for rep, _ in cells})
-        .annotate(full=_full_name())
-        .values_list("pk", "full", "username")
-    )
+    people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
     reps: dict[int, SlaRow] = {}
     teams: dict[int | None, SlaRow] = {}
@@ -637,7 +701,8 @@ def _full_name():
 @dataclass
 class Recycling:
     """Leads created in the period by how often they went back to nurture (0, 1, 2, 3 or more),
-    with the wins among them; the share of wins from leads cycled twice or more."""
+    with the wins among them (leads that reached "won"); the share of wins from leads cycled
+    twice or more."""
 
     leads: dict[int, int]  # cycles (3 = three or more) -> leads
     wins: dict[int, int]
@@ -655,29 +720,21 @@ class Recycling:
         return _rate(self.wins_from_twice_or_more, self.won)
 
 
-def recycling(*, scope: Scope) -> Recycling:
-    from django.db.models import Case, IntegerField, When
-
-    cycles = Case(When(cycle_count__gte=3, then=3), default=F("cycle_count"), output_field=IntegerField())
-    rows = (
-        _cohort_leads(scope)
-        .annotate(cycles=cycles)
-        .values("cycles")
-        .annotate(n=Count("id"), won=Count("id", filter=Q(stage=Stage.WON)))
-        .order_by()
-    )
+def recycling(*, scope: Scope, cells: LeadCells | None = None) -> Recycling:
+    cells = cells or lead_cells(scope=scope)
     leads, wins = dict.fromkeys(range(4), 0), dict.fromkeys(range(4), 0)
-    for row in rows:
-        leads[row["cycles"]] += row["n"]
-        wins[row["cycles"]] += row["won"]
+    for key, counts in cells.cells.items():
+        leads[key[3]] += counts[0]
+        wins[key[3]] += counts[-1]
     return Recycling(leads=leads, wins=wins)
 
 
 @dataclass
 class RepSkill:
-    """Finding vs closing: leads the rep found themselves (created in the period) and how many of
-    them were won, beside the marketing leads they accepted (hand-offs made in the period, lead
-    not self-sourced) and how many of those were won."""
+    """Finding vs closing: leads the rep found themselves (created in the period; for a team,
+    those handed to it) and how many of them were won, beside the marketing leads they accepted
+    (accepted hand-offs made in the period, lead not self-sourced) and how many of those are
+    won."""
 
     rep_id: int
     name: str
@@ -691,42 +748,41 @@ class RepSkill:
         return _rate(self.marketing_won, self.marketing_accepted)
 
 
-def rep_skills(*, scope: Scope) -> list[RepSkill]:
-    sourced = Lead.objects.filter(sourced_by__isnull=False, created_at__gte=scope.start, created_at__lt=scope.end)
-    marketing = _cohort_handoffs(scope).filter(status=Handoff.Status.ACCEPTED, lead__sourced_by__isnull=True)
-    if scope.teams is not None:
-        members = Membership.objects.filter(team_id__in=scope.teams, ended_at__isnull=True).values("user_id")
-        sourced = sourced.filter(sourced_by__in=members)
+def rep_skills(
+    *, scope: Scope, cells: LeadCells | None = None, handoff_rows: list[dict] | None = None
+) -> list[RepSkill]:
+    cells = cells or lead_cells(scope=scope)
+    handoff_rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
     rows: dict[int, RepSkill] = {}
-    for row in (
-        sourced.values("sourced_by_id").annotate(n=Count("id"), won=Count("id", filter=Q(stage=Stage.WON))).order_by()
-    ):
-        skill = rows.setdefault(row["sourced_by_id"], RepSkill(row["sourced_by_id"], ""))
-        skill.sourced, skill.sourced_won = row["n"], row["won"]
-    for row in (
-        marketing.values("assigned_to_id")
-        .annotate(
-            n=Count("lead_id", distinct=True), won=Count("lead_id", distinct=True, filter=Q(lead__stage=Stage.WON))
-        )
-        .order_by()
-    ):
-        skill = rows.setdefault(row["assigned_to_id"], RepSkill(row["assigned_to_id"], ""))
-        skill.marketing_accepted, skill.marketing_won = row["n"], row["won"]
-    names = dict(
-        (pk, full.strip() or username)
-        for pk, full, username in User.objects.filter(pk__in=list(rows))
-        .annotate(full=_full_name())
-        .values_list("pk", "full", "username")
-    )
+    for (_, _, sourced_by, _, _), counts in cells.cells.items():
+        if sourced_by is not None:
+            skill = rows.setdefault(sourced_by, RepSkill(sourced_by, ""))
+            skill.sourced += counts[0]
+            skill.sourced_won += counts[-1]
+    for row in handoff_rows:
+        if row["status"] == Handoff.Status.ACCEPTED and row["marketing"]:
+            skill = rows.setdefault(row["assigned_to_id"], RepSkill(row["assigned_to_id"], ""))
+            skill.marketing_accepted += row["n"]
+            skill.marketing_won += row["n"] if row["won"] else 0
+    names = _people(rows)
     for skill in rows.values():
         skill.name = names.get(skill.rep_id, "?")
     return sorted(rows.values(), key=lambda r: r.name.casefold())
 
 
+def _people(ids) -> dict[int, str]:
+    return {
+        pk: full.strip() or username
+        for pk, full, username in User.objects.filter(pk__in=list(ids))
+        .annotate(full=_full_name())
+        .values_list("pk", "full", "username")
+    }
+
+
 @dataclass
 class MarketingCloseRatio:
-    """Marketing leads (not self-sourced) created in the period, how many sales accepted, and
-    how many were won: the close ratio is won ÷ accepted."""
+    """Marketing leads (not self-sourced) created in the period, how many sales accepted and how
+    many were won (both read from the event log): the close ratio is won ÷ accepted."""
 
     volume: int
     accepted: int
@@ -737,18 +793,10 @@ class MarketingCloseRatio:
         return _rate(self.won, self.accepted)
 
 
-def marketing_close_ratio(*, scope: Scope) -> MarketingCloseRatio:
-    accepted_ever = Exists(Handoff.objects.filter(lead=OuterRef("pk"), status=Handoff.Status.ACCEPTED))
-    figures = (
-        _cohort_leads(scope)
-        .filter(sourced_by__isnull=True)
-        .aggregate(
-            volume=Count("id"),
-            accepted=Count("id", filter=Q(accepted_ever)),
-            won=Count("id", filter=Q(stage=Stage.WON)),
-        )
-    )
-    return MarketingCloseRatio(**figures)
+def marketing_close_ratio(*, scope: Scope, cells: LeadCells | None = None) -> MarketingCloseRatio:
+    cells = cells or lead_cells(scope=scope)
+    counts = cells.total(lambda key: key[2] is None)
+    return MarketingCloseRatio(volume=counts[0], accepted=counts[3], won=counts[5])
 
 
 # --- Hygiene audit -------------------------------------------------------------------------------
@@ -774,8 +822,9 @@ def hygiene_list(*, scope: Scope, check: str) -> QuerySet:
     now = scope.now
     if check == "no_touch":
         cutoff = now - timedelta(days=NO_TOUCH_DAYS)
-        recent = Touch.objects.filter(lead=OuterRef("pk"), happened_at__gte=cutoff)
-        leads = Lead.objects.filter(stage__in=WORKING_STAGES, stage_changed_at__lt=cutoff).filter(~Exists(recent))
+        # NOT IN over the few recent touches, rather than a lookup per worked lead.
+        recent = Touch.objects.filter(happened_at__gte=cutoff).values("lead_id")
+        leads = Lead.objects.filter(stage__in=WORKING_STAGES, stage_changed_at__lt=cutoff).exclude(pk__in=recent)
         return _leads_of_teams(leads, scope).order_by("stage_changed_at", "id")
     if check == "departed_owner":
         current = Membership.objects.filter(user=OuterRef("owner_id"), ended_at__isnull=True)
@@ -836,29 +885,19 @@ class DefinitionRow:
         return self.rates(self.overridden)
 
 
-def definition_effectiveness(*, scope: Scope) -> list[DefinitionRow]:
-    rows = (
-        _cohort_handoffs(scope)
-        .values("definition_id", "override")
-        .annotate(
-            n=Count("id"),
-            accepted=Count("id", filter=Q(status=Handoff.Status.ACCEPTED)),
-            won=Count("id", filter=Q(status=Handoff.Status.ACCEPTED, lead__stage=Stage.WON)),
-        )
-        .order_by()
-    )
-    cells: dict[int | None, dict[bool, tuple[int, int, int]]] = defaultdict(dict)
+def definition_effectiveness(*, scope: Scope, handoff_rows: list[dict] | None = None) -> list[DefinitionRow]:
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
+    cells: dict[int | None, dict[bool, list[int]]] = defaultdict(lambda: {False: [0, 0, 0], True: [0, 0, 0]})
     for row in rows:
-        cells[row["definition_id"]][row["override"]] = (row["n"], row["accepted"], row["won"])
+        triple = cells[row["definition_id"]][bool(row["override"])]
+        triple[0] += row["n"]
+        if row["status"] == Handoff.Status.ACCEPTED:
+            triple[1] += row["n"]
+            triple[2] += row["n"] if row["won"] else 0
     labels = {d.pk: str(d) for d in QualificationDefinition.objects.filter(pk__in=[k for k in cells if k])}
     result = [
-        DefinitionRow(
-            key,
-            labels.get(key, "No definition in force"),
-            cells[key].get(False, (0, 0, 0)),
-            cells[key].get(True, (0, 0, 0)),
-        )
-        for key in cells
+        DefinitionRow(key, labels.get(key, "No definition in force"), tuple(pair[False]), tuple(pair[True]))
+        for key, pair in cells.items()
     ]
     return sorted(result, key=lambda r: -(r.definition_id or 0))
 
@@ -880,24 +919,26 @@ FIGURES: dict[str, str] = {
 
 
 def figures(*, scope: Scope, names: list[str] | None = None) -> dict[str, object]:
-    """The named figures (all by default) plus the marketing close ratio the diagnostics read;
-    the funnel's query is shared with campaign quality."""
+    """The named figures (all by default; "close_ratio" is the marketing close ratio the
+    diagnostics read). The lead figures share one query (lead_cells), the hand-off figures
+    another (handoff_cells)."""
     wanted = list(FIGURES) if names is None else names
-    result: dict[str, object] = {}
-    shared_funnel = funnel(scope=scope) if {"funnel", "campaigns"} & set(wanted) else None
+    lead_figures = {"funnel", "campaigns", "interest", "recycling", "skills", "close_ratio"}
+    handoff_figures = {"mix", "reasons", "sla", "skills", "definitions"}
+    cells = lead_cells(scope=scope) if lead_figures & set(wanted) else None
+    rows = handoff_cells(scope=scope) if handoff_figures & set(wanted) else None
+    shared_funnel = funnel(scope=scope, cells=cells) if {"funnel", "campaigns"} & set(wanted) else None
     readers = {
         "funnel": lambda: shared_funnel,
         "campaigns": lambda: campaign_quality(scope=scope, funnel_figure=shared_funnel),
-        "interest": lambda: interest_share(scope=scope),
-        "mix": lambda: grade_bucket_mix(scope=scope),
-        "reasons": lambda: rejection_pareto(scope=scope),
-        "sla": lambda: sla_compliance(scope=scope),
-        "recycling": lambda: recycling(scope=scope),
-        "skills": lambda: rep_skills(scope=scope),
+        "interest": lambda: interest_share(scope=scope, cells=cells),
+        "mix": lambda: grade_bucket_mix(scope=scope, handoff_rows=rows),
+        "reasons": lambda: rejection_pareto(scope=scope, handoff_rows=rows),
+        "sla": lambda: sla_compliance(scope=scope, handoff_rows=rows),
+        "recycling": lambda: recycling(scope=scope, cells=cells),
+        "skills": lambda: rep_skills(scope=scope, cells=cells, handoff_rows=rows),
         "hygiene": lambda: hygiene_counts(scope=scope),
-        "definitions": lambda: definition_effectiveness(scope=scope),
-        "close_ratio": lambda: marketing_close_ratio(scope=scope),
+        "definitions": lambda: definition_effectiveness(scope=scope, handoff_rows=rows),
+        "close_ratio": lambda: marketing_close_ratio(scope=scope, cells=cells),
     }
-    for name in wanted:
-        result[name] = readers[name]()
-    return result
+    return {name: readers[name]() for name in wanted}

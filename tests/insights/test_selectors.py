@@ -215,11 +215,12 @@ class TestSla:
         assert sla.reps == [] and sla.teams == []
 
 
+WON_PATH = [("handed_off", 1), ("accepted", 2), ("won", 30)]
+
+
 def test_recycling_and_the_share_of_wins_cycled_twice_or_more(cast):
-    for cycles, stage in [(0, "won"), (0, "new"), (1, "nurturing"), (2, "won"), (2, "nurturing"), (5, "won")]:
-        Lead.objects.create(
-            last_name="X", source=cast.source, created_at=BORN, stage_changed_at=BORN, stage=stage, cycle_count=cycles
-        )
+    for cycles, path in [(0, WON_PATH), (0, []), (1, [("mql", 1)]), (2, WON_PATH), (2, []), (5, WON_PATH)]:
+        lead_with_history(source=cast.source, created=BORN, path=path, cycle_count=cycles)
     figure = selectors.recycling(scope=scope(cast.cmo))
     assert figure.leads == {0: 2, 1: 1, 2: 2, 3: 1}
     assert figure.wins == {0: 1, 1: 0, 2: 1, 3: 1}
@@ -227,16 +228,9 @@ def test_recycling_and_the_share_of_wins_cycled_twice_or_more(cast):
 
 
 def test_rep_skills_separate_finding_from_closing(cast):
-    for stage in ("won", "accepted", "new"):
-        Lead.objects.create(
-            last_name="Own",
-            source=cast.source,
-            created_at=BORN,
-            stage_changed_at=BORN,
-            stage=stage,
-            sourced_by=cast.rep,
-        )
-    own = Lead.objects.filter(sourced_by=cast.rep, stage="accepted").get()
+    # The rep found three leads (one won); of four marketing leads they accepted, one was won.
+    for path in (WON_PATH, [("handed_off", 1), ("accepted", 2)], []):
+        own = lead_with_history(source=cast.source, created=BORN, path=path, sourced_by=cast.rep)
     handoff(lead=own, rep=cast.rep, by=cast.marketer, team=cast.team, created=BORN, status="accepted")
     for stage in ("won", "accepted", "lost", "nurturing"):
         lead = Lead.objects.create(
@@ -249,17 +243,13 @@ def test_rep_skills_separate_finding_from_closing(cast):
 
 
 def test_marketing_close_ratio_counts_won_among_accepted_marketing_leads(cast):
-    for stage, accepted in [("won", True), ("accepted", True), ("lost", True), ("nurturing", True), ("new", False)]:
-        lead = Lead.objects.create(
-            last_name="M", source=cast.source, created_at=BORN, stage_changed_at=BORN, stage=stage
-        )
-        if accepted:
-            handoff(lead=lead, rep=cast.rep, by=cast.marketer, team=cast.team, created=BORN, status="accepted")
-    Lead.objects.create(
-        last_name="Own", source=cast.source, created_at=BORN, stage_changed_at=BORN, stage="won", sourced_by=cast.rep
-    )
+    accepted = [("handed_off", 1), ("accepted", 2)]
+    paths = [WON_PATH, accepted, [*accepted, ("lost", 9)], [*accepted, ("nurturing", 9)], [("handed_off", 1)], []]
+    for path in paths:
+        lead_with_history(source=cast.source, created=BORN, path=path)
+    lead_with_history(source=cast.source, created=BORN, path=WON_PATH, sourced_by=cast.rep)  # not marketing's
     figure = selectors.marketing_close_ratio(scope=scope(cast.cmo))
-    assert (figure.volume, figure.accepted, figure.won, figure.close_ratio) == (5, 4, 1, 0.25)
+    assert (figure.volume, figure.accepted, figure.won, figure.close_ratio) == (6, 4, 1, 0.25)
 
 
 class TestHygiene:
