@@ -1,0 +1,111 @@
+"""The weekly digest to leaders: last week's headline figures and the alerts, by email, once a
+week (insights.tasks.send_weekly_digest, scheduled by beat)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage, get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from alignment.roles import GROUP_NAMES, LEADERS
+from insights import diagnostics, selectors
+from insights.diagnostics import Alert
+from insights.models import WeeklyDigest
+
+User = get_user_model()
+
+
+def leaders() -> QuerySet:
+    """Active marketing and sales leaders with an email address."""
+    return (
+        User.objects.filter(is_active=True, groups__name__in=[GROUP_NAMES[role] for role in LEADERS])
+        .exclude(email="")
+        .distinct()
+        .order_by("username")
+    )
+
+
+def last_week(now: datetime) -> tuple[date, date]:
+    """Monday and Sunday of the last full week before `now` (site time zone)."""
+    today = timezone.localdate(now)
+    monday = today - timedelta(days=today.weekday() + 7)
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass
+class Digest:
+    week_start: date
+    week_end: date
+    headline: list[tuple[str, str]]
+    alerts: list[Alert]
+    link: str
+
+    @property
+    def subject(self) -> str:
+        return f"Accord weekly digest: {self.week_start:%d %b} – {self.week_end:%d %b %Y}"
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
+
+
+def digest_build(*, now: datetime | None = None) -> Digest:
+    """Last week's figures over every team (what leaders see)."""
+    now = now or timezone.now()
+    start, end = last_week(now)
+    tz = timezone.get_current_timezone()
+    scope = selectors.Scope(
+        start=datetime.combine(start, time.min, tzinfo=tz),
+        end=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz),
+        teams=None,
+        now=now,
+    )
+    names = ["funnel", "campaigns", "interest", "sla", "definitions", "hygiene", "close_ratio"]
+    figures = selectors.figures(scope=scope, names=names)
+    counts = figures["funnel"].overall.counts
+    interest = selectors.interest_totals(figures["interest"])
+    close = figures["close_ratio"]
+    teams = figures["sla"].teams
+    judged = sum(t.accept_judged for t in teams)
+    in_time = sum(t.accept_in_time for t in teams)
+    hygiene = figures["hygiene"]
+    headline = [
+        ("New leads", f"{counts[0]:,}"),
+        ("Active-interest share", _pct(interest.active_share if interest else None)),
+        ("Handed off", f"{counts[2]:,}"),
+        ("Accepted", f"{counts[3]:,} ({_pct(counts[3] / counts[2] if counts[2] else None)} of handed off)"),
+        ("Won", f"{counts[5]:,}"),
+        ("Close ratio on marketing leads", f"{_pct(close.close_ratio)} ({close.won:,} of {close.accepted:,})"),
+        ("Hand-offs decided in time", f"{_pct(in_time / judged if judged else None)} ({in_time:,} of {judged:,})"),
+        *[(title, f"{hygiene[code]:,}") for code, title in selectors.HYGIENE_CHECKS],
+    ]
+    link = f"{settings.ACCORD_BASE_URL.rstrip('/')}/dashboard/?start={start.isoformat()}&end={end.isoformat()}"
+    return Digest(start, end, headline, diagnostics.alerts(figures), link)
+
+
+def digest_send(*, now: datetime | None = None) -> int:
+    """Email last week's digest to every leader, once per week: returns how many were sent (0 when
+    this week's digest already went out or there is nobody to send it to)."""
+    now = now or timezone.now()
+    recipients = list(leaders())
+    if not recipients:
+        return 0
+    digest = digest_build(now=now)
+    try:
+        with transaction.atomic():
+            WeeklyDigest.objects.create(
+                week_start=digest.week_start, sent_at=now, recipients=len(recipients), alerts=len(digest.alerts)
+            )
+    except IntegrityError:
+        return 0  # already sent for this week
+    body = render_to_string("insights/email/digest.txt", {"digest": digest})
+    emails = [EmailMessage(subject=digest.subject, body=body, to=[person.email]) for person in recipients]
+    get_connection().send_messages(emails)
+    return len(emails)
