@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.http import content_disposition_header
 
 from alignment.roles import is_marketing
 from leads.exceptions import LeadError
@@ -133,6 +134,7 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             more_errors=max(0, len(figures.get("errors", [])) - SHOWN_ERRORS),
             working=job.status in (Status.PREVIEWING, Status.QUEUED, Status.RUNNING),
             may_confirm=job.status == Status.PREVIEWED and job.uploaded_by_id == request.user.pk,
+            may_discard=job.status == Status.FAILED and job.uploaded_by_id == request.user.pk,
             fields=FIELDS,
         )
         return TemplateResponse(request, "admin/leads/leadimport/status.html", context)
@@ -179,4 +181,7 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
         if job is None or not self.has_view_permission(request, job):
             raise Http404("No such import.")
         stem = job.file_name.rsplit(".", 1)[0]
-        return csv_response(jobs.rejected_rows(job), f"{stem}-rejected.csv")
+        response = csv_response(jobs.rejected_rows(job), f"{stem}-rejected.csv")
+        # Uploaded files are named anything: quotes and non-Latin letters need RFC 6266's form.
+        response["Content-Disposition"] = content_disposition_header(True, f"{stem}-rejected.csv")
+        return response

@@ -371,6 +371,25 @@ class TestRejectedRows:
         assert Lead.objects.filter(last_name="Babbage", email="charles@difference.example").exists()
         assert Lead.objects.filter(first_name="Mary", last_name="Somerville").exists()
 
+    @pytest.mark.parametrize(
+        "file_name, disposition",
+        [
+            (
+                'Überblick "東京".csv',
+                "attachment; filename*=utf-8''%C3%9Cberblick%20%22%E6%9D%B1%E4%BA%AC%22-rejected.csv",
+            ),
+            ('say "hi".csv', 'attachment; filename="say \\"hi\\"-rejected.csv"'),
+        ],
+        ids=["non-latin", "quotes"],
+    )
+    def test_the_download_is_an_attachment_whatever_the_file_was_called(self, cast, file_name, disposition):
+        client = logged_in(cast.marketer)
+        upload(client, csv_bytes(SALESFORCE_HEADER, ROWS[3:]), cast.source, name=file_name)
+        job = LeadImport.objects.get()
+        response = client.get(f"/admin/leads/leadimport/{job.pk}/rejected.csv")
+        assert response["Content-Disposition"] == disposition
+        assert len(csv_table(streamed(response))) == 3
+
     def test_a_preview_offers_its_rejected_rows_too(self, cast, known, previewed):
         client, job = previewed
         table = csv_table(streamed(client.get(f"/admin/leads/leadimport/{job.pk}/rejected.csv")))
@@ -640,7 +659,9 @@ class TestBackground:
         page = client.get(page_of(job)).content.decode()
         assert "The background worker could not be reached" in page
         assert '<meta http-equiv="refresh"' not in page
-        # A failed upload may be discarded.
+        # A failed upload may be discarded, from its page, by the person who uploaded it.
+        assert not re.search(r'value="discard"', logged_in(cast.cmo).get(page_of(job)).content.decode())
+        assert re.search(r'<button[^>]*name="action"[^>]*value="discard"', page)
         client.post(page_of(job), {"action": "discard"})
         assert not LeadImport.objects.exists()
 
