@@ -433,25 +433,70 @@ def evaluate(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, 
     )
 
 
+@dataclass(frozen=True)
+class Figures:
+    """What :func:`evaluate` decides, without the reasons."""
+
+    grade: str
+    fit_points: int
+    score: int
+    bucket: str
+    sales_ready: bool
+
+
+def figures(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, as_of: datetime) -> Figures:
+    """The grade, fit points, score, bucket and sales-readiness :func:`evaluate` gives, at a
+    fraction of its cost, for grading leads by the thousand. The caller checks the terms once
+    with :func:`validate_terms` and passes aware datetimes (:func:`evaluate` checks both)."""
+    counted = [activity for activity in activities if activity.at <= as_of]
+    fit_points = sum(rule.points for rule in terms.fit_rules if _fit_met(rule, facts))
+    grade = _first_reached(fit_points, [("A", terms.grade_a), ("B", terms.grade_b), ("C", terms.grade_c)], "D")
+    points = [
+        point
+        for rule in terms.engagement_rules
+        for point in _engagement_points(rule, terms.half_life_days, facts, counted, as_of)
+    ]
+    score = round(math.fsum(points))
+    bucket = _first_reached(score, _buckets(terms), "unqualified")
+    return Figures(grade, fit_points, score, bucket, _is_ready(terms, grade, bucket, counted))
+
+
+def _is_ready(terms: Terms, grade: str, bucket: str, counted: Sequence[Activity]) -> bool:
+    by_grade = bool(terms.ready_grades and terms.ready_buckets) and (
+        grade in terms.ready_grades and bucket in terms.ready_buckets
+    )
+    by_activity = any(
+        activity.kind in terms.ready_activities and activity.kind in ACTIVITY_KINDS for activity in counted
+    )
+    return by_grade or by_activity
+
+
+def _fit_met(rule: FitRule, facts: LeadFacts) -> bool:
+    if rule.field == "seniority":
+        return seniority_of(facts.title) in rule.values
+    if rule.field in ("industry", "country"):
+        value = (getattr(facts, rule.field) or "").strip()
+        return bool(value) and value.casefold() in {str(candidate).strip().casefold() for candidate in rule.values}
+    if rule.field == "employees":
+        if facts.employees is None:
+            return False
+        return not _below(facts.employees, rule.minimum) and not _below(rule.maximum, facts.employees)
+    return facts.is_customer == rule.expected  # is_customer
+
+
 def _fit_result(rule: FitRule, facts: LeadFacts) -> tuple[bool, str]:
     label = FIT_FIELDS[rule.field]
     if rule.field == "seniority":
         seniority = seniority_of(facts.title)
         title = f'title "{facts.title.strip()}"' if facts.title and facts.title.strip() else "no title"
-        return seniority in rule.values, f"{label}: {SENIORITY_LABELS[seniority]} ({title})"
+        return _fit_met(rule, facts), f"{label}: {SENIORITY_LABELS[seniority]} ({title})"
     if rule.field in ("industry", "country"):
         value = (getattr(facts, rule.field) or "").strip()
-        if not value:
-            return False, f"{label}: not given"
-        wanted = {str(candidate).strip().casefold() for candidate in rule.values}
-        return value.casefold() in wanted, f"{label}: {value}"
+        return _fit_met(rule, facts), f"{label}: {value}" if value else f"{label}: not given"
     if rule.field == "employees":
-        if facts.employees is None:
-            return False, f"{label}: not given"
-        met = not _below(facts.employees, rule.minimum) and not _below(rule.maximum, facts.employees)
-        return met, f"{label}: {facts.employees:,}"
-    # is_customer
-    return facts.is_customer == rule.expected, f"{label}: {'yes' if facts.is_customer else 'no'}"
+        given = f"{facts.employees:,}" if facts.employees is not None else "not given"
+        return _fit_met(rule, facts), f"{label}: {given}"
+    return _fit_met(rule, facts), f"{label}: {'yes' if facts.is_customer else 'no'}"
 
 
 def _engagement_points(

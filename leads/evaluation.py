@@ -203,7 +203,7 @@ def leads_evaluate_all(
         changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
         ready: dict[bool, list[int]] = {True: [], False: []}
         for row in rows:
-            evaluation = scoring.evaluate(terms, _facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
+            evaluation = scoring.figures(terms, _facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
             for fields, leads in changed.items():
                 result = tuple(getattr(evaluation, name) for name in fields)
                 if result != tuple(row[name] for name in fields):

@@ -26,6 +26,7 @@ from alignment import scoring
 from alignment.selectors import active_definition, definition_terms
 from leads.evaluation import RESULT_FIELDS, evaluation_moment, lead_evaluate
 from leads.exceptions import ImportFileError
+from leads.imports import bulk
 from leads.imports.cleaning import Options, RowErrors, clean_row
 from leads.imports.layouts import Layout, detect, from_mapping
 from leads.imports.reading import read_table
@@ -220,6 +221,8 @@ class _ImportRun:
         definition = active_definition()
         self.definition = definition
         self.terms = definition_terms(definition) if definition else None
+        if self.terms is not None and scoring.validate_terms(self.terms):
+            self.terms = None  # a definition that cannot grade leads grades none (as on activation)
         self.as_of = evaluation_moment()
         self.now = timezone.now()
 
@@ -422,60 +425,64 @@ class _ImportRun:
             self.campaigns[name.casefold()] = campaign
         return campaign
 
-    def _evaluated(self, lead: Lead) -> None:
+    def _evaluated(self, lead: dict, interest: str) -> None:
+        """Grade a new lead against the active definition (it has no activities yet)."""
         if self.terms is None:
             return
         facts = scoring.LeadFacts(
-            title=lead.title,
-            industry=lead.industry,
-            employees=lead.employees,
-            country=lead.country,
-            is_customer=lead.is_customer,
-            source_interest=lead.source.interest,
-            created_at=lead.created_at,
+            title=lead["title"],
+            industry=lead["industry"],
+            employees=lead["employees"],
+            country=lead["country"],
+            is_customer=lead["is_customer"],
+            source_interest=interest,
+            created_at=lead["created_at"],
         )
-        evaluation = scoring.evaluate(self.terms, facts, (), as_of=self.as_of)
+        evaluation = scoring.figures(self.terms, facts, (), as_of=self.as_of)
         for name in RESULT_FIELDS:
-            setattr(lead, name, getattr(evaluation, name))
-        lead.evaluated_with = self.definition
-        lead.evaluated_at = self.now
+            lead[name] = getattr(evaluation, name)
+        lead["evaluated_with_id"] = self.definition.pk
+        lead["evaluated_at"] = self.now
 
     def _details(self, row: int, **extra) -> dict:
         return {"file": self.file_name, "row": row, "import": self.import_id, **extra}
 
     def _write(self, creates: list[_Planned], updates: list[_Planned]) -> None:
         leads = []
-        for planned in creates:
+        for planned, pk in zip(creates, bulk.reserve_ids(Lead, len(creates)), strict=True):
             values = planned.values
             source = self._source_of(values)
+            campaign = self._campaign_of(values, source)
             created_at = values["created_at"] or self.now
-            lead = Lead(
-                **{name: values[name] for name in UPDATABLE},
+            lead = {name: values[name] for name in UPDATABLE}
+            lead.update(
+                id=pk,
                 is_customer=bool(values["is_customer"]),
                 email_normalized=values["email_normalized"],
                 company_domain=values["company_domain"],
                 salesforce_id=values["salesforce_id"],
                 hubspot_id=values["hubspot_id"],
-                source=source,
-                campaign=self._campaign_of(values, source),
+                source_id=source.pk,
+                campaign_id=campaign.pk if campaign else None,
                 stage=Stage.NEW,
                 stage_changed_at=created_at,
                 created_at=created_at,
+                updated_at=self.now,
             )
-            self._evaluated(lead)
+            self._evaluated(lead, source.interest)
             leads.append(lead)
-        Lead.objects.bulk_create(leads)
-        for planned, lead in zip(creates, leads, strict=True):
-            planned.pk = lead.pk
+            planned.pk = pk
+        bulk.insert(Lead, leads)
+        actor = self.by.pk if self.by else None
         events = [
-            LeadEvent(
-                lead_id=planned.pk,
-                kind=LeadEvent.Kind.IMPORTED,
-                actor=self.by,
-                to_stage=Stage.NEW,
-                details=self._details(planned.row),
-                created_at=self.now,
-            )
+            {
+                "lead_id": planned.pk,
+                "kind": LeadEvent.Kind.IMPORTED.value,
+                "actor_id": actor,
+                "to_stage": Stage.NEW.value,
+                "details": self._details(planned.row),
+                "created_at": self.now,
+            }
             for planned in creates
         ]
         candidates = []
@@ -498,15 +505,15 @@ class _ImportRun:
             Lead.objects.filter(pk=planned.pk).update(**changes, updated_at=self.now)
             shown = {name: [_text(planned.changes["_before"][name]), _text(changes[name])] for name in changes}
             events.append(
-                LeadEvent(
-                    lead_id=planned.pk,
-                    kind=LeadEvent.Kind.IMPORTED,
-                    actor=self.by,
-                    details=self._details(planned.row, changes=shown),
-                    created_at=self.now,
-                )
+                {
+                    "lead_id": planned.pk,
+                    "kind": LeadEvent.Kind.IMPORTED.value,
+                    "actor_id": actor,
+                    "details": self._details(planned.row, changes=shown),
+                    "created_at": self.now,
+                }
             )
-        LeadEvent.objects.bulk_create(events)
+        bulk.insert(LeadEvent, events)
         if self.terms is not None:
             for planned in updates:
                 lead_evaluate(lead=Lead.objects.select_related("source").get(pk=planned.pk), as_of=self.as_of)

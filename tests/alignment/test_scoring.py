@@ -679,3 +679,17 @@ def test_a_keyword_anywhere_in_the_title_counts(words, keyword):
     expected = seniority_of(keyword)
     assert expected != "individual"
     assert seniority_of(" ".join([*words, keyword, *words])) == expected
+
+
+@PROPERTIES
+@given(terms=all_terms(), lead=leads, activities=activity_lists)
+def test_the_figures_without_reasons_are_those_of_the_full_evaluation(terms, lead, activities):
+    full = evaluate(terms, lead, activities, as_of=AS_OF)
+    quick = scoring.figures(terms, lead, activities, as_of=AS_OF)
+    assert (quick.grade, quick.fit_points, quick.score, quick.bucket, quick.sales_ready) == (
+        full.grade,
+        full.fit_points,
+        full.score,
+        full.bucket,
+        full.sales_ready,
+    )
