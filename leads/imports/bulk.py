@@ -51,21 +51,22 @@ def insert(model: type[models.Model], rows: Sequence[dict]) -> None:
     # Text, numbers and None go to the driver as they are; anything else (times, JSON) is
     # prepared by its field as Django would, once per distinct value (a batch shares its times).
     plain = {str, int, float, bool, type(None)}
+    names = [(field.attname, defaults.get(field.attname)) for field in fields]
     prepared: dict = {}
     params = []
     for row in rows:
-        values = []
-        for field in fields:
-            value = row.get(field.attname, defaults.get(field.attname))
-            if type(value) not in plain:
-                if isinstance(value, dict | list):
-                    value = field.get_db_prep_save(value, connection)
-                else:
-                    key = (field.attname, value)
-                    if key not in prepared:
-                        prepared[key] = field.get_db_prep_save(value, connection)
-                    value = prepared[key]
-            values.append(value)
+        values = [row.get(name, default) for name, default in names]
+        for index, value in enumerate(values):
+            if type(value) in plain:
+                continue
+            field = fields[index]
+            if isinstance(value, dict | list):
+                values[index] = field.get_db_prep_save(value, connection)
+                continue
+            key = (index, value)
+            if key not in prepared:
+                prepared[key] = field.get_db_prep_save(value, connection)
+            values[index] = prepared[key]
         params.append(values)
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
