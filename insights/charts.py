@@ -84,19 +84,18 @@ def mix(figure: selectors.Mix) -> SafeString:
 
 
 def reasons(figure: dict[str, list[selectors.ReasonCount]]) -> SafeString:
-    chart = pygal.Bar(**_config(title="Rejection reasons, most frequent first", x_label_rotation=20))
-    labels, before, after, cumulative = [], [], [], []
+    """A Pareto chart per phase side by side: bars most frequent first, each labelled with the
+    cumulative share of its phase."""
+    chart = pygal.Bar(**_config(title="Rejection reasons, most frequent first (cumulative share)", x_label_rotation=20))
+    labels, before, after = [], [], []
     for phase, counts in figure.items():
         for r in counts:
-            labels.append(r.label)
+            labels.append(f"{r.label} ({r.cumulative_share * 100:.0f} %)")
             before.append(r.count if phase == "before_working" else None)
             after.append(r.count if phase == "after_working" else None)
-            cumulative.append(_pct(r.cumulative_share))
     chart.x_labels = labels
     chart.add("Before working", before)
     chart.add("After working", after)
-    if labels:  # pygal cannot scale an empty secondary axis
-        chart.add("Cumulative % (within its phase)", cumulative, secondary=True)
     return _svg(chart)
 
 
@@ -116,7 +115,7 @@ def recycling(figure: selectors.Recycling) -> SafeString:
     chart = pygal.Bar(**_config(title="Leads and wins by times recycled"))
     chart.x_labels = ["never", "once", "twice", "3+"]
     chart.add("Leads", [figure.leads[k] for k in range(4)])
-    chart.add("Won", [figure.wins[k] for k in range(4)], secondary=True)
+    chart.add("Won", [figure.wins[k] for k in range(4)])
     return _svg(chart)
 
 

@@ -23,6 +23,7 @@ MIN_HANDED_OFF_FOR_ACCEPTANCE = 10
 LOW_ACCEPTANCE_RATE = 0.25
 # A rep with at least this many service-level breaches in the period.
 REPEATED_SLA_BREACHES = 3
+SLA_REPS_LISTED = 8  # reps named in the alert, most breaches first
 # Overridden hand-offs are compared with sales-ready ones once each side has this many.
 MIN_HANDOFFS_TO_COMPARE = 10
 
@@ -109,23 +110,30 @@ def low_acceptance_campaigns(campaigns: list[selectors.CampaignQuality]) -> list
 
 
 def repeated_sla_breaches(sla: selectors.Sla) -> list[Alert]:
+    """One alert naming every rep with repeated breaches, most breaches first."""
+    reps = sorted((r for r in sla.reps if r.breaches >= REPEATED_SLA_BREACHES), key=lambda r: (-r.breaches, r.label))
+    if not reps:
+        return []
+    facts = [
+        (
+            rep.label,
+            f"{rep.breaches:,} breaches; decided in time {_pct(rep.accept_share)}, first touch in time "
+            f"{_pct(rep.touch_share)}; {rep.reminders:,} reminders, {rep.escalations:,} escalations",
+        )
+        for rep in reps[:SLA_REPS_LISTED]
+    ]
+    if len(reps) > SLA_REPS_LISTED:
+        facts.append(("and", f"{len(reps) - SLA_REPS_LISTED} more reps"))
+    names = reps[0].label if len(reps) == 1 else f"{len(reps)} reps"
     return [
         Alert(
             code="repeated_sla_breaches",
-            title=f"{rep.label}: repeated service-level breaches",
-            message="Hand-offs decided or touched late.",
-            facts=[
-                ("breaches", f"{rep.breaches:,}"),
-                ("decided in time", f"{_pct(rep.accept_share)} ({rep.accept_in_time}/{rep.accept_judged})"),
-                ("first touch in time", f"{_pct(rep.touch_share)} ({rep.touch_in_time}/{rep.touch_judged})"),
-                ("reminders", f"{rep.reminders:,}"),
-                ("escalations", f"{rep.escalations:,}"),
-            ],
+            title=f"{names}: repeated service-level breaches",
+            message=f"Hand-offs decided or first touched late, {REPEATED_SLA_BREACHES} times or more in the period.",
+            facts=facts,
             figure="sla",
-            subject=rep.label,
+            subject=", ".join(rep.label for rep in reps),
         )
-        for rep in sla.reps
-        if rep.breaches >= REPEATED_SLA_BREACHES
     ]
 
 

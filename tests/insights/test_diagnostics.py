@@ -67,8 +67,18 @@ def test_a_rep_with_three_breaches_is_named_and_one_with_two_is_not():
     late = SlaRow(1, "Ana", handoffs=6, accept_judged=5, accept_in_time=3, touch_judged=2, touch_in_time=1)
     mostly = SlaRow(2, "Ben", handoffs=6, accept_judged=5, accept_in_time=4, touch_judged=2, touch_in_time=1)
     (alert,) = d.repeated_sla_breaches(Sla(reps=[late, mostly], teams=[]))
-    assert alert.subject == "Ana"
-    assert ("breaches", "3") in alert.facts
+    assert alert.title == "Ana: repeated service-level breaches"
+    assert alert.facts == [
+        ("Ana", "3 breaches; decided in time 60.0 %, first touch in time 50.0 %; 0 reminders, 0 escalations")
+    ]
+
+
+def test_many_reps_with_breaches_make_one_alert_worst_first():
+    reps = [SlaRow(i, f"Rep {i:02d}", handoffs=20, accept_judged=20, accept_in_time=20 - 3 - i) for i in range(10)]
+    (alert,) = d.repeated_sla_breaches(Sla(reps=reps, teams=[]))
+    assert alert.title == "10 reps: repeated service-level breaches"
+    assert [label for label, _ in alert.facts[:2]] == ["Rep 09", "Rep 08"]
+    assert alert.facts[-1] == ("and", "2 more reps")
 
 
 class TestOverridesWinLess:
