@@ -66,10 +66,19 @@ def campaigns(figure: list[selectors.CampaignQuality]) -> SafeString:
 
 
 def interest(figure: list[selectors.InterestWeek]) -> SafeString:
-    chart = pygal.Line(**_config(title="Active-interest share of new leads, per week (%)", range=(0, 100)))
+    crowded = len(figure) > 14
+    chart = pygal.Line(
+        **_config(
+            title="Active-interest share of new leads, per week (%)",
+            range=(0, 100),
+            x_label_rotation=30,
+            x_labels_major_count=12 if crowded else None,
+            show_minor_x_labels=not crowded,
+        )
+    )
     chart.x_labels = [w.week.strftime("%d %b") for w in figure]
     chart.add("Active share", [_pct(w.active_share) for w in figure])
-    chart.add("50 % line", [50] * len(figure), show_dots=False, stroke_style={"dasharray": "6, 4"})
+    chart.add("50 % line", [50] * len(figure), show_dots=False, stroke_style={"width": 3})
     return _svg(chart)
 
 
