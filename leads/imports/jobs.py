@@ -126,10 +126,14 @@ def lead_import_confirm(*, job: LeadImport, by) -> LeadImport:
 
 
 def lead_import_discard(*, job: LeadImport, by) -> None:
-    if job.status not in (Status.PREVIEWING, Status.PREVIEWED, Status.FAILED):
+    # Deleted only while it is still discardable in the database, not as a stale page saw it:
+    # an import confirmed meanwhile (another tab) is kept.
+    deleted, _ = LeadImport.objects.filter(
+        pk=job.pk, status__in=(Status.PREVIEWING, Status.PREVIEWED, Status.FAILED)
+    ).delete()
+    if not deleted:
         raise LeadError("An import that ran or is running is kept as a record.")
     job.file.delete(save=False)
-    job.delete()
 
 
 def _start(job: LeadImport, *, dry_run: bool) -> None:
@@ -159,8 +163,10 @@ def import_execute(*, import_id: int, dry_run: bool) -> dict:
     job = LeadImport.objects.select_related("mapping", "default_source", "uploaded_by").filter(pk=import_id).first()
     if job is None:
         return {}
-    if job.status == Status.DONE or (dry_run and job.status == Status.PREVIEWED):
-        return job.result if job.status == Status.DONE else job.preview
+    if dry_run and job.status != Status.PREVIEWING:
+        return job.preview  # previewed already, or confirmed since: a late preview changes nothing
+    if not dry_run and job.status not in (Status.QUEUED, Status.RUNNING):
+        return job.result  # imported already, or never confirmed
     if not dry_run:
         LeadImport.objects.filter(pk=job.pk).update(status=Status.RUNNING)
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from config.celery import app as celery_app
+from leads.exceptions import LeadError
 from leads.imports import jobs
 from leads.models import (
     DuplicateCandidate,
@@ -641,6 +642,43 @@ class TestBackground:
         # A redelivered task changes nothing.
         again = jobs.import_execute(import_id=job.pk, dry_run=False)
         assert again == result and Lead.objects.count() == leads + 2
+
+    def test_a_late_preview_task_does_not_undo_a_confirmation(self, cast, known, small_inline_limit):
+        client = logged_in(cast.marketer)
+        upload(client, csv_bytes(SALESFORCE_HEADER, ROWS), cast.source, name="big.csv")
+        job = LeadImport.objects.get()
+        preview = jobs.import_execute(import_id=job.pk, dry_run=True)
+        client.post(page_of(job), {"action": "confirm"})
+
+        # The preview task delivered a second time (acks_late, a worker restart) after the confirm.
+        assert jobs.import_execute(import_id=job.pk, dry_run=True) == preview
+        job.refresh_from_db()
+        assert job.status == Status.QUEUED
+        assert 'value="confirm"' not in client.get(page_of(job)).content.decode()
+        jobs.import_execute(import_id=job.pk, dry_run=False)
+        job.refresh_from_db()
+        assert job.status == Status.DONE
+
+    def test_an_import_task_for_an_unconfirmed_file_imports_nothing(self, cast, known, small_inline_limit):
+        client = logged_in(cast.marketer)
+        upload(client, csv_bytes(SALESFORCE_HEADER, ROWS), cast.source, name="big.csv")
+        job = LeadImport.objects.get()
+        leads = Lead.objects.count()
+        jobs.import_execute(import_id=job.pk, dry_run=False)  # before any preview
+        jobs.import_execute(import_id=job.pk, dry_run=True)
+        jobs.import_execute(import_id=job.pk, dry_run=False)  # previewed, not confirmed
+        job.refresh_from_db()
+        assert job.status == Status.PREVIEWED and job.result == {}
+        assert Lead.objects.count() == leads
+
+    def test_discarding_a_stale_page_after_the_import_ran_is_refused(self, cast, known, previewed):
+        client, job = previewed
+        stale = LeadImport.objects.get(pk=job.pk)  # as the discard of a second tab saw it
+        client.post(page_of(job), {"action": "confirm"})
+        with pytest.raises(LeadError, match="kept as a record"):
+            jobs.lead_import_discard(job=stale, by=cast.marketer)
+        job.refresh_from_db()
+        assert job.status == Status.DONE and job.file.storage.exists(job.file.name)
 
     def test_a_broker_outage_fails_the_upload_with_a_message(
         self, cast, small_inline_limit, django_capture_on_commit_callbacks
