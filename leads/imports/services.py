@@ -38,7 +38,18 @@ BATCH_SIZE = 2000
 DUPLICATE_SIMILARITY = 88
 # Fields an import may change on a lead that already exists; where it came from (source,
 # campaign) and when it was created stay as they are.
-UPDATABLE = ("first_name", "last_name", "email", "phone", "title", "company", "country", "industry", "employees")
+UPDATABLE = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "title",
+    "company",
+    "country",
+    "industry",
+    "employees",
+    "is_customer",
+)
 SAMPLE_SIZE = 20
 
 
@@ -295,7 +306,9 @@ class _ImportRun:
             if lead is None:
                 continue
             if isinstance(lead, _Planned):
-                identity, what = ("row", lead.row), f"row {lead.row} of this file"
+                # Once written (or when it is an existing lead this file updated) it is that lead.
+                identity = ("lead", lead.pk) if lead.pk is not None else ("row", lead.row)
+                what = f"row {lead.row} of this file"
             else:
                 identity, what = ("lead", lead["id"]), f"lead #{lead['id']}"
             found.setdefault(identity, (lead, f"the {label} {value} is {what}"))
@@ -337,6 +350,9 @@ class _ImportRun:
                 return
         pk = target.pk if isinstance(target, _Planned) else current["id"]
         updates.append(_Planned(row=row, values=current, pk=pk, changes={**changes, "_before": before}))
+        if not isinstance(target, _Planned):
+            # Later rows compare with the lead as this row left it, in a dry run too.
+            self._remember(_Planned(row=row, values=current, pk=pk))
         self.report._sample("updated", {"row": row, "lead": pk, "changes": sorted(changes)})
 
     # --- duplicates ---
@@ -457,7 +473,7 @@ class _ImportRun:
             lead = {name: values[name] for name in UPDATABLE}
             lead.update(
                 id=pk,
-                is_customer=bool(values["is_customer"]),
+                is_customer=bool(values["is_customer"]),  # an empty cell: not a customer
                 email_normalized=values["email_normalized"],
                 company_domain=values["company_domain"],
                 salesforce_id=values["salesforce_id"],

@@ -309,7 +309,7 @@ def test_bad_rows_are_rejected_with_row_field_and_reason_and_good_rows_still_imp
         (6, "employees"),
     }
     messages = {error["row"]: error["message"] for error in report.errors}
-    assert "'not-an-email' is not a valid email address." == messages[3]
+    assert messages[3] == "'not-an-email' is not a valid email address."
     assert "neither" in messages[4]
     assert set(Lead.objects.values_list("last_name", flat=True)) == {"Lovelace", "Byron"}
 
@@ -533,3 +533,31 @@ def test_a_batch_costs_a_fixed_number_of_queries_whatever_its_rows(cast):
     # Leads and events go in bulk: one INSERT per table, or per 999 values on SQLite.
     values_per_lead = len(Lead._meta.concrete_fields) + len(LeadEvent._meta.concrete_fields)
     assert many[1] <= 2 + 400 * values_per_lead // 999 + 2
+
+
+def test_rows_that_update_one_lead_across_batches_preview_as_they_import(cast, make_lead):
+    lead = make_lead(email="ada@analytical.example", salesforce_id="00Q5e00000AbCdEAAV", title="", is_customer=False)
+    rows = [
+        ada_row(Email="ada@new.example", Title="CTO"),
+        ada_row(Id="", Email="nobody@x.example", LastName="Other"),
+        ada_row(Email="ada@new.example", Title="CTO"),
+        ada_row(Id="", Email="ADA@new.example", Title="CEO"),
+    ]
+    data = csv_bytes(SALESFORCE_API, rows)
+    preview = run(cast, data, dry_run=True, batch_size=1)
+    real = run(cast, data, batch_size=1)
+    assert preview.counts() == real.counts()
+    assert (real.created, real.updated, real.unchanged, real.rejected) == (1, 2, 1, 0)
+    lead.refresh_from_db()
+    assert (lead.email, lead.title) == ("ADA@new.example", "CEO")
+
+
+def test_the_customer_flag_of_an_accord_export_updates_the_lead(cast, make_lead):
+    lead = make_lead(email="ada@x.example", is_customer=False)
+    data = csv_bytes(
+        ["Accord ID", "Last name", "Email", "Existing customer"], [["1", "Lovelace", "ada@x.example", "yes"]]
+    )
+    report = run(cast, data)
+    assert report.updated == 1
+    lead.refresh_from_db()
+    assert lead.is_customer is True
