@@ -2,6 +2,8 @@
 spread over every stage, each with a company profile, activities that fit its source and a
 history that matches its stage. Used by `seed_demo` and by the benchmark; written in bulk."""
 
+import csv
+import io
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -634,3 +636,57 @@ def _plan_lead(
     lead.stage_changed_at = moment
     if stage in (Stage.WON, Stage.LOST):
         handoff.closed_at = moment
+
+
+DEMO_IMPORT_FILE = "salesforce-export-demo.csv"
+
+
+def ensure_demo_import() -> str:
+    """A small Salesforce export imported by the demo marketer, the way a person would: a few
+    new leads, five people who look like leads already in Accord (flagged as likely duplicates
+    for the duplicates page) and two rows that fail (offered back as a file). Runs once."""
+    from leads.imports.jobs import lead_import_confirm, lead_import_upload
+    from leads.models import LeadImport
+
+    if LeadImport.objects.filter(file_name=DEMO_IMPORT_FILE).exists():
+        return ""
+    marketer = get_user_model().objects.filter(username="marketer").first()
+    source = Source.objects.order_by("name").first()
+    lookalikes = list(Lead.objects.exclude(company_domain="").exclude(first_name="").order_by("created_at", "id")[:5])
+    if marketer is None or source is None or not lookalikes:
+        return ""
+    rows = [["Id", "FirstName", "LastName", "Email", "Phone", "Title", "Company", "LeadSource", "CreatedDate"]]
+    for index, lead in enumerate(lookalikes):
+        # The same person under a shortened first name and another address at the same company.
+        rows.append(
+            [
+                f"00Q5e00000Demo{index:04d}",
+                lead.first_name[:-1] if len(lead.first_name) > 3 else lead.first_name,
+                lead.last_name,
+                f"{lead.first_name[0].lower()}{lead.last_name.lower()}@{lead.company_domain}",
+                "",
+                lead.title,
+                lead.company,
+                source.name,
+                timezone.now().strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            ]
+        )
+    for index, (first, last, company) in enumerate(
+        [("Hedy", "Lamarr", "Frequency Hopping Ltd"), ("Claude", "Shannon", "Information Theory Inc")]
+    ):
+        domain = company.split()[0].lower() + ".example"
+        rows.append(
+            [f"00Q5e00000DemoN{index:03d}", first, last, f"{first.lower()}@{domain}", "", "CTO", company, "", ""]
+        )
+    rows.append(["", "Nameless", "", "nameless@unknown.example", "", "", "", "", ""])
+    rows.append(["", "Bad", "Address", "bad-address@", "12", "", "", "", ""])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    data = buffer.getvalue().encode()
+    job = lead_import_upload(file_name=DEMO_IMPORT_FILE, data=data, by=marketer, default_source=source)
+    job = lead_import_confirm(job=job, by=marketer)
+    result = job.result
+    return (
+        f"Imported {DEMO_IMPORT_FILE}: {result['created']} created ({result['flagged']} flagged as likely "
+        f"duplicates), {result['rejected']} rejected."
+    )

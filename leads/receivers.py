@@ -79,7 +79,7 @@ def demo_data_loaded(sender, **kwargs) -> str:
     """seed_demo ends with every demo lead graded against the demo's active definition (leads of
     an older demo database first get the company profile and activities new ones have)."""
     from alignment.selectors import active_definition
-    from leads.demo import backfill_profiles
+    from leads.demo import backfill_profiles, ensure_demo_import
     from leads.evaluation import describe, leads_evaluate_all
 
     filled = backfill_profiles()
@@ -87,6 +87,9 @@ def demo_data_loaded(sender, **kwargs) -> str:
     if definition is None:
         return ""
     summary = leads_evaluate_all(definition=definition)
+    imported = ensure_demo_import()
     return (
-        f"Filled in the company profile and activities of {filled:,} older demo leads.\n" if filled else ""
-    ) + f"Graded the leads against {definition}: {describe(summary)}"
+        (f"Filled in the company profile and activities of {filled:,} older demo leads.\n" if filled else "")
+        + f"Graded the leads against {definition}: {describe(summary)}"
+        + (f"\n{imported}" if imported else "")
+    )
