@@ -138,7 +138,20 @@ def lead_import_discard(*, job: LeadImport, by) -> None:
 
 def _start(job: LeadImport, *, dry_run: bool) -> None:
     if not runs_in_background(job):
-        import_execute(import_id=job.pk, dry_run=dry_run)
+        try:
+            import_execute(import_id=job.pk, dry_run=dry_run)
+        except Exception:  # an unforeseen error: say so on the import's page rather than leave it "running"
+            log.exception("Import %s failed", job.pk)
+            LeadImport.objects.filter(pk=job.pk).update(
+                status=Status.FAILED,
+                failure=(
+                    "An unexpected error stopped the preview, so nothing was imported."
+                    if dry_run
+                    else "An unexpected error stopped the import. Importing the file again updates the leads "
+                    "it had already written rather than adding them twice."
+                )
+                + " The error is logged for the administrators.",
+            )
         return
     from leads.tasks import run_import
 

@@ -723,6 +723,31 @@ class TestBackground:
         assert "could not be reached" in job.failure
         assert Lead.objects.count() == leads
 
+    @pytest.mark.parametrize("step", ["preview", "import"])
+    def test_an_unexpected_error_fails_the_import_instead_of_leaving_it_running(self, cast, known, monkeypatch, step):
+        client = logged_in(cast.marketer)
+        leads = Lead.objects.count()
+
+        def broken(**kwargs):
+            raise RuntimeError("disk on fire")
+
+        if step == "preview":
+            monkeypatch.setattr(jobs, "leads_import", broken)
+        upload(client, csv_bytes(SALESFORCE_HEADER, ROWS), cast.source, name="small.csv")
+        job = LeadImport.objects.get()
+        if step == "import":
+            monkeypatch.setattr(jobs, "leads_import", broken)
+            response = client.post(page_of(job), {"action": "confirm"})
+            assert response.status_code == 302
+        job.refresh_from_db()
+        assert job.status == Status.FAILED
+        assert "An unexpected error stopped the" in job.failure
+        page = client.get(page_of(job)).content.decode()
+        assert "An unexpected error stopped the" in page and '<meta http-equiv="refresh"' not in page
+        assert Lead.objects.count() == leads
+        client.post(page_of(job), {"action": "discard"})
+        assert not LeadImport.objects.exists()
+
     def test_a_file_that_became_unreadable_fails_with_the_reason(self, cast, known, small_inline_limit):
         client = logged_in(cast.marketer)
         upload(client, csv_bytes(SALESFORCE_HEADER, ROWS), cast.source, name="big.csv")
