@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from alignment.models import Team
-from leads.models import ALLOWED_TRANSITIONS, Handoff, Lead, LeadEvent, Stage
+from leads.models import ALLOWED_TRANSITIONS, DuplicateCandidate, Handoff, Lead, LeadEvent, LeadImport, Stage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,7 +23,11 @@ class TestSeedDemo:
         call_command("seed_demo", leads=300)
         second = (Lead.objects.count(), Handoff.objects.count(), LeadEvent.objects.count(), Team.objects.count())
         assert first == second
-        assert first[0] == 300
+        # 300 generated leads, and the 7 leads of the demo import (2 new people, 5 look-alikes).
+        assert first[0] == 300 + 7
+        assert Lead.objects.filter(events__kind=LeadEvent.Kind.IMPORTED).count() == 7
+        assert DuplicateCandidate.objects.filter(status="open").count() == 5
+        assert LeadImport.objects.get().result["rejected"] == 2
         output = capsys.readouterr().out
         for login in ("cmo", "vp-sales", "manager", "rep", "marketer"):
             assert login in output
@@ -52,7 +56,7 @@ class TestSeedDemo:
             call_command("seed_demo", leads=10)
         assert not Lead.objects.exists()
         call_command("seed_demo", leads=10, force=True)
-        assert Lead.objects.count() == 10
+        assert Lead.objects.exclude(events__kind=LeadEvent.Kind.IMPORTED).count() == 10
 
 
 def production_env(**extra) -> dict[str, str]:
