@@ -11,7 +11,6 @@ from leads.models import Lead
 from leads.spreadsheets import csv_lines, xlsx_bytes
 
 HEADER = [
-    "Accord ID",
     *(header for header, _ in ACCORD_COLUMNS),
     "Stage",
     "Owner",

@@ -148,6 +148,8 @@ class Lead(models.Model):
             models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
+            # Imports match a row that has only a phone on it.
+            models.Index(fields=["phone"], name="lead_phone"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -198,6 +198,13 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
         lead[name] = values.get(name, "")
         if len(lead[name]) > limit:
             errors.append((name, f"'{lead[name]}' is longer than {limit} characters."))
+    accord_id = values.get("accord_id", "")
+    lead["accord_id"] = None
+    if accord_id:
+        if accord_id.isdigit():
+            lead["accord_id"] = int(accord_id)
+        else:
+            errors.append(("accord_id", f"'{accord_id}' is not an Accord ID (a whole number)."))
     lead["source"] = values.get("source", "")
     lead["campaign"] = values.get("campaign", "")
     if errors:

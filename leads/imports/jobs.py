@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from leads.exceptions import ImportFileError, LeadError
 from leads.imports.layouts import FIELDS, detect, header_key
-from leads.imports.reading import read_table
+from leads.imports.reading import data_rows, read_table
 from leads.imports.services import leads_import
 from leads.models import ImportMapping, LeadImport, Notification, Source
 from leads.notifications import Draft, notify
@@ -237,6 +237,6 @@ def rejected_rows(job: LeadImport) -> Iterator[list[str]]:
         table = read_table(file.read(), job.file_name)
     yield [*table.header, "Rejected because"]
     width = len(table.header)
-    for number, cells in enumerate(table.rows, start=1):
+    for number, cells in data_rows(table):
         if number in errors:
             yield [*(cells + [""] * width)[: max(width, len(cells))], " ".join(errors[number])]

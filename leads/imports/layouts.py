@@ -176,6 +176,7 @@ HUBSPOT = Layout(
 
 # Accord's own export: the data columns round-trip; the rest is computed here.
 ACCORD_COLUMNS: list[tuple[str, str]] = [
+    ("Accord ID", "accord_id"),
     ("First name", "first_name"),
     ("Last name", "last_name"),
     ("Email", "email"),
@@ -192,7 +193,7 @@ ACCORD_COLUMNS: list[tuple[str, str]] = [
     ("Salesforce Id", "salesforce_id"),
     ("HubSpot Record ID", "hubspot_id"),
 ]
-ACCORD_COMPUTED = ["Accord ID", "Stage", "Owner", "Team", "Grade", "Score", "Bucket", "Sales-ready"]
+ACCORD_COMPUTED = ["Stage", "Owner", "Team", "Grade", "Score", "Bucket", "Sales-ready"]
 ACCORD = Layout(
     name="Accord export",
     columns=_keys(*ACCORD_COLUMNS),

@@ -126,6 +126,16 @@ def _xlsx_text(cell) -> str:
     return str(cell).strip()
 
 
+def data_rows(table: Table) -> Iterator[tuple[int, list[str]]]:
+    """(number, cells) of each data row; blank lines are no rows, so the numbers count data
+    rows from 1 as a person counts them below the header."""
+    number = 0
+    for cells in table.rows:
+        if any(cells):
+            number += 1
+            yield number, cells
+
+
 def read_table(data: bytes, file_name: str = "") -> Table:
     """The table in ``data``: an XLSX workbook (recognised by content, not name) or CSV text.
     Raises ImportFileError with a message for the person who uploaded it."""

@@ -29,7 +29,7 @@ from leads.exceptions import ImportFileError
 from leads.imports import bulk
 from leads.imports.cleaning import Options, RowErrors, clean_row
 from leads.imports.layouts import Layout, detect, from_mapping
-from leads.imports.reading import read_table
+from leads.imports.reading import data_rows, read_table
 from leads.models import Campaign, DuplicateCandidate, ImportMapping, Lead, LeadEvent, Source, Stage
 
 BATCH_SIZE = 2000
@@ -51,6 +51,23 @@ UPDATABLE = (
     "is_customer",
 )
 SAMPLE_SIZE = 20
+# What a row may match an existing lead on, strongest first. A phone counts only for a row
+# without an email, and only against leads without one: colleagues share switchboard numbers.
+MATCH_KEYS = {
+    "accord_id": "Accord ID",
+    "salesforce_id": "Salesforce Id",
+    "hubspot_id": "HubSpot Record ID",
+    "email": "email",
+    "phone": "phone",
+}
+
+
+def _match_keys(values: dict) -> list[tuple[str, object]]:
+    keys = [(key, values.get(key)) for key in ("accord_id", "salesforce_id", "hubspot_id")]
+    keys.append(("email", values["email_normalized"]))
+    if not values["email_normalized"]:
+        keys.append(("phone", values["phone"]))
+    return [(key, value) for key, value in keys if value]
 
 
 class LayoutUnknown(ImportFileError):
@@ -122,6 +139,8 @@ class _Planned:
     pk: int | None = None
     changes: dict = field(default_factory=dict)
     duplicate_of: tuple[int | None, "_Planned | None", int] | None = None
+    source: Source | None = None
+    campaign: Campaign | None = None
 
 
 def resolve_layout(header: list[str], mapping: ImportMapping | None) -> Layout:
@@ -184,9 +203,7 @@ def leads_import(
         report=Report(layout=layout.name, unused_columns=bound.unused, dry_run=dry_run),
     )
     batch: list[tuple[int, dict]] = []
-    for number, cells in enumerate(table.rows, start=1):
-        if not any(cells):
-            continue  # a blank line is no row
+    for number, cells in data_rows(table):
         run.report.rows += 1
         if len(cells) > bound.width and any(cells[bound.width :]):
             run.reject(number, "", f"The row has {len(cells)} cells but the header names {bound.width} columns.")
@@ -247,6 +264,15 @@ class _ImportRun:
     # --- one batch ---
 
     def process(self, batch: list[tuple[int, dict]]) -> None:
+        """Plan the batch (what each row does) and, unless this is a dry run, write it, all in
+        one transaction."""
+        if self.dry_run:
+            self._plan_and_write(batch)
+            return
+        with transaction.atomic():
+            self._plan_and_write(batch)
+
+    def _plan_and_write(self, batch: list[tuple[int, dict]]) -> None:
         existing = self._existing_matches(batch)
         creates: list[_Planned] = []
         updates: list[_Planned] = []
@@ -260,48 +286,45 @@ class _ImportRun:
                 self._plan_update(row, values, targets[0][0], updates)
             else:
                 planned = _Planned(row=row, values=values)
+                planned.source = self._source_of(values)
+                planned.campaign = self._campaign_of(values, planned.source)
                 self._remember(planned)
                 creates.append(planned)
         self._find_duplicates(creates)
         if not self.dry_run:
-            with transaction.atomic():
-                self._write(creates, updates)
+            self._write(creates, updates)
 
-    def _existing_matches(self, batch) -> dict[tuple[str, str], dict]:
-        emails, salesforce, hubspot = set(), set(), set()
+    def _existing_matches(self, batch) -> dict[tuple[str, object], dict]:
+        """The existing leads the batch's rows point at, by each key they may match on."""
+        wanted: dict[str, set] = {key: set() for key in MATCH_KEYS}
         for _, values in batch:
-            if values["email_normalized"]:
-                emails.add(values["email_normalized"])
-            if values["salesforce_id"]:
-                salesforce.add(values["salesforce_id"])
-            if values["hubspot_id"]:
-                hubspot.add(values["hubspot_id"])
-        condition = Q(email_normalized__in=emails) | Q(salesforce_id__in=salesforce) | Q(hubspot_id__in=hubspot)
-        matches: dict[tuple[str, str], dict] = {}
+            for key, value in _match_keys(values):
+                wanted[key].add(value)
+        condition = (
+            Q(id__in=wanted["accord_id"])
+            | Q(salesforce_id__in=wanted["salesforce_id"])
+            | Q(hubspot_id__in=wanted["hubspot_id"])
+            | Q(email_normalized__in=wanted["email"])
+            | Q(phone__in=wanted["phone"], email_normalized="")
+        )
+        matches: dict[tuple[str, object], dict] = {}
         rows = (
             Lead.objects.filter(condition)
             .exclude(stage=Stage.MERGED)
             .order_by("created_at", "id")
-            .values("id", "email_normalized", "salesforce_id", "hubspot_id", *UPDATABLE)
+            .values("id", "email_normalized", "salesforce_id", "hubspot_id", "company_domain", *UPDATABLE)
         )
         for lead in rows:
-            # Several old leads may share an email; the oldest is the one a row updates.
-            if lead["email_normalized"]:
-                matches.setdefault(("email", lead["email_normalized"]), lead)
-            if lead["salesforce_id"]:
-                matches[("salesforce_id", lead["salesforce_id"])] = lead
-            if lead["hubspot_id"]:
-                matches[("hubspot_id", lead["hubspot_id"])] = lead
+            # Several old leads may share an email or phone; the oldest is the one a row updates.
+            for key, value in _match_keys({**lead, "accord_id": lead["id"]}):
+                matches.setdefault((key, value), lead)
         return matches
 
     def _targets(self, values: dict, existing: dict) -> list[tuple[object, str]]:
         """The distinct leads (existing ones, or planned by earlier rows of this file) the row's
         keys point at, each with the key that found it."""
         found: dict[tuple, tuple[object, str]] = {}
-        for key, label in (("salesforce_id", "Salesforce Id"), ("hubspot_id", "HubSpot Record ID"), ("email", "email")):
-            value = values["email_normalized"] if key == "email" else values[key]
-            if not value:
-                continue
+        for key, value in _match_keys(values):
             lead = self.seen.get((key, value)) or existing.get((key, value))
             if lead is None:
                 continue
@@ -311,16 +334,15 @@ class _ImportRun:
                 what = f"row {lead.row} of this file"
             else:
                 identity, what = ("lead", lead["id"]), f"lead #{lead['id']}"
-            found.setdefault(identity, (lead, f"the {label} {value} is {what}"))
+            found.setdefault(identity, (lead, f"the {MATCH_KEYS[key]} {value} is {what}"))
         return list(found.values())
 
     def _remember(self, planned: _Planned) -> None:
-        values = planned.values
-        if values["email_normalized"]:
-            self.seen[("email", values["email_normalized"])] = planned
-        for key in ("salesforce_id", "hubspot_id"):
-            if values[key]:
-                self.seen[(key, values[key])] = planned
+        keys = dict(_match_keys(planned.values))
+        if planned.pk is not None:
+            keys["accord_id"] = planned.pk
+        for key, value in keys.items():
+            self.seen[(key, value)] = planned
 
     def _plan_update(self, row: int, values: dict, target, updates: list[_Planned]) -> None:
         current = target.values if isinstance(target, _Planned) else target
@@ -466,9 +488,7 @@ class _ImportRun:
     def _write(self, creates: list[_Planned], updates: list[_Planned]) -> None:
         leads = []
         for planned, pk in zip(creates, bulk.reserve_ids(Lead, len(creates)), strict=True):
-            values = planned.values
-            source = self._source_of(values)
-            campaign = self._campaign_of(values, source)
+            values, source, campaign = planned.values, planned.source, planned.campaign
             created_at = values["created_at"] or self.now
             lead = {name: values[name] for name in UPDATABLE}
             lead.update(

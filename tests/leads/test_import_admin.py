@@ -283,11 +283,6 @@ class TestUploadPreviewConfirm:
         assert response.status_code == 200
         assert "would be: 2 created (1 flagged), 1 updated, 0 unchanged, 2 rejected" in text(response)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="leads/imports/services.py: a dry run never calls _source_of/_campaign_of (only _write does), "
-        "so the preview's new_sources and new_campaigns are always empty",
-    )
     def test_the_preview_lists_the_sources_it_would_create(self, cast, known, previewed):
         client, job = previewed
         assert job.preview["new_sources"] == ["Webinar"]

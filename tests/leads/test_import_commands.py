@@ -215,11 +215,6 @@ class TestImportLeads:
         lead = Lead.objects.get(email="jm@messe.example")
         assert (lead.first_name, lead.last_name, lead.source.name) == ("Jürgen", "Müller", "Messe München")
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="leads/imports/services.py numbers rows with enumerate(table.rows, start=1), which counts blank "
-        "lines, while report.rows skips them: the 2nd data row after a blank line is reported as row 3",
-    )
     def test_rows_are_numbered_by_data_row_even_after_a_blank_line(self, cast, tmp_path):
         path = tmp_path / "gap.csv"
         path.write_text(
@@ -229,11 +224,6 @@ class TestImportLeads:
         assert report["rows"] == 2
         assert [error["row"] for error in report["errors"]] == [2]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="leads/imports/services.py matches rows on Salesforce Id, HubSpot Record ID and email only: a row "
-        "with a phone and no email creates a new lead on every import of the same file",
-    )
     def test_a_lead_with_only_a_phone_is_not_imported_twice(self, cast, tmp_path):
         path = write_csv(
             tmp_path / "phones.csv",
@@ -347,11 +337,6 @@ class TestExportLeads:
         ids = [row[0] for row in csv.reader(io.StringIO((tmp_path / "b.csv").read_text(encoding="utf-8-sig")))]
         assert ids[1:] == [str(kept.pk), str(merged.pk)]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="leads/imports/services.py ignores the export's Accord ID and cannot match a lead without email or "
-        "external id: each export → import round trip duplicates phone-only leads",
-    )
     def test_a_lead_with_only_a_phone_round_trips(self, cast, make_lead, tmp_path):
         make_lead(last_name="Lovelace", email="", email_normalized="", phone="+14155550132", stage=Stage.NEW)
         path = tmp_path / "export.csv"

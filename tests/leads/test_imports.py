@@ -561,3 +561,20 @@ def test_the_customer_flag_of_an_accord_export_updates_the_lead(cast, make_lead)
     assert report.updated == 1
     lead.refresh_from_db()
     assert lead.is_customer is True
+
+
+def test_an_accord_export_row_matches_its_lead_by_accord_id(cast, make_lead):
+    lead = make_lead(email="old@x.example", last_name="Lovelace")
+    header = ["Accord ID", "Last name", "Email"]
+    report = run(cast, csv_bytes(header, [[str(lead.pk), "Lovelace", "new@x.example"]]))
+    assert (report.created, report.updated) == (0, 1)
+    lead.refresh_from_db()
+    assert lead.email_normalized == "new@x.example"
+    bad = run(cast, csv_bytes(header, [["12x", "Lovelace", "new@x.example"]]))
+    assert bad.errors == [{"row": 1, "field": "accord_id", "message": "'12x' is not an Accord ID (a whole number)."}]
+
+
+def test_a_phone_only_row_does_not_match_a_colleague_who_shares_the_number(cast, make_lead):
+    make_lead(email="reception@acme.example", phone="+14155550132")
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Id="", Email="", Phone="(415) 555-0132")]))
+    assert (report.created, report.updated) == (1, 0)
