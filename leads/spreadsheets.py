@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -62,7 +63,7 @@ def csv_lines(rows: Iterable[Iterable]) -> Iterator[str]:
 
 def csv_response(rows: Iterable[Iterable], filename: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
 
 
@@ -80,5 +81,5 @@ def xlsx_bytes(rows: Iterable[Iterable], title: str = "Sheet1") -> bytes:
 
 def xlsx_response(rows: Iterable[Iterable], filename: str, title: str = "Sheet1") -> HttpResponse:
     response = HttpResponse(xlsx_bytes(rows, title), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     return response

@@ -14,7 +14,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from leads.matching import company_domain_of, normalize_email
-from leads.models import Lead
+from leads.models import Campaign, Lead, Source
 
 # A leading character that makes a spreadsheet run a cell as a formula. Accord's export puts
 # an apostrophe before such cells; reading its own export back takes the apostrophe off.
@@ -43,6 +43,10 @@ TEXT_LIMITS = {
     for name in ("first_name", "last_name", "email", "title", "company", "country", "industry")
 }
 ID_LIMITS = {name: Lead._meta.get_field(name).max_length for name in ("salesforce_id", "hubspot_id")}
+NAME_LIMITS = {
+    "source": Source._meta.get_field("name").max_length,
+    "campaign": Campaign._meta.get_field("name").max_length,
+}
 
 
 @dataclass(frozen=True)
@@ -205,8 +209,10 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
             lead["accord_id"] = int(accord_id)
         else:
             errors.append(("accord_id", f"'{accord_id}' is not an Accord ID (a whole number)."))
-    lead["source"] = values.get("source", "")
-    lead["campaign"] = values.get("campaign", "")
+    for name, limit in NAME_LIMITS.items():
+        lead[name] = values.get(name, "")
+        if len(lead[name]) > limit:
+            errors.append((name, f"A {name} name is at most {limit} characters ({len(lead[name])})."))
     if errors:
         raise RowErrors(errors)
     return lead

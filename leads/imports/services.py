@@ -274,9 +274,14 @@ class _ImportRun:
 
     def _plan_and_write(self, batch: list[tuple[int, dict]]) -> None:
         existing = self._existing_matches(batch)
+        merged = self._merged_leads(batch)
         creates: list[_Planned] = []
         updates: list[_Planned] = []
         for row, values in batch:
+            if values["accord_id"] in merged:
+                # An exported lead since merged into another: its row says nothing new.
+                self.report.unchanged += 1
+                continue
             targets = self._targets(values, existing)
             if len(targets) > 1:
                 described = "; ".join(how for _, how in targets)
@@ -319,6 +324,12 @@ class _ImportRun:
             for key, value in _match_keys({**lead, "accord_id": lead["id"]}):
                 matches.setdefault((key, value), lead)
         return matches
+
+    def _merged_leads(self, batch) -> set[int]:
+        ids = {values["accord_id"] for _, values in batch if values["accord_id"]}
+        if not ids:
+            return set()
+        return set(Lead.objects.filter(id__in=ids, stage=Stage.MERGED).values_list("id", flat=True))
 
     def _targets(self, values: dict, existing: dict) -> list[tuple[object, str]]:
         """The distinct leads (existing ones, or planned by earlier rows of this file) the row's

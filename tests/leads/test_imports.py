@@ -578,3 +578,19 @@ def test_a_phone_only_row_does_not_match_a_colleague_who_shares_the_number(cast,
     make_lead(email="reception@acme.example", phone="+14155550132")
     report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Id="", Email="", Phone="(415) 555-0132")]))
     assert (report.created, report.updated) == (1, 0)
+
+
+def test_an_exported_lead_since_merged_changes_nothing_when_imported_back(cast, make_lead):
+    from leads.models import Stage
+
+    merged = make_lead(email="gone@x.example", last_name="Gone", stage=Stage.MERGED)
+    header = ["Accord ID", "Last name", "Email"]
+    report = run(cast, csv_bytes(header, [[str(merged.pk), "Gone", "gone@x.example"]]))
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 1)
+    assert Lead.objects.count() == 1
+
+
+def test_a_source_name_longer_than_a_source_can_be_is_refused(cast):
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(LeadSource="x" * 121)]))
+    assert (report.rejected, report.errors[0]["field"]) == (1, "source")
+    assert not Source.objects.filter(name__startswith="xxx").exists()
