@@ -37,10 +37,14 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 SWEEP_N ?= 1000000
+DASHBOARD_N ?= 1000000
+IMPORT_ROWS ?= 100000
 
 bench: install-dev
 	$(BIN)/python -m tests.bench --leads $(N)
 	$(BIN)/python -m tests.bench_sweeps --leads $(SWEEP_N)
+	$(BIN)/python -m tests.bench_dashboard --leads $(DASHBOARD_N)
+	$(BIN)/python -m tests.bench_import --rows $(IMPORT_ROWS)
 
 lint: install-dev
 	$(BIN)/ruff check .
