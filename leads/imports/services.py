@@ -298,6 +298,7 @@ class _ImportRun:
         self._find_duplicates(creates)
         if not self.dry_run:
             self._write(creates, updates)
+            self._forget_written(creates)
 
     def _existing_matches(self, batch) -> dict[tuple[str, object], dict]:
         """The existing leads the batch's rows point at, by each key they may match on."""
@@ -305,10 +306,12 @@ class _ImportRun:
         for _, values in batch:
             for key, value in _match_keys(values):
                 wanted[key].add(value)
+        # "and not empty" lets the database use the partial unique indexes on the CRM ids,
+        # instead of reading the whole table for every batch.
         condition = (
             Q(id__in=wanted["accord_id"])
-            | Q(salesforce_id__in=wanted["salesforce_id"])
-            | Q(hubspot_id__in=wanted["hubspot_id"])
+            | (Q(salesforce_id__in=wanted["salesforce_id"]) & ~Q(salesforce_id=""))
+            | (Q(hubspot_id__in=wanted["hubspot_id"]) & ~Q(hubspot_id=""))
             | Q(email_normalized__in=wanted["email"])
             | Q(phone__in=wanted["phone"], email_normalized="")
         )
@@ -347,6 +350,16 @@ class _ImportRun:
                 identity, what = ("lead", lead["id"]), f"lead #{lead['id']}"
             found.setdefault(identity, (lead, f"the {MATCH_KEYS[key]} {value} is {what}"))
         return list(found.values())
+
+    def _forget_written(self, creates: list[_Planned]) -> None:
+        """Once written, later rows find these leads in the database like any other: keep
+        only their ids, not every row's values, so memory does not grow with the file."""
+        for key in [key for key, planned in self.seen.items() if planned.pk is not None]:
+            del self.seen[key]
+        for domain in {planned.values["company_domain"] for planned in creates} - {""}:
+            self.peers[domain] = [
+                (pk if other is None else other.pk, None, name) for pk, other, name in self.peers[domain]
+            ]
 
     def _remember(self, planned: _Planned) -> None:
         keys = dict(_match_keys(planned.values))
