@@ -2,7 +2,8 @@
 
 Django's ``bulk_create`` compiles every value of every row into one statement (and, on SQLite,
 splits the rows into statements of 999 values); for a lead's 35 columns that costs more than the
-import's own checks. Here each batch is one prepared INSERT run with ``executemany``, and the
+import's own checks. Here each batch is one prepared INSERT run with ``executemany`` on SQLite,
+and a COPY on PostgreSQL, and the
 ids are reserved first so the rows that refer to the new leads (events, duplicate flags) can be
 written straight after: on PostgreSQL from the table's sequence (safe with concurrent writers),
 on SQLite as the next ids after the highest ever used, which no one else can take while this
@@ -69,4 +70,11 @@ def insert(model: type[models.Model], rows: Sequence[dict]) -> None:
             values[index] = prepared[key]
         params.append(values)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
+        if connection.vendor != "postgresql":
+            cursor.executemany(sql, params)
+            return
+        # PostgreSQL answers each statement of an executemany separately: COPY streams the rows.
+        names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+        with cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
