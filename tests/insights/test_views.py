@@ -73,6 +73,17 @@ def test_a_manager_cannot_ask_for_another_team(client, cast):
     assert response.context["scope"].teams == (cast.team.pk,)
 
 
+def test_a_leader_can_look_at_one_team(client, cast):
+    now = timezone.now()
+    for team, rep in ((cast.team, cast.rep), (cast.team, cast.teammate), (cast.other_team, cast.other_rep)):
+        lead = lead_with_history(source=cast.source, created=now - timedelta(days=2), path=[("handed_off", 1)])
+        handoff(lead=lead, rep=rep, by=cast.marketer, team=team, created=now - timedelta(days=2))
+    client.force_login(cast.vp)
+    assert client.get("/dashboard/").context["new_leads"] == 3
+    assert client.get(f"/dashboard/?team={cast.team.pk}").context["new_leads"] == 2
+    assert client.get(f"/dashboard/?team={cast.other_team.pk}").context["new_leads"] == 1
+
+
 def test_a_manager_sees_only_their_teams_figures(client, cast):
     now = timezone.now()
     mine = lead_with_history(source=cast.source, created=now - timedelta(days=2), path=[("handed_off", 1)])
@@ -176,7 +187,9 @@ def count_queries(client, url) -> int:
 
 
 @pytest.mark.parametrize("who", ["cmo", "manager"])
-@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/sla/", "/dashboard/campaigns.csv"])
+@pytest.mark.parametrize(
+    "url", ["/dashboard/", "/dashboard/sla/", "/dashboard/campaigns.csv", "/dashboard/hygiene/no_touch/"]
+)
 def test_query_count_does_not_grow_with_data(client, cast, who, url):
     client.force_login(getattr(cast, who))
     add_data(cast, 4)
