@@ -51,3 +51,44 @@ def test_query_count_does_not_grow_with_leads(cast, who, url):
     with_1000 = count_queries(user, url)
     assert with_10 == with_1000, f"{url}: {with_10} queries for 10 leads, {with_1000} for 1,000"
     assert with_1000 <= 12
+
+
+def add_duplicates_and_imports(cast, n):
+    from datetime import UTC, datetime
+
+    from django.core.files.base import ContentFile
+
+    from leads.models import DuplicateCandidate, Lead, LeadImport
+
+    taken = DuplicateCandidate.objects.count()
+    leads = list(Lead.objects.order_by("id")[2 * taken : 2 * (taken + n)])
+    now = datetime.now(UTC)
+    DuplicateCandidate.objects.bulk_create(
+        DuplicateCandidate(
+            lead=newer, likely_duplicate_of=older, similarity=90, reason="Same company domain.", found_at=now
+        )
+        for older, newer in zip(leads[::2], leads[1::2], strict=False)
+    )
+    for _ in range(n):
+        LeadImport.objects.create(
+            file=ContentFile(b"Id,LastName\r\n", name="x.csv"),
+            file_name="x.csv",
+            uploaded_by=cast.marketer,
+            created_at=now,
+            layout="Salesforce",
+            default_source=cast.source,
+            status=LeadImport.Status.DONE,
+            total=1,
+            result={"rows": 1, "created": 1, "updated": 0, "unchanged": 0, "flagged": 0, "rejected": 0, "errors": []},
+        )
+
+
+@pytest.mark.parametrize("url", ["/admin/leads/duplicatecandidate/", "/admin/leads/leadimport/"])
+def test_import_and_duplicate_lists_do_not_grow_with_their_rows(cast, url):
+    add_leads(cast, 200)
+    add_duplicates_and_imports(cast, 5)
+    with_5 = count_queries(cast.marketer, url)
+    add_duplicates_and_imports(cast, 60)
+    with_65 = count_queries(cast.marketer, url)
+    assert with_5 == with_65, f"{url}: {with_5} queries for 5 rows, {with_65} for 65"
+    assert with_65 <= 12
