@@ -44,6 +44,7 @@ class Digest:
     week_start: date
     week_end: date
     headline: list[tuple[str, str]]
+    hygiene: list[tuple[str, str]]
     alerts: list[Alert]
     link: str
 
@@ -84,10 +85,10 @@ def digest_build(*, now: datetime | None = None) -> Digest:
         ("Won", f"{counts[5]:,}"),
         ("Close ratio on marketing leads", f"{_pct(close.close_ratio)} ({close.won:,} of {close.accepted:,})"),
         ("Hand-offs decided in time", f"{_pct(in_time / judged if judged else None)} ({in_time:,} of {judged:,})"),
-        *[(title, f"{hygiene[code]:,}") for code, title in selectors.HYGIENE_CHECKS],
     ]
+    hygiene_now = [(title, f"{hygiene[code]:,}") for code, title in selectors.HYGIENE_CHECKS]
     link = f"{settings.ACCORD_BASE_URL.rstrip('/')}/dashboard/?start={start.isoformat()}&end={end.isoformat()}"
-    return Digest(start, end, headline, diagnostics.alerts(figures), link)
+    return Digest(start, end, headline, hygiene_now, diagnostics.alerts(figures), link)
 
 
 def digest_send(*, now: datetime | None = None) -> int:

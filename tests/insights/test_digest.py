@@ -45,6 +45,7 @@ def test_every_leader_gets_the_headline_figures_and_alerts(cast, last_weeks_lead
     assert "Active-interest share: 33.3 %" in message.body
     assert "Handed off: 4" in message.body
     assert "Accepted: 1 (25.0 % of handed off)" in message.body
+    assert "Hand-offs pending past their accept time: 0" in message.body
     assert "Active interest below half of new leads" in message.body
     assert "/dashboard/?start=2026-11-16&end=2026-11-22" in message.body
 
