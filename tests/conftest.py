@@ -19,6 +19,7 @@ def service_missing(message: str):
     pytest.skip(message)
 
 
+from tests.brokers import redis_broker  # noqa: E402,F401
 from tests.fixtures import *  # noqa: E402,F403
 
 

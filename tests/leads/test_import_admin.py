@@ -8,7 +8,6 @@ import io
 import re
 from datetime import UTC, datetime, timedelta
 
-import kombu.pools
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -28,6 +27,7 @@ from leads.models import (
     Source,
     Stage,
 )
+from tests.brokers import use_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -98,18 +98,6 @@ def streamed(response) -> bytes:
 
 def csv_table(data: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-
-
-def use_broker(url: str, **transport_options) -> None:
-    """Point the app at another broker, dropping connections pooled for the previous one (as
-    tests/test_celery_wiring.py does)."""
-    celery_app.conf.broker_url = url
-    celery_app.conf.broker_transport_options = transport_options
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    kombu.pools.reset()
 
 
 # --- the file used by most tests ------------------------------------------------------------

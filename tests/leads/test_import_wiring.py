@@ -3,48 +3,18 @@ worker consuming from a real Redis."""
 
 import csv
 import io
-import os
 import time
 
-import kombu.pools
 import pytest
-import redis
 from celery.contrib.testing.worker import start_worker
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from config.celery import app as celery_app
 from leads.models import Lead, LeadEvent, LeadImport, Notification, Stage
-from tests.conftest import service_missing
 
 Status = LeadImport.Status
 ROWS = 25
-
-
-def use_broker(url: str, **transport_options) -> None:
-    """Point the app at another broker, dropping connections pooled for the previous one."""
-    celery_app.conf.broker_url = url
-    celery_app.conf.broker_transport_options = transport_options
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    kombu.pools.reset()  # producer pools are cached per connection, process-wide
-
-
-@pytest.fixture
-def redis_broker():
-    url = os.environ.get("REDIS_URL")
-    if not url:
-        service_missing("Redis is not configured: set REDIS_URL")
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    except redis.RedisError as error:
-        service_missing(f"Redis at {url} does not answer: {error}")
-    previous = celery_app.conf.broker_url
-    use_broker(url)
-    yield url
-    use_broker(previous)
 
 
 def wait_for(job: LeadImport, *statuses: str, seconds: float = 30) -> LeadImport:
