@@ -646,11 +646,27 @@ def ensure_demo_import() -> str:
     new leads, five people who look like leads already in Accord (flagged as likely duplicates
     for the duplicates page) and two rows that fail (offered back as a file). Runs once."""
     from leads.imports.jobs import lead_import_confirm, lead_import_upload
-    from leads.models import LeadImport
+    from leads.models import ImportMapping, LeadImport
 
+    marketer = get_user_model().objects.filter(username="marketer").first()
+    # The column mapping of the X Education lead-scoring export (tests/data/x-education), saved
+    # as a marketer would on their first upload of it.
+    ImportMapping.objects.get_or_create(
+        name="X Education",
+        defaults={
+            "columns": {
+                "Lead Source": "source",
+                "Country": "country",
+                "Specialization": "industry",
+                "What is your current occupation": "title",
+            },
+            "empty_values": ["Select"],
+            "created_by": marketer,
+            "created_at": timezone.now(),
+        },
+    )
     if LeadImport.objects.filter(file_name=DEMO_IMPORT_FILE).exists():
         return ""
-    marketer = get_user_model().objects.filter(username="marketer").first()
     source = Source.objects.order_by("name").first()
     lookalikes = list(Lead.objects.exclude(company_domain="").exclude(first_name="").order_by("created_at", "id")[:5])
     if marketer is None or source is None or not lookalikes:
