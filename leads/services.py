@@ -2,9 +2,11 @@
 transaction; state changes are guarded by ALLOWED_TRANSITIONS and by conditional updates, so two
 people acting at the same moment cannot both win."""
 
+import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -16,6 +18,7 @@ from alignment.selectors import active_definition
 from leads import selectors, sla
 from leads.evaluation import explain, lead_evaluate
 from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
+from leads.imports.cleaning import normalize_phone
 from leads.matching import company_domain_of, normalize_email
 from leads.models import (
     ALLOWED_TRANSITIONS,
@@ -103,6 +106,12 @@ def _apply_normalized_keys(lead: Lead) -> None:
     lead.email = lead.email.strip()
     lead.email_normalized = normalize_email(lead.email)
     lead.company_domain = company_domain_of(lead.email)
+    # A valid phone is kept in E.164, as imports store it, so an import can match it.
+    # An invalid one is kept as typed: no rule requires a phone to be valid when entered by hand.
+    lead.phone = lead.phone.strip()
+    if lead.phone:
+        with contextlib.suppress(ValueError):
+            lead.phone = normalize_phone(lead.phone, settings.ACCORD_PHONE_REGION)
 
 
 def lead_create(

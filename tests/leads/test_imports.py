@@ -594,3 +594,13 @@ def test_a_source_name_longer_than_a_source_can_be_is_refused(cast):
     report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(LeadSource="x" * 121)]))
     assert (report.rejected, report.errors[0]["field"]) == (1, "source")
     assert not Source.objects.filter(name__startswith="xxx").exists()
+
+
+def test_a_phone_entered_by_hand_is_kept_in_the_form_an_import_matches(cast):
+    from leads import services
+
+    typed = services.lead_create(by=cast.marketer, source=cast.source, last_name="Hopper", phone=" (415) 555-0132 ")
+    odd = services.lead_create(by=cast.marketer, source=cast.source, last_name="Odd", phone="ext. 12")
+    assert (typed.phone, odd.phone) == ("+14155550132", "ext. 12")
+    report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Id="", Email="", LastName="Hopper", Phone="415-555-0132")]))
+    assert (report.created, report.updated) == (0, 1)
