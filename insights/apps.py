@@ -6,7 +6,15 @@ class InsightsConfig(AppConfig):
     verbose_name = "Insights"
 
     def ready(self):
+        from django.conf import settings
+        from django.db.models.signals import post_delete
+
         from insights import receivers
+        from leads.models import Campaign
         from leads.signals import demo_data_loaded
 
         demo_data_loaded.connect(receivers.demo_data_loaded, dispatch_uid="insights.demo_data_loaded")
+        post_delete.connect(receivers.campaign_deleted, sender=Campaign, dispatch_uid="insights.campaign_deleted")
+        post_delete.connect(
+            receivers.user_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="insights.user_deleted"
+        )

@@ -15,3 +15,67 @@ class WeeklyDigest(models.Model):
 
     def __str__(self) -> str:
         return f"Digest for the week of {self.week_start}"
+
+
+class LeadJourney(models.Model):
+    """One row per lead, derived from the lead and its event log (insights.rollups keeps it
+    current): what the lead figures count, so the dashboard reads this instead of joining the
+    event log. `reached_*` is the first time the lead reached that funnel step (or any further
+    one), `secs_*` the seconds from the step before (from creation for MQL)."""
+
+    lead = models.OneToOneField(
+        "leads.Lead", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    week = models.DateField(help_text="The Monday (UTC) of the lead's creation.")
+    source_id = models.BigIntegerField()
+    campaign_id = models.BigIntegerField(null=True)
+    sourced_by_id = models.BigIntegerField(null=True)
+    cycles = models.PositiveSmallIntegerField(help_text="Times recycled, 3 meaning three or more.")
+    reached_mql = models.DateTimeField(null=True)
+    reached_handed_off = models.DateTimeField(null=True)
+    reached_accepted = models.DateTimeField(null=True)
+    reached_qualified = models.DateTimeField(null=True)
+    reached_won = models.DateTimeField(null=True)
+    secs_mql = models.FloatField(null=True)
+    secs_handed_off = models.FloatField(null=True)
+    secs_accepted = models.FloatField(null=True)
+    secs_qualified = models.FloatField(null=True)
+    secs_won = models.FloatField(null=True)
+
+    class Meta:
+        # Covering: a period's rows are read from the index alone, in order of creation.
+        indexes = [
+            models.Index(
+                fields=[
+                    "created_at",
+                    "source_id",
+                    "campaign_id",
+                    "sourced_by_id",
+                    "cycles",
+                    "week",
+                    "secs_mql",
+                    "secs_handed_off",
+                    "secs_accepted",
+                    "secs_qualified",
+                    "secs_won",
+                ],
+                name="leadjourney_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Journey of lead {self.lead_id}"
+
+
+class RollupState(models.Model):
+    """How far a rollup has read the lead event log: the highest LeadEvent id processed, and
+    the time from which changed leads (and events) are looked at again on the next refresh."""
+
+    name = models.CharField(max_length=40, primary_key=True)
+    event_watermark = models.BigIntegerField(default=0)
+    recheck_from = models.DateTimeField(null=True)
+    refreshed_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} up to event {self.event_watermark}"

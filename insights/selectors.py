@@ -7,9 +7,11 @@ period. A team filter (and a sales manager's scope) keeps the leads that were ev
 the team, the hand-offs made to it, and for the hygiene lists the leads and hand-offs the team
 holds now.
 
-Durations are clock time (not business hours) and medians are computed in the database:
-``percentile_cont(0.5)`` on PostgreSQL, and on SQLite the middle row(s) of each group found
-with one ordered window over the durations.
+Durations are clock time (not business hours) and medians exact: ``percentile_cont(0.5)`` on
+PostgreSQL; on SQLite, which has no median function, the middle value(s) of each group are
+taken here from the durations one query reads (an ordered window there is several times
+slower). The lead figures read the lead journey rollup (insights.rollups), brought up to date
+on read, and its precomputed durations.
 """
 
 from __future__ import annotations
@@ -138,11 +140,13 @@ def scope_for(
     )
 
 
-def _cohort_leads(scope: Scope) -> QuerySet[Lead]:
-    leads = Lead.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
+def _cohort_handoffs_of_leads(scope: Scope) -> QuerySet[Handoff]:
+    """The hand-offs of the leads created in the period (for teams: of the leads ever handed to
+    them), as a join: the planner starts from the smaller side."""
+    handoffs = Handoff.objects.filter(lead__created_at__gte=scope.start, lead__created_at__lt=scope.end)
     if scope.teams is not None:
-        leads = leads.filter(Exists(Handoff.objects.filter(lead=OuterRef("pk"), team_id__in=scope.teams)))
-    return leads
+        handoffs = handoffs.filter(lead__in=Handoff.objects.filter(team_id__in=scope.teams).values("lead_id"))
+    return handoffs
 
 
 def _cohort_handoffs(scope: Scope) -> QuerySet[Handoff]:
@@ -155,8 +159,8 @@ def _cohort_handoffs(scope: Scope) -> QuerySet[Handoff]:
 # --- SQL helpers -------------------------------------------------------------------------------
 
 
-def _seconds(later: str, earlier: str) -> str:
-    if connection.vendor == "postgresql":
+def _seconds(later: str, earlier: str, vendor: str | None = None) -> str:
+    if (vendor or connection.vendor) == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
@@ -252,25 +256,106 @@ class LeadCells:
         return sums
 
 
-def _lead_where(scope: Scope) -> tuple[str, list]:
+def _lead_where(scope: Scope, alias: str = "l", lead: str = "l.id") -> tuple[str, list]:
     adapt = connection.ops.adapt_datetimefield_value
-    where, params = "l.created_at >= %s AND l.created_at < %s", [adapt(scope.start), adapt(scope.end)]
+    where = f"{alias}.created_at >= %s AND {alias}.created_at < %s"
+    params = [adapt(scope.start), adapt(scope.end)]
     if scope.teams is not None:
         if not scope.teams:
             return where + " AND 1 = 0", params
         marks = ", ".join(["%s"] * len(scope.teams))
-        where += f" AND EXISTS (SELECT 1 FROM leads_handoff h WHERE h.lead_id = l.id AND h.team_id IN ({marks}))"
+        if alias == "l":
+            where += f" AND EXISTS (SELECT 1 FROM leads_handoff h WHERE h.lead_id = {lead} AND h.team_id IN ({marks}))"
+        else:
+            # The rollup's rows of the leads handed to the teams, looked up by lead: far fewer
+            # than the period's rows for one team.
+            where += f" AND {lead} IN (SELECT h.lead_id FROM leads_handoff h WHERE h.team_id IN ({marks}))"
         params += list(scope.teams)
     return where, params
 
 
-def _week(column: str) -> str:
-    if connection.vendor == "postgresql":
+def _week(column: str, vendor: str | None = None) -> str:
+    if (vendor or connection.vendor) == "postgresql":
         return f"(date_trunc('week', {column} AT TIME ZONE 'UTC'))::date"
     return f"date({column}, 'weekday 0', '-6 days')"
 
 
 def lead_cells(*, scope: Scope) -> LeadCells:
+    """Every lead figure (funnel, campaign quality, active interest, recycling, close ratio,
+    leads reps found) adds these cells up. A lead has reached a step at its first move to that
+    stage or any further one. Read from the lead journey rollup, brought up to date first (a
+    constant number of queries); when too much is pending for that, from the event log."""
+    from insights import rollups
+
+    if not rollups.refresh(max_pending=rollups.MAX_PENDING_ON_READ):
+        return lead_cells_from_events(scope=scope)
+    where, params = _lead_where(scope, alias="j", lead="j.lead_id")
+    n = len(FUNNEL_STEPS)
+    # A step has a duration exactly when it was reached (the step before always was): the
+    # counts read the covering index alone.
+    counts = ", ".join(f"COUNT(j.secs_{step})" for step in rollups.STEPS)
+    cells_sql = (
+        f"SELECT j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week, COUNT(*), {counts} "
+        f"FROM insights_leadjourney j WHERE {where} "
+        f"GROUP BY j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week"
+    )
+    cells: dict[tuple, list[int]] = {}
+    medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
+    for source, campaign, sourced_by, cycles, week, *values in _fetch(cells_sql, params):
+        if isinstance(week, str):
+            week = date.fromisoformat(week)
+        key = (source, campaign, None if sourced_by is None else int(sourced_by), int(cycles), week)
+        cells[key] = [int(v) for v in values]
+    for (dim, key, k), secs in _journey_medians(where, params).items():
+        medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
+    return LeadCells(cells=cells, medians=medians)
+
+
+def _journey_medians(where: str, params: list) -> dict[tuple[int, int, int], float | None]:
+    """Median seconds between steps of the journeys matching `where`, per (dim, key, step):
+    (0, 0) all leads, (1, source id), (2, campaign id). One query: percentile_cont on
+    PostgreSQL; on SQLite (no median function) the durations are read from the rollup's
+    covering index and the exact median taken here, sorting each (source, campaign, step) cell
+    once and merging those sorted runs per source, per campaign and overall."""
+    from insights import rollups
+
+    if connection.vendor == "postgresql":
+        durations = " UNION ALL ".join(
+            f"SELECT j.source_id, j.campaign_id, {k} AS k, j.secs_{step} AS secs "
+            f"FROM insights_leadjourney j WHERE {where} AND j.secs_{step} IS NOT NULL"
+            for k, step in enumerate(rollups.STEPS, start=1)
+        )
+        by_dimension = (
+            f"WITH durations AS ({durations}) "
+            "SELECT 0 AS dim, 0 AS key, k, secs FROM durations "
+            "UNION ALL SELECT 1, source_id, k, secs FROM durations "
+            "UNION ALL SELECT 2, campaign_id, k, secs FROM durations WHERE campaign_id IS NOT NULL"
+        )
+        sql = _median_sql(by_dimension, ["dim", "key", "k"])
+        return {(int(d), int(key), int(k)): m for d, key, k, m in _fetch(sql, params * len(rollups.STEPS))}
+    columns = ", ".join(f"j.secs_{step}" for step in rollups.STEPS)
+    sql = f"SELECT j.source_id, j.campaign_id, {columns} FROM insights_leadjourney j WHERE {where}"
+    cells: dict[tuple, list[float]] = defaultdict(list)
+    for source, campaign, *secs in _fetch(sql, params):
+        for k, value in enumerate(secs, start=1):
+            if value is not None:
+                cells[(source, campaign, k)].append(value)
+    groups: dict[tuple[int, int, int], list[float]] = defaultdict(list)
+    for (source, campaign, k), values in cells.items():
+        values.sort()
+        groups[(0, 0, k)] += values
+        groups[(1, source, k)] += values
+        if campaign is not None:
+            groups[(2, campaign, k)] += values
+    medians = {}
+    for key, values in groups.items():
+        values.sort()  # sorted runs: a merge
+        n = len(values)
+        medians[key] = (values[(n - 1) // 2] + values[n // 2]) / 2
+    return medians
+
+
+def lead_cells_from_events(*, scope: Scope) -> LeadCells:
     """One pass over the leads created in the period and the stage changes of their event log
     (one query): every lead figure (funnel, campaign quality, active interest, recycling, close
     ratio, leads reps found) adds these cells up. A lead has reached a step at its first move to
@@ -390,7 +475,8 @@ def campaign_quality(*, scope: Scope, funnel_figure: Funnel | None = None) -> li
     cells = (funnel_figure or funnel(scope=scope)).cells
     reasons: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
     rejected = (
-        Handoff.objects.filter(reason__isnull=False, lead__in=_cohort_leads(scope).values("pk"))
+        _cohort_handoffs_of_leads(scope)
+        .filter(reason__isnull=False)
         .values("lead__source_id", "lead__campaign_id", "reason__label")
         .annotate(n=Count("id"))
         .order_by("-n", "reason__label")
@@ -660,15 +746,17 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> S
         "UNION ALL SELECT 0, assigned_to_id, 1, touch_secs FROM accepted WHERE touch_secs IS NOT NULL "
         "UNION ALL SELECT 1, team_id, 1, touch_secs FROM accepted WHERE touch_secs IS NOT NULL"
     )
-    sql = (
-        f"WITH accepted AS (SELECT h.assigned_to_id, h.team_id, "
+    accepted = (
+        f"SELECT h.assigned_to_id, h.team_id, "
         f"{_seconds('h.decided_at', 'h.created_at')} AS accept_secs, "
-        f"{_seconds('h.first_touch_at', 'h.decided_at')} AS touch_secs FROM ({base_sql}) h) "
-        f"{_median_sql(durations, ['dim', 'key', 'k'])}"
+        f"{_seconds('h.first_touch_at', 'h.decided_at')} AS touch_secs FROM ({base_sql}) h"
     )
-    medians = {
-        (dim, key, k): None if value is None else float(value) / 3600 for dim, key, k, value in _fetch(sql, params)
-    }
+    if connection.vendor == "postgresql":
+        sql = f"WITH accepted AS ({accepted}) {_median_sql(durations, ['dim', 'key', 'k'])}"
+        rows = _fetch(sql, params)
+    else:
+        rows = _python_medians(_fetch(accepted, params))
+    medians = {(dim, key, k): None if value is None else float(value) / 3600 for dim, key, k, value in rows}
     people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
     reps: dict[int, SlaRow] = {}
@@ -686,6 +774,25 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> S
         reps=sorted(reps.values(), key=lambda r: r.label.casefold()),
         teams=sorted(teams.values(), key=lambda r: r.label.casefold()),
     )
+
+
+def _python_medians(accepted: list[tuple]) -> list[tuple]:
+    """SQLite: (dim, key, k, median seconds) from (rep, team, accept_secs, touch_secs) rows, as
+    the window in _median_sql would give them, by sorting in memory (much faster there)."""
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for rep, team, accept_secs, touch_secs in accepted:
+        if accept_secs is not None:
+            groups[(0, rep, 0)].append(accept_secs)
+            groups[(1, team, 0)].append(accept_secs)
+        if touch_secs is not None:
+            groups[(0, rep, 1)].append(touch_secs)
+            groups[(1, team, 1)].append(touch_secs)
+    rows = []
+    for (dim, key, k), values in groups.items():
+        values.sort()
+        n = len(values)
+        rows.append((dim, key, k, (values[(n - 1) // 2] + values[n // 2]) / 2))
+    return rows
 
 
 def _full_name():

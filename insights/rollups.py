@@ -1,0 +1,192 @@
+"""The lead journey rollup (insights.LeadJourney): one row per lead with what the lead figures
+count, derived from the lead and its event log, so the dashboard does not join the event log
+on every request.
+
+It is kept current incrementally. A watermark (RollupState.event_watermark) is the highest
+LeadEvent id processed; a refresh recomputes, from scratch, the rows of the leads that have an
+event past the watermark, an event or a change (`updated_at`) since `recheck_from` (the start
+of the previous refresh less LOOKBACK, which covers transactions that committed late), and then
+moves the watermark. Recomputing a row reads the lead and all its events, so a refresh is
+idempotent and equals a full rebuild. The beat task (insights.tasks.refresh_lead_journeys) runs
+it every few minutes; the dashboard runs it on read when little is pending and otherwise reads
+the event log itself, so the figures are always exact and current.
+
+Every writer of the leads app that changes what a row holds (stage moves, cycles, source,
+campaign, sourced_by, merges that move events to the survivor, imports) writes a LeadEvent or
+bumps `updated_at`; a campaign or user deleted sets the leads' column to NULL without either,
+so the receivers in insights.receivers clear it here as well.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import connection as default_connection
+from django.db import transaction
+from django.utils import timezone
+
+NAME = "lead_journey"
+TABLE = "insights_leadjourney"
+STEPS = ["mql", "handed_off", "accepted", "qualified", "won"]
+# Events after the watermark up to which the dashboard refreshes on read; beyond, it reads the
+# event log directly (exact, slower) and leaves the catching up to the beat task.
+MAX_PENDING_ON_READ = 5000
+# Leads changed and events written this long before a refresh started are looked at again.
+LOOKBACK = timedelta(minutes=10)
+BATCH_LEADS = 50_000
+BATCH_EVENTS = 200_000
+# Beyond this many pending events and changed leads a refresh rebuilds the whole table.
+REBUILD_ABOVE = 500_000
+
+COLUMNS = (
+    ["lead_id", "created_at", "week", "source_id", "campaign_id", "sourced_by_id", "cycles"]
+    + [f"reached_{s}" for s in STEPS]
+    + [f"secs_{s}" for s in STEPS]
+)
+
+
+def _in(values) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def journey_select(where: str, connection=default_connection) -> str:
+    """SELECT of the journey rows (COLUMNS, in order) of the leads `l` matching `where`."""
+    from insights.selectors import _AT_OR_BEYOND, _seconds, _week
+
+    vendor = connection.vendor
+    reached = ", ".join(
+        f"MIN(CASE WHEN e.to_stage IN ({_in(stages)}) THEN e.created_at END) AS t{k}"
+        for k, stages in enumerate(_AT_OR_BEYOND)
+        if k
+    )
+    secs = ", ".join(_seconds(f"t{k}", f"t{k - 1}", vendor) for k in range(1, len(_AT_OR_BEYOND)))
+    ts = ", ".join(f"t{k}" for k in range(1, len(_AT_OR_BEYOND)))
+    return (
+        f"SELECT id, t0, week, source_id, campaign_id, sourced_by_id, cycles, {ts}, {secs} FROM ("
+        f"SELECT l.id, l.created_at AS t0, {_week('l.created_at', vendor)} AS week, l.source_id, "
+        f"l.campaign_id, l.sourced_by_id, "
+        f"CASE WHEN l.cycle_count >= 3 THEN 3 ELSE l.cycle_count END AS cycles, {reached} "
+        f"FROM leads_lead l LEFT JOIN leads_leadevent e "
+        f"ON e.lead_id = l.id AND e.to_stage IN ({_in(_AT_OR_BEYOND[1])}) "
+        f"WHERE {where} GROUP BY l.id) r"
+    )
+
+
+def _insert(where: str, connection) -> str:
+    return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {journey_select(where, connection)}"
+
+
+def _adapt(connection, value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _save_state(cursor, connection, watermark: int, recheck_from, now) -> None:
+    cursor.execute(
+        "INSERT INTO insights_rollupstate (name, event_watermark, recheck_from, refreshed_at) VALUES (%s, %s, %s, %s) "
+        "ON CONFLICT (name) DO UPDATE SET event_watermark = excluded.event_watermark, "
+        "recheck_from = excluded.recheck_from, refreshed_at = excluded.refreshed_at",
+        [NAME, watermark, _adapt(connection, recheck_from), _adapt(connection, now)],
+    )
+
+
+def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
+    """Recompute every row, in batches of lead ids (raw SQL only, so data migrations use it
+    too). Returns the number of leads."""
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM leads_leadevent")
+        watermark = cursor.fetchone()[0]
+        cursor.execute("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM leads_lead")
+        low, high, count = cursor.fetchone()
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id > %s OR lead_id < %s", [high, low])
+        start = low
+        while start <= high:
+            end = start + batch
+            cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id >= %s AND lead_id < %s", [start, end])
+            cursor.execute(_insert(f"l.id >= {int(start)} AND l.id < {int(end)}", connection))
+            start = end
+        _save_state(cursor, connection, watermark, now - LOOKBACK, now)
+    return count
+
+
+# Before any lead: what a missing state starts from (every lead and event is pending).
+EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+def _pending(cursor, connection) -> tuple[int, datetime, int, int]:
+    """(watermark, recheck_from, highest event id, events past the watermark plus leads changed
+    since recheck_from), in one query that locks the state row on PostgreSQL."""
+    lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    cursor.execute(
+        "SELECT s.event_watermark, s.recheck_from, "
+        "(SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
+        "(SELECT COUNT(*) FROM leads_leadevent WHERE id > s.event_watermark) + "
+        "(SELECT COUNT(*) FROM leads_lead WHERE updated_at >= s.recheck_from) "
+        "FROM insights_rollupstate s WHERE s.name = %s" + lock,
+        [NAME],
+    )
+    state = cursor.fetchone()
+    if state is None:  # no state yet: everything is pending
+        cursor.execute(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
+            "(SELECT COUNT(*) FROM leads_leadevent) + (SELECT COUNT(*) FROM leads_lead)"
+        )
+        top, pending = cursor.fetchone()
+        return 0, EPOCH, top, pending
+    watermark, recheck_from, top, pending = state
+    if isinstance(recheck_from, str):
+        recheck_from = connection.ops.convert_datetimefield_value(recheck_from, None, connection)
+    elif recheck_from is not None and timezone.is_naive(recheck_from):
+        recheck_from = timezone.make_aware(recheck_from, UTC)
+    return watermark, recheck_from, top, pending
+
+
+def _refresh_range(cursor, connection, watermark: int, upto: int, recheck_from, now) -> None:
+    """Recompute the leads with an event in (watermark, upto], or an event (dated up to now:
+    the seeded or imported future is the watermark's) or a change since recheck_from."""
+    since = _adapt(connection, recheck_from)
+    affected = (
+        "SELECT lead_id FROM leads_leadevent WHERE id > %s AND id <= %s "
+        "UNION SELECT lead_id FROM leads_leadevent WHERE created_at >= %s AND created_at <= %s "
+        "UNION SELECT id FROM leads_lead WHERE updated_at >= %s"
+    )
+    params = [watermark, upto, since, _adapt(connection, now), since]
+    cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id IN ({affected})", params)
+    cursor.execute(_insert(f"l.id IN ({affected})", connection), params)
+
+
+def refresh(*, max_pending: int | None = None, connection=default_connection) -> bool:
+    """Bring the rollup up to date. With max_pending, do nothing and return False when more
+    than that many events and changed leads are pending (the caller reads the event log
+    instead); otherwise return True once current. On read it runs four queries, whatever the
+    size of the data; without max_pending it works through the pending events in batches."""
+    while True:
+        now = timezone.now()
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            watermark, recheck_from, top, pending = _pending(cursor, connection)
+            if max_pending is not None and pending > max_pending:
+                return False
+            if max_pending is None and pending > REBUILD_ABOVE:
+                break
+            upto = top if max_pending is not None else min(top, watermark + BATCH_EVENTS)
+            _refresh_range(cursor, connection, watermark, upto, recheck_from, now)
+            done = upto >= top
+            # The lookback moves on only once every batch is processed.
+            _save_state(cursor, connection, upto, now - LOOKBACK if done else recheck_from, now)
+        if done:
+            return True
+    rebuild(connection)  # cheaper than recomputing most leads batch after batch
+    return True
+
+
+def forget_campaign(campaign_id: int, connection=default_connection) -> None:
+    """A deleted campaign leaves its leads without one (SET NULL, no event)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET campaign_id = NULL WHERE campaign_id = %s", [campaign_id])
+
+
+def forget_sourced_by(user_id: int, connection=default_connection) -> None:
+    """A deleted user leaves the leads they found without a finder (SET NULL, no event)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {TABLE} SET sourced_by_id = NULL WHERE sourced_by_id = %s", [user_id])
