@@ -2,17 +2,17 @@
 alerts on top, and the hygiene lists. Leaders, marketing and sales managers (their teams);
 everyone else gets 403."""
 
-import csv
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import render
 
 from alignment.models import Team
 from insights import charts, diagnostics, selectors, tables
 from insights.forms import DashboardFilter
+from leads.spreadsheets import csv_response
 
 
 def _scope(request) -> tuple[selectors.Scope, DashboardFilter]:
@@ -81,28 +81,6 @@ def figure_detail(request, name: str):
     return render(request, "insights/figure.html", _context(request, scope, form, section=section))
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value) -> str:
-    """Spreadsheets run cells starting with = + - @ tab or CR as formulas: quote them."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-def _csv_response(header: list[str], rows, filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-    lines = (writer.writerow([csv_cell(cell) for cell in line]) for line in [header, *rows])
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _period(scope) -> str:
     return f"{scope.start.date()}-to-{(scope.end - timedelta(days=1)).date()}"
 
@@ -112,7 +90,7 @@ def figure_csv(request, name: str):
     scope, _ = _scope(request)
     name = _figure_name(name)
     table = tables.BUILDERS[name](selectors.figures(scope=scope, names=[name])[name])
-    return _csv_response(table.header, table.rows, f"accord-{name}-{_period(scope)}.csv")
+    return csv_response([table.header, *table.rows], f"accord-{name}-{_period(scope)}.csv")
 
 
 def _check(check: str) -> str:
@@ -178,4 +156,4 @@ def hygiene_csv(request, check: str):
     scope, _ = _scope(request)
     check = _check(check)
     _, header, rows, _ = _hygiene_rows(scope, check)
-    return _csv_response(header, rows, f"accord-hygiene-{check}.csv")
+    return csv_response([header, *rows], f"accord-hygiene-{check}.csv")

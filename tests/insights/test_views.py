@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from insights import selectors
-from insights.views import csv_cell
 from leads.models import Campaign, Handoff, Lead
+from leads.spreadsheets import safe_text as csv_cell
 from tests.factories import UserFactory
 from tests.insights.builders import handoff, lead_with_history
 
