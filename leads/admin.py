@@ -12,7 +12,13 @@ from django.utils.html import format_html
 
 from alignment.roles import is_marketing
 from leads import selectors, services
-from leads.duplicates import duplicate_dismiss, duplicate_merge, may_resolve_duplicates, survivor_and_duplicate
+from leads.duplicates import (
+    duplicate_dismiss,
+    duplicate_merge,
+    duplicates_dismiss,
+    may_resolve_duplicates,
+    survivor_and_duplicate,
+)
 from leads.exceptions import LeadError
 from leads.exports import export_rows
 from leads.imports import admin as import_admin  # noqa: F401  (registers the import pages)
@@ -357,10 +363,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Not duplicates: dismiss selected pairs")
     def dismiss_selected(self, request, queryset):
-        dismissed = 0
-        for candidate in queryset.filter(status=DuplicateCandidate.Status.OPEN):
-            duplicate_dismiss(candidate=candidate, by=request.user)
-            dismissed += 1
+        dismissed = duplicates_dismiss(candidates=queryset, by=request.user)
         self.message_user(request, f"Dismissed {dismissed} pair(s).")
 
     def merge_view(self, request, pk: int):

@@ -128,12 +128,17 @@ def duplicate_merge(*, candidate: DuplicateCandidate, by) -> Lead:
 
 def duplicate_dismiss(*, candidate: DuplicateCandidate, by) -> DuplicateCandidate:
     """Record that the pair are two different people."""
+    if not duplicates_dismiss(candidates=DuplicateCandidate.objects.filter(pk=candidate.pk), by=by):
+        _open_candidate(candidate.pk)  # raises with the reason the pair is not open
+    candidate.refresh_from_db()
+    return candidate
+
+
+def duplicates_dismiss(*, candidates, by) -> int:
+    """Record that each open pair among ``candidates`` are two different people (one UPDATE);
+    returns how many were open."""
     if not may_resolve_duplicates(by):
         raise NotAllowed("Only marketing resolves duplicate leads.")
-    with transaction.atomic():
-        candidate = _open_candidate(candidate.pk)
-        candidate.status = DuplicateCandidate.Status.DISMISSED
-        candidate.resolved_by = by
-        candidate.resolved_at = timezone.now()
-        candidate.save(update_fields=["status", "resolved_by", "resolved_at"])
-    return candidate
+    return candidates.filter(status=DuplicateCandidate.Status.OPEN).update(
+        status=DuplicateCandidate.Status.DISMISSED, resolved_by=by, resolved_at=timezone.now()
+    )

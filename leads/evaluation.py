@@ -28,7 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -171,17 +171,8 @@ def leads_evaluate_all(
     Each batch commits on its own; ``progress(done, total)`` is called after each one. ``as_of``
     defaults to :func:`evaluation_moment`, so two runs on the same day give the same figures.
     Raises LeadError when no definition is active."""
-    definition = definition or active_definition()
-    if definition is None:
-        raise LeadError("No qualified-lead definition is active: there is nothing to evaluate the leads against.")
-    terms = definition_terms(definition)
-    problems = scoring.validate_terms(terms)
-    if problems:
-        raise LeadError(f"Version {definition.version} cannot grade leads: {' '.join(problems)}")
+    definition, terms = _grading_terms(definition)
     as_of = as_of or evaluation_moment()
-    # Only activities some rule counts matter; the rest need not be read.
-    kinds = {rule.activity for rule in terms.engagement_rules} | set(terms.ready_activities)
-    kinds &= set(scoring.ACTIVITY_KINDS)
     total = Lead.objects.count()
     summary = empty_summary()
     grades, buckets = Counter(), Counter()
@@ -192,42 +183,94 @@ def leads_evaluate_all(
         )
         if not rows:
             break
-        first_id, last_id = rows[0]["id"], rows[-1]["id"]
-        activities: dict[int, list[scoring.Activity]] = defaultdict(list)
-        if kinds:
-            for lead_id, kind, at in Activity.objects.filter(
-                lead_id__gte=first_id, lead_id__lte=last_id, kind__in=kinds, occurred_at__lte=as_of
-            ).values_list("lead_id", "kind", "occurred_at"):
-                activities[lead_id].append(scoring.Activity(kind=kind, at=at))
-        # Leads by the value of each group of result fields they get, when that group changed.
-        changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
-        ready: dict[bool, list[int]] = {True: [], False: []}
-        for row in rows:
-            evaluation = scoring.figures(terms, _facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
-            for fields, leads in changed.items():
-                result = tuple(getattr(evaluation, name) for name in fields)
-                if result != tuple(row[name] for name in fields):
-                    leads[result].append(row["id"])
-            ready[evaluation.sales_ready].append(row["id"])
-            grades[evaluation.grade] += 1
-            buckets[evaluation.bucket] += 1
-        now = timezone.now()
-        with transaction.atomic():
-            for sales_ready, ids in ready.items():
-                if ids:
-                    Lead.objects.filter(pk__in=ids).update(
-                        sales_ready=sales_ready, evaluated_with=definition, evaluated_at=now
-                    )
-            for fields, leads in changed.items():
-                for result, ids in leads.items():
-                    Lead.objects.filter(pk__in=ids).update(**dict(zip(fields, result, strict=True)))
-        summary["sales_ready"] += len(ready[True])
+        last_id = rows[-1]["id"]
+        sales_ready = _evaluate_rows(
+            rows, definition=definition, terms=terms, as_of=as_of, grades=grades, buckets=buckets
+        )
+        summary["sales_ready"] += sales_ready
         summary["evaluated"] += len(rows)
         if progress is not None:
             progress(summary["evaluated"], max(total, summary["evaluated"]))
     summary["grades"].update(grades)
     summary["buckets"].update(buckets)
     return summary
+
+
+def leads_evaluate(*, ids: list[int], as_of: datetime | None = None) -> None:
+    """Evaluate the leads ``ids`` (a batch, say of one import) against the active definition, with
+    the same bounded queries as one batch of :func:`leads_evaluate_all`. Without an active
+    definition they are left as they are. Call it inside the transaction that changed them."""
+    if not ids or active_definition() is None:
+        return
+    definition, terms = _grading_terms(None)
+    rows = list(Lead.objects.filter(id__in=ids).order_by("id").values("id", *_FACT_COLUMNS, *RESULT_FIELDS))
+    _evaluate_rows(rows, definition=definition, terms=terms, as_of=as_of or evaluation_moment())
+
+
+def _grading_terms(definition: QualificationDefinition | None) -> tuple[QualificationDefinition, scoring.Terms]:
+    definition = definition or active_definition()
+    if definition is None:
+        raise LeadError("No qualified-lead definition is active: there is nothing to evaluate the leads against.")
+    terms = definition_terms(definition)
+    problems = scoring.validate_terms(terms)
+    if problems:
+        raise LeadError(f"Version {definition.version} cannot grade leads: {' '.join(problems)}")
+    return definition, terms
+
+
+def _evaluate_rows(
+    rows: list[dict],
+    *,
+    definition: QualificationDefinition,
+    terms: scoring.Terms,
+    as_of: datetime,
+    grades: Counter | None = None,
+    buckets: Counter | None = None,
+) -> int:
+    """Evaluate ``rows`` (values of ``_FACT_COLUMNS`` and ``RESULT_FIELDS``, with "id") and write
+    what changed: one query for their activities, two UPDATEs for sales-ready with the definition
+    and time, and one grouped UPDATE per distinct changed (grade, fit points) and (score, bucket).
+    Returns how many are sales-ready; counts grades and buckets into the given counters."""
+    ids = [row["id"] for row in rows]
+    # Only activities some rule counts matter; the rest need not be read.
+    kinds = ({rule.activity for rule in terms.engagement_rules} | set(terms.ready_activities)) & set(
+        scoring.ACTIVITY_KINDS
+    )
+    activities: dict[int, list[scoring.Activity]] = defaultdict(list)
+    if kinds:
+        # A range reads an id-ordered batch of every lead faster than a list of its ids.
+        of_rows = (
+            Q(lead_id__gte=ids[0], lead_id__lte=ids[-1]) if len(ids) == ids[-1] - ids[0] + 1 else Q(lead_id__in=ids)
+        )
+        for lead_id, kind, at in Activity.objects.filter(of_rows, kind__in=kinds, occurred_at__lte=as_of).values_list(
+            "lead_id", "kind", "occurred_at"
+        ):
+            activities[lead_id].append(scoring.Activity(kind=kind, at=at))
+    # Leads by the value of each group of result fields they get, when that group changed.
+    changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
+    ready: dict[bool, list[int]] = {True: [], False: []}
+    for row in rows:
+        evaluation = scoring.figures(terms, _facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
+        for fields, leads in changed.items():
+            result = tuple(getattr(evaluation, name) for name in fields)
+            if result != tuple(row[name] for name in fields):
+                leads[result].append(row["id"])
+        ready[evaluation.sales_ready].append(row["id"])
+        if grades is not None:
+            grades[evaluation.grade] += 1
+        if buckets is not None:
+            buckets[evaluation.bucket] += 1
+    now = timezone.now()
+    with transaction.atomic():
+        for sales_ready, ready_ids in ready.items():
+            if ready_ids:
+                Lead.objects.filter(pk__in=ready_ids).update(
+                    sales_ready=sales_ready, evaluated_with=definition, evaluated_at=now
+                )
+        for fields, leads in changed.items():
+            for result, lead_ids in leads.items():
+                Lead.objects.filter(pk__in=lead_ids).update(**dict(zip(fields, result, strict=True)))
+    return len(ready[True])
 
 
 # --- Re-evaluation when a version becomes active ---------------------------------------------

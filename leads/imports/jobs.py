@@ -25,7 +25,7 @@ Status = LeadImport.Status
 def count_rows(data: bytes, file_name: str) -> tuple[list[str], int]:
     """The header and the number of non-blank data rows."""
     table = read_table(data, file_name)
-    return table.header, sum(1 for cells in table.rows if any(cells))
+    return table.header, sum(1 for _ in data_rows(table))
 
 
 def runs_in_background(job: LeadImport) -> bool:

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from alignment import scoring
 from alignment.selectors import active_definition, definition_terms
-from leads.evaluation import RESULT_FIELDS, evaluation_moment, lead_evaluate
+from leads.evaluation import RESULT_FIELDS, evaluation_moment, leads_evaluate
 from leads.exceptions import ImportFileError
 from leads.imports import bulk
 from leads.imports.cleaning import Options, RowErrors, clean_row
@@ -575,8 +575,7 @@ class _ImportRun:
             )
         bulk.insert(LeadEvent, events)
         if self.terms is not None:
-            for planned in updates:
-                lead_evaluate(lead=Lead.objects.select_related("source").get(pk=planned.pk), as_of=self.as_of)
+            leads_evaluate(ids=sorted({planned.pk for planned in updates}), as_of=self.as_of)
 
 
 def _text(value) -> str:

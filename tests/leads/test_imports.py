@@ -604,3 +604,17 @@ def test_a_phone_entered_by_hand_is_kept_in_the_form_an_import_matches(cast):
     assert (typed.phone, odd.phone) == ("+14155550132", "ext. 12")
     report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Id="", Email="", LastName="Hopper", Phone="415-555-0132")]))
     assert (report.created, report.updated) == (0, 1)
+
+
+def test_leads_an_import_updates_are_graded_anew(cast, make_lead, active_definition):
+    from leads.evaluation import lead_evaluate
+
+    lead = make_lead(email="ada@analytical.example", title="", employees=None)
+    lead_evaluate(lead=Lead.objects.select_related("source").get(pk=lead.pk))
+    run(cast, csv_bytes(SALESFORCE_API, [ada_row(Title="CTO", NumberOfEmployees="1,200")]))
+    lead.refresh_from_db()
+    imported = (lead.grade, lead.fit_points, lead.score, lead.bucket, lead.sales_ready)
+    lead_evaluate(lead=Lead.objects.select_related("source").get(pk=lead.pk))
+    lead.refresh_from_db()
+    assert imported == (lead.grade, lead.fit_points, lead.score, lead.bucket, lead.sales_ready)
+    assert lead.fit_points > 0 and lead.evaluated_with == active_definition
