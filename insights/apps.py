@@ -9,6 +9,7 @@ class InsightsConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_delete
 
+        from alignment.models import Team
         from insights import receivers
         from leads.models import Campaign
         from leads.signals import demo_data_loaded
@@ -18,3 +19,4 @@ class InsightsConfig(AppConfig):
         post_delete.connect(
             receivers.user_deleted, sender=settings.AUTH_USER_MODEL, dispatch_uid="insights.user_deleted"
         )
+        post_delete.connect(receivers.team_deleted, sender=Team, dispatch_uid="insights.team_deleted")

@@ -68,12 +68,61 @@ class LeadJourney(models.Model):
         return f"Journey of lead {self.lead_id}"
 
 
+class HandoffOutcome(models.Model):
+    """One row per hand-off, derived from it, its lead and its reminders (insights.rollups keeps
+    it current beside the lead journey): what the hand-off figures count, so the dashboard reads
+    this instead of joining each hand-off of the period to its lead. The lead's columns are its
+    current values; the due times and decision times are kept as they are, because whether a
+    pending hand-off is past due depends on when the dashboard is read."""
+
+    handoff = models.OneToOneField(
+        "leads.Handoff", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    lead_id = models.BigIntegerField()
+    created_at = models.DateTimeField(help_text="When the hand-off was made.")
+    lead_created_at = models.DateTimeField()
+    source_id = models.BigIntegerField()
+    campaign_id = models.BigIntegerField(null=True)
+    sourced_by_id = models.BigIntegerField(null=True)
+    grade = models.CharField(max_length=1, blank=True)
+    bucket = models.CharField(max_length=12, blank=True)
+    won = models.BooleanField(help_text="The lead is won now.")
+    assigned_to_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=20)
+    reason_id = models.BigIntegerField(null=True)
+    definition_id = models.BigIntegerField(null=True)
+    override = models.BooleanField()
+    accept_due_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True)
+    first_touch_due_at = models.DateTimeField(null=True)
+    first_touch_at = models.DateTimeField(null=True)
+    reminders = models.PositiveIntegerField(help_text="Reminders the rep got for this hand-off.")
+    escalations = models.PositiveIntegerField(help_text="Escalations to the manager for this hand-off.")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["created_at"], name="handoffoutcome_period"),
+            # The reasons given on the hand-offs of a period's leads, per campaign.
+            models.Index(
+                fields=["lead_created_at", "source_id", "campaign_id", "reason_id"],
+                condition=models.Q(reason_id__isnull=False),
+                name="handoffoutcome_reasons",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Outcome of hand-off {self.handoff_id}"
+
+
 class RollupState(models.Model):
-    """How far a rollup has read the lead event log: the highest LeadEvent id processed, and
-    the time from which changed leads (and events) are looked at again on the next refresh."""
+    """How far a rollup has read the lead event log and the reminders: the highest LeadEvent
+    and Reminder ids processed, and the time from which changed leads (and events and
+    reminders) are looked at again on the next refresh."""
 
     name = models.CharField(max_length=40, primary_key=True)
     event_watermark = models.BigIntegerField(default=0)
+    reminder_watermark = models.BigIntegerField(default=0)
     recheck_from = models.DateTimeField(null=True)
     refreshed_at = models.DateTimeField(null=True)
 

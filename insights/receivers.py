@@ -1,5 +1,5 @@
 """Reactions to what the leads app does: the demo gets what the dashboard needs to show every
-figure, and the lead journey rollup follows the SET NULL of a deleted campaign or user."""
+figure, and the rollups follow the SET NULL of a deleted campaign, user or team."""
 
 
 def demo_data_loaded(sender, **kwargs) -> str:
@@ -18,3 +18,9 @@ def user_deleted(sender, instance, **kwargs) -> None:
     from insights.rollups import forget_sourced_by
 
     forget_sourced_by(instance.pk)
+
+
+def team_deleted(sender, instance, **kwargs) -> None:
+    from insights.rollups import forget_team
+
+    forget_team(instance.pk)

@@ -1,20 +1,25 @@
-"""The lead journey rollup (insights.LeadJourney): one row per lead with what the lead figures
-count, derived from the lead and its event log, so the dashboard does not join the event log
-on every request.
+"""The dashboard's rollups: the lead journey (insights.LeadJourney), one row per lead with what
+the lead figures count, derived from the lead and its event log; and the hand-off outcomes
+(insights.HandoffOutcome), one row per hand-off with what the hand-off figures count, derived
+from the hand-off, its lead and its reminders. The dashboard reads them instead of joining the
+event log and the leads on every request.
 
-It is kept current incrementally. A watermark (RollupState.event_watermark) is the highest
-LeadEvent id processed; a refresh recomputes, from scratch, the rows of the leads that have an
-event past the watermark, an event or a change (`updated_at`) since `recheck_from` (the start
-of the previous refresh less LOOKBACK, which covers transactions that committed late), and then
-moves the watermark. Recomputing a row reads the lead and all its events, so a refresh is
-idempotent and equals a full rebuild. The beat task (insights.tasks.refresh_lead_journeys) runs
-it every few minutes; the dashboard runs it on read when little is pending and otherwise reads
-the event log itself, so the figures are always exact and current.
+They are kept current together, incrementally. Watermarks (RollupState) are the highest
+LeadEvent and Reminder ids processed; a refresh recomputes, from scratch, the rows of the leads
+that have an event past the watermark, an event or a change (`updated_at`) since
+`recheck_from` (the start of the previous refresh less LOOKBACK, which covers transactions that
+committed late), the rows of those leads' hand-offs and of the hand-offs with a reminder past
+its watermark or since `recheck_from`, and then moves the watermarks. Recomputing a row reads
+its sources whole, so a refresh is idempotent and equals a full rebuild. The beat task
+(insights.tasks.refresh_lead_journeys) runs it every few minutes; the dashboard runs it on read
+when little is pending and otherwise reads the sources itself, so the figures are always exact
+and current.
 
 Every writer of the leads app that changes what a row holds (stage moves, cycles, source,
-campaign, sourced_by, merges that move events to the survivor, imports) writes a LeadEvent or
-bumps `updated_at`; a campaign or user deleted sets the leads' column to NULL without either,
-so the receivers in insights.receivers clear it here as well.
+campaign, sourced_by, grade and bucket, merges that move events and hand-offs to the survivor,
+imports, every change to a hand-off) writes a LeadEvent or bumps the lead's `updated_at`; the
+sweeps' reminders are rows of their own. A campaign, user or team deleted sets the column to
+NULL without either, so the receivers in insights.receivers clear it here as well.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from django.utils import timezone
 
 NAME = "lead_journey"
 TABLE = "insights_leadjourney"
+OUTCOMES = "insights_handoffoutcome"
 STEPS = ["mql", "handed_off", "accepted", "qualified", "won"]
 # Events after the watermark up to which the dashboard refreshes on read; beyond, it reads the
 # event log directly (exact, slower) and leaves the catching up to the beat task.
@@ -72,20 +78,71 @@ def journey_select(where: str, connection=default_connection) -> str:
     )
 
 
+OUTCOME_COLUMNS = [
+    "handoff_id",
+    "lead_id",
+    "created_at",
+    "lead_created_at",
+    "source_id",
+    "campaign_id",
+    "sourced_by_id",
+    "grade",
+    "bucket",
+    "won",
+    "assigned_to_id",
+    "team_id",
+    "status",
+    "reason_id",
+    "definition_id",
+    "override",
+    "accept_due_at",
+    "decided_at",
+    "first_touch_due_at",
+    "first_touch_at",
+    "reminders",
+    "escalations",
+]
+
+
+def outcome_select(where: str) -> str:
+    """SELECT of the outcome rows (OUTCOME_COLUMNS, in order) of the hand-offs `h` (of leads
+    `l`) matching `where`. The dashboard also reads it as a derived table when the rollup is
+    behind, so both give the same figures."""
+    from leads.models import Reminder, Stage
+
+    def reminders(level: int) -> str:
+        return f"(SELECT COUNT(*) FROM leads_reminder r WHERE r.handoff_id = h.id AND r.level = {int(level)})"
+
+    return (
+        f"SELECT h.id AS handoff_id, h.lead_id, h.created_at, l.created_at AS lead_created_at, l.source_id, "
+        f"l.campaign_id, l.sourced_by_id, l.grade, l.bucket, (l.stage = '{Stage.WON}') AS won, "
+        f"h.assigned_to_id, h.team_id, h.status, h.reason_id, h.definition_id, h.override, h.accept_due_at, "
+        f"h.decided_at, h.first_touch_due_at, h.first_touch_at, "
+        f"{reminders(Reminder.Level.REMIND)} AS reminders, {reminders(Reminder.Level.ESCALATE)} AS escalations "
+        f"FROM leads_handoff h JOIN leads_lead l ON l.id = h.lead_id WHERE {where}"
+    )
+
+
 def _insert(where: str, connection) -> str:
     return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {journey_select(where, connection)}"
+
+
+def _insert_outcomes(where: str) -> str:
+    return f"INSERT INTO {OUTCOMES} ({', '.join(OUTCOME_COLUMNS)}) {outcome_select(where)}"
 
 
 def _adapt(connection, value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _save_state(cursor, connection, watermark: int, recheck_from, now) -> None:
+def _save_state(cursor, connection, watermark: int, reminder_watermark: int, recheck_from, now) -> None:
     cursor.execute(
-        "INSERT INTO insights_rollupstate (name, event_watermark, recheck_from, refreshed_at) VALUES (%s, %s, %s, %s) "
+        "INSERT INTO insights_rollupstate (name, event_watermark, reminder_watermark, recheck_from, refreshed_at) "
+        "VALUES (%s, %s, %s, %s, %s) "
         "ON CONFLICT (name) DO UPDATE SET event_watermark = excluded.event_watermark, "
+        "reminder_watermark = excluded.reminder_watermark, "
         "recheck_from = excluded.recheck_from, refreshed_at = excluded.refreshed_at",
-        [NAME, watermark, _adapt(connection, recheck_from), _adapt(connection, now)],
+        [NAME, watermark, reminder_watermark, _adapt(connection, recheck_from), _adapt(connection, now)],
     )
 
 
@@ -94,19 +151,24 @@ def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
     too). Returns the number of leads."""
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM leads_leadevent")
-        watermark = cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
+            "(SELECT COALESCE(MAX(id), 0) FROM leads_reminder)"
+        )
+        watermark, reminder_watermark = cursor.fetchone()
         cursor.execute("SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM leads_lead")
         low, high, count = cursor.fetchone()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id > %s OR lead_id < %s", [high, low])
+        cursor.execute(f"DELETE FROM {OUTCOMES}")
         start = low
         while start <= high:
             end = start + batch
             cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id >= %s AND lead_id < %s", [start, end])
             cursor.execute(_insert(f"l.id >= {int(start)} AND l.id < {int(end)}", connection))
+            cursor.execute(_insert_outcomes(f"h.lead_id >= {int(start)} AND h.lead_id < {int(end)}"))
             start = end
-        _save_state(cursor, connection, watermark, now - LOOKBACK, now)
+        _save_state(cursor, connection, watermark, reminder_watermark, now - LOOKBACK, now)
     return count
 
 
@@ -114,14 +176,17 @@ def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
 EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-def _pending(cursor, connection) -> tuple[int, datetime, int, int]:
-    """(watermark, recheck_from, highest event id, events past the watermark plus leads changed
-    since recheck_from), in one query that locks the state row on PostgreSQL."""
+def _pending(cursor, connection) -> tuple[int, int, datetime, int, int, int]:
+    """(event watermark, reminder watermark, recheck_from, highest event id, highest reminder id,
+    events and reminders past the watermarks plus leads changed since recheck_from), in one
+    query that locks the state row on PostgreSQL."""
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     cursor.execute(
-        "SELECT s.event_watermark, s.recheck_from, "
+        "SELECT s.event_watermark, s.reminder_watermark, s.recheck_from, "
         "(SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
+        "(SELECT COALESCE(MAX(id), 0) FROM leads_reminder), "
         "(SELECT COUNT(*) FROM leads_leadevent WHERE id > s.event_watermark) + "
+        "(SELECT COUNT(*) FROM leads_reminder WHERE id > s.reminder_watermark) + "
         "(SELECT COUNT(*) FROM leads_lead WHERE updated_at >= s.recheck_from) "
         "FROM insights_rollupstate s WHERE s.name = %s" + lock,
         [NAME],
@@ -130,50 +195,63 @@ def _pending(cursor, connection) -> tuple[int, datetime, int, int]:
     if state is None:  # no state yet: everything is pending
         cursor.execute(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
-            "(SELECT COUNT(*) FROM leads_leadevent) + (SELECT COUNT(*) FROM leads_lead)"
+            "(SELECT COALESCE(MAX(id), 0) FROM leads_reminder), "
+            "(SELECT COUNT(*) FROM leads_leadevent) + (SELECT COUNT(*) FROM leads_reminder) "
+            "+ (SELECT COUNT(*) FROM leads_lead)"
         )
-        top, pending = cursor.fetchone()
-        return 0, EPOCH, top, pending
-    watermark, recheck_from, top, pending = state
+        top, top_reminder, pending = cursor.fetchone()
+        return 0, 0, EPOCH, top, top_reminder, pending
+    watermark, reminder_watermark, recheck_from, top, top_reminder, pending = state
     if isinstance(recheck_from, str):
         recheck_from = connection.ops.convert_datetimefield_value(recheck_from, None, connection)
     elif recheck_from is not None and timezone.is_naive(recheck_from):
         recheck_from = timezone.make_aware(recheck_from, UTC)
-    return watermark, recheck_from, top, pending
+    return watermark, reminder_watermark, recheck_from, top, top_reminder, pending
 
 
-def _refresh_range(cursor, connection, watermark: int, upto: int, recheck_from, now) -> None:
-    """Recompute the leads with an event in (watermark, upto], or an event (dated up to now:
-    the seeded or imported future is the watermark's) or a change since recheck_from."""
-    since = _adapt(connection, recheck_from)
+def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple[int, int], recheck_from, now) -> None:
+    """Recompute the leads with an event in the `events` id range (after, up to], or an event
+    (dated up to now: the seeded or imported future is the watermark's) or a change since
+    recheck_from; then the hand-offs of those leads and those with a reminder in the
+    `reminders` id range or made since recheck_from."""
+    since, until = _adapt(connection, recheck_from), _adapt(connection, now)
     affected = (
         "SELECT lead_id FROM leads_leadevent WHERE id > %s AND id <= %s "
         "UNION SELECT lead_id FROM leads_leadevent WHERE created_at >= %s AND created_at <= %s "
         "UNION SELECT id FROM leads_lead WHERE updated_at >= %s"
     )
-    params = [watermark, upto, since, _adapt(connection, now), since]
+    params = [*events, since, until, since]
     cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id IN ({affected})", params)
     cursor.execute(_insert(f"l.id IN ({affected})", connection), params)
+    handoffs = (
+        f"SELECT id FROM leads_handoff WHERE lead_id IN ({affected}) "
+        "UNION SELECT handoff_id FROM leads_reminder WHERE id > %s AND id <= %s "
+        "UNION SELECT handoff_id FROM leads_reminder WHERE created_at >= %s AND created_at <= %s"
+    )
+    params += [*reminders, since, until]
+    cursor.execute(f"DELETE FROM {OUTCOMES} WHERE handoff_id IN ({handoffs})", params)
+    cursor.execute(_insert_outcomes(f"h.id IN ({handoffs})"), params)
 
 
 def refresh(*, max_pending: int | None = None, connection=default_connection) -> bool:
-    """Bring the rollup up to date. With max_pending, do nothing and return False when more
-    than that many events and changed leads are pending (the caller reads the event log
-    instead); otherwise return True once current. On read it runs four queries, whatever the
-    size of the data; without max_pending it works through the pending events in batches."""
+    """Bring the rollups up to date. With max_pending, do nothing and return False when more
+    than that many events, reminders and changed leads are pending (the caller reads the
+    sources instead); otherwise return True once current. On read it runs a constant number of
+    queries, whatever the size of the data; without max_pending it works through the pending
+    events in batches."""
     while True:
         now = timezone.now()
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            watermark, recheck_from, top, pending = _pending(cursor, connection)
+            watermark, reminder_watermark, recheck_from, top, top_reminder, pending = _pending(cursor, connection)
             if max_pending is not None and pending > max_pending:
                 return False
             if max_pending is None and pending > REBUILD_ABOVE:
                 break
             upto = top if max_pending is not None else min(top, watermark + BATCH_EVENTS)
-            _refresh_range(cursor, connection, watermark, upto, recheck_from, now)
+            _refresh_range(cursor, connection, (watermark, upto), (reminder_watermark, top_reminder), recheck_from, now)
             done = upto >= top
             # The lookback moves on only once every batch is processed.
-            _save_state(cursor, connection, upto, now - LOOKBACK if done else recheck_from, now)
+            _save_state(cursor, connection, upto, top_reminder, now - LOOKBACK if done else recheck_from, now)
         if done:
             return True
     rebuild(connection)  # cheaper than recomputing most leads batch after batch
@@ -183,10 +261,18 @@ def refresh(*, max_pending: int | None = None, connection=default_connection) ->
 def forget_campaign(campaign_id: int, connection=default_connection) -> None:
     """A deleted campaign leaves its leads without one (SET NULL, no event)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET campaign_id = NULL WHERE campaign_id = %s", [campaign_id])
+        for table in (TABLE, OUTCOMES):
+            cursor.execute(f"UPDATE {table} SET campaign_id = NULL WHERE campaign_id = %s", [campaign_id])
 
 
 def forget_sourced_by(user_id: int, connection=default_connection) -> None:
     """A deleted user leaves the leads they found without a finder (SET NULL, no event)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {TABLE} SET sourced_by_id = NULL WHERE sourced_by_id = %s", [user_id])
+        for table in (TABLE, OUTCOMES):
+            cursor.execute(f"UPDATE {table} SET sourced_by_id = NULL WHERE sourced_by_id = %s", [user_id])
+
+
+def forget_team(team_id: int, connection=default_connection) -> None:
+    """A deleted team leaves its hand-offs without one (SET NULL, no event)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {OUTCOMES} SET team_id = NULL WHERE team_id = %s", [team_id])

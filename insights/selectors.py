@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
@@ -35,7 +35,6 @@ from leads.models import (
     DuplicateCandidate,
     Handoff,
     Lead,
-    Reminder,
     Source,
     Stage,
     Touch,
@@ -140,28 +139,12 @@ def scope_for(
     )
 
 
-def _cohort_handoffs_of_leads(scope: Scope) -> QuerySet[Handoff]:
-    """The hand-offs of the leads created in the period (for teams: of the leads ever handed to
-    them), as a join: the planner starts from the smaller side."""
-    handoffs = Handoff.objects.filter(lead__created_at__gte=scope.start, lead__created_at__lt=scope.end)
-    if scope.teams is not None:
-        handoffs = handoffs.filter(lead__in=Handoff.objects.filter(team_id__in=scope.teams).values("lead_id"))
-    return handoffs
-
-
-def _cohort_handoffs(scope: Scope) -> QuerySet[Handoff]:
-    handoffs = Handoff.objects.filter(created_at__gte=scope.start, created_at__lt=scope.end)
-    if scope.teams is not None:
-        handoffs = handoffs.filter(team_id__in=scope.teams)
-    return handoffs
-
-
 # --- SQL helpers -------------------------------------------------------------------------------
 
 
 def _seconds(later: str, earlier: str, vendor: str | None = None) -> str:
     if (vendor or connection.vendor) == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
     return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
 
 
@@ -256,15 +239,15 @@ class LeadCells:
         return sums
 
 
-def _lead_where(scope: Scope, alias: str = "l", lead: str = "l.id") -> tuple[str, list]:
-    adapt = connection.ops.adapt_datetimefield_value
-    where = f"{alias}.created_at >= %s AND {alias}.created_at < %s"
-    params = [adapt(scope.start), adapt(scope.end)]
+def _lead_where(scope: Scope, created: str = "l.created_at", lead: str = "l.id") -> tuple[str, list]:
+    """The leads created in the period (for teams: ever handed to them), given the columns of
+    the lead's creation time and id."""
+    where, params = _period(scope, created)
     if scope.teams is not None:
         if not scope.teams:
             return where + " AND 1 = 0", params
         marks = ", ".join(["%s"] * len(scope.teams))
-        if alias == "l":
+        if lead == "l.id":
             where += f" AND EXISTS (SELECT 1 FROM leads_handoff h WHERE h.lead_id = {lead} AND h.team_id IN ({marks}))"
         else:
             # The rollup's rows of the leads handed to the teams, looked up by lead: far fewer
@@ -274,22 +257,35 @@ def _lead_where(scope: Scope, alias: str = "l", lead: str = "l.id") -> tuple[str
     return where, params
 
 
+def _period(scope: Scope, column: str) -> tuple[str, list]:
+    adapt = connection.ops.adapt_datetimefield_value
+    return f"{column} >= %s AND {column} < %s", [adapt(scope.start), adapt(scope.end)]
+
+
 def _week(column: str, vendor: str | None = None) -> str:
     if (vendor or connection.vendor) == "postgresql":
         return f"(date_trunc('week', {column} AT TIME ZONE 'UTC'))::date"
     return f"date({column}, 'weekday 0', '-6 days')"
 
 
-def lead_cells(*, scope: Scope) -> LeadCells:
-    """Every lead figure (funnel, campaign quality, active interest, recycling, close ratio,
-    leads reps found) adds these cells up. A lead has reached a step at its first move to that
-    stage or any further one. Read from the lead journey rollup, brought up to date first (a
-    constant number of queries); when too much is pending for that, from the event log."""
+def rollups_current() -> bool:
+    """Bring the dashboard's rollups up to date when little is pending (a constant number of
+    queries) and say whether they are; when they are not, the figures read the sources."""
     from insights import rollups
 
-    if not rollups.refresh(max_pending=rollups.MAX_PENDING_ON_READ):
+    return rollups.refresh(max_pending=rollups.MAX_PENDING_ON_READ)
+
+
+def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
+    """Every lead figure (funnel, campaign quality, active interest, recycling, close ratio,
+    leads reps found) adds these cells up. A lead has reached a step at its first move to that
+    stage or any further one. Read from the lead journey rollup, brought up to date first
+    (`current` says it already is, or is behind); when it is behind, from the event log."""
+    from insights import rollups
+
+    if not (rollups_current() if current is None else current):
         return lead_cells_from_events(scope=scope)
-    where, params = _lead_where(scope, alias="j", lead="j.lead_id")
+    where, params = _lead_where(scope, created="j.created_at", lead="j.lead_id")
     n = len(FUNNEL_STEPS)
     # A step has a duration exactly when it was reached (the step before always was): the
     # counts read the covering index alone.
@@ -313,41 +309,58 @@ def lead_cells(*, scope: Scope) -> LeadCells:
 
 def _journey_medians(where: str, params: list) -> dict[tuple[int, int, int], float | None]:
     """Median seconds between steps of the journeys matching `where`, per (dim, key, step):
-    (0, 0) all leads, (1, source id), (2, campaign id). One query reads the durations (from
-    the rollup's covering index) and the exact median is taken here: each (source, campaign,
-    step) cell is sorted once and the sorted runs are merged per source, per campaign and
-    overall. Measured over 250,000 leads this takes a third of percentile_cont's time on
-    PostgreSQL and a tenth of an ordered window's on SQLite."""
+    (0, 0) all leads, (1, source id), (2, campaign id). The durations of each (source,
+    campaign) cell are read sorted and merged per source, per campaign and overall."""
     from insights import rollups
 
-    columns = ", ".join(f"j.secs_{step}" for step in rollups.STEPS)
-    sql = f"SELECT j.source_id, j.campaign_id, {columns} FROM insights_leadjourney j WHERE {where}"
-    cells: dict[tuple, tuple[list[float], ...]] = {}
-    for source, campaign, s1, s2, s3, s4, s5 in _fetch(sql, params):
-        lists = cells.get((source, campaign))
-        if lists is None:
-            lists = cells[(source, campaign)] = ([], [], [], [], [])
-        if s1 is not None:
-            lists[0].append(s1)
-        if s2 is not None:
-            lists[1].append(s2)
-        if s3 is not None:
-            lists[2].append(s3)
-        if s4 is not None:
-            lists[3].append(s4)
-        if s5 is not None:
-            lists[4].append(s5)
+    cells = _sorted_values(
+        "insights_leadjourney j",
+        where,
+        params,
+        ["j.source_id", "j.campaign_id"],
+        [f"j.secs_{s}" for s in rollups.STEPS],
+    )
     groups: dict[tuple[int, int, int], list[float]] = defaultdict(list)
     for (source, campaign), lists in cells.items():
         for k, values in enumerate(lists, start=1):
             if not values:
                 continue
-            values.sort()
             groups[(0, 0, k)] += values
             groups[(1, source, k)] += values
             if campaign is not None:
                 groups[(2, campaign, k)] += values
     return {key: _middle(values) for key, values in groups.items()}
+
+
+def _sorted_values(
+    source: str, where: str, params: list, keys: list[str], columns: list[str]
+) -> dict[tuple, list[list[float]]]:
+    """Per distinct value of `keys` among the rows of `source` matching `where`, the values of
+    each of `columns` that are not NULL, sorted: the exact medians are taken from them (merging
+    sorted runs is cheap), which over 250,000 rows takes a fraction of the time of
+    percentile_cont on PostgreSQL or of an ordered window on SQLite. PostgreSQL gathers each
+    group's values into arrays; SQLite, which has none, returns the rows and they are grouped
+    here."""
+    width = len(keys)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"array_agg({c}) FILTER (WHERE {c} IS NOT NULL)" for c in columns)
+        group = ", ".join(keys)
+        sql = f"SELECT {group}, {arrays} FROM {source} WHERE {where} GROUP BY {group}"
+        cells = {tuple(row[:width]): [values or [] for values in row[width:]] for row in _fetch(sql, params)}
+    else:
+        cells = {}
+        sql = f"SELECT {', '.join(keys + columns)} FROM {source} WHERE {where}"
+        for row in _fetch(sql, params):
+            lists = cells.get(row[:width])
+            if lists is None:
+                lists = cells[row[:width]] = [[] for _ in columns]
+            for values, value in zip(lists, row[width:], strict=True):
+                if value is not None:
+                    values.append(value)
+    for lists in cells.values():
+        for values in lists:
+            values.sort()
+    return cells
 
 
 def _middle(values: list[float]) -> float:
@@ -472,19 +485,23 @@ class CampaignQuality:
         return self.cost / self.accepted
 
 
-def campaign_quality(*, scope: Scope, funnel_figure: Funnel | None = None) -> list[CampaignQuality]:
+def campaign_quality(
+    *, scope: Scope, funnel_figure: Funnel | None = None, current: bool | None = None
+) -> list[CampaignQuality]:
     """Per campaign and source, most leads first. Reuses the funnel's counts when given."""
-    cells = (funnel_figure or funnel(scope=scope)).cells
-    reasons: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
-    rejected = (
-        _cohort_handoffs_of_leads(scope)
-        .filter(reason__isnull=False)
-        .values("lead__source_id", "lead__campaign_id", "reason__label")
-        .annotate(n=Count("id"))
-        .order_by("-n", "reason__label")
+    current = rollups_current() if current is None else current
+    cells = (funnel_figure or funnel(scope=scope, cells=lead_cells(scope=scope, current=current))).cells
+    where, params = _lead_where(scope, created="o.lead_created_at", lead="o.lead_id")
+    rejected = _fetch(
+        f"SELECT o.source_id, o.campaign_id, o.reason_id, COUNT(*) FROM {_outcomes(current)} "
+        f"WHERE {where} AND o.reason_id IS NOT NULL "
+        f"GROUP BY o.source_id, o.campaign_id, o.reason_id",
+        params,
     )
-    for row in rejected:
-        reasons[(row["lead__source_id"], row["lead__campaign_id"])].append((row["reason__label"], row["n"]))
+    labels = dict(RejectionReason.objects.filter(pk__in={r for _, _, r, _ in rejected}).values_list("pk", "label"))
+    reasons: dict[tuple[int, int | None], list[tuple[str, int]]] = defaultdict(list)
+    for source_id, campaign_id, reason_id, n in sorted(rejected, key=lambda r: (-r[3], labels[r[2]])):
+        reasons[(source_id, campaign_id)].append((labels[reason_id], n))
     sources = dict(Source.objects.filter(pk__in={s for s, _ in cells}).values_list("pk", "name"))
     campaigns = {
         c.pk: c for c in Campaign.objects.filter(pk__in={c for _, c in cells if c}).only("name", "cost", "source_id")
@@ -571,7 +588,7 @@ def grade_bucket_mix(*, scope: Scope, handoff_rows: list[dict] | None = None) ->
     buckets = {b: [0, 0] for b in BUCKET_KEYS}
     for row in rows:
         accepted = row["n"] if row["status"] == Handoff.Status.ACCEPTED else 0
-        for target, key in ((grades, row["lead__grade"]), (buckets, row["lead__bucket"])):
+        for target, key in ((grades, row["grade"]), (buckets, row["bucket"])):
             pair = target.setdefault(key or "", [0, 0])
             pair[0] += row["n"]
             pair[1] += accepted
@@ -581,47 +598,72 @@ def grade_bucket_mix(*, scope: Scope, handoff_rows: list[dict] | None = None) ->
     )
 
 
-def handoff_cells(*, scope: Scope) -> list[dict]:
+def _outcomes(current: bool) -> str:
+    """The hand-off outcome rows, as `o`: the rollup when it is current, otherwise the same rows
+    computed from the hand-offs, their leads and reminders (the conditions on `o` reach into
+    that derived table)."""
+    from insights import rollups
+
+    return f"{rollups.OUTCOMES} o" if current else f"({rollups.outcome_select('1 = 1')}) o"
+
+
+def _handoff_where(scope: Scope) -> tuple[str, list]:
+    """The hand-offs made in the period (for teams: made to them)."""
+    where, params = _period(scope, "o.created_at")
+    if scope.teams is not None:
+        if not scope.teams:
+            return where + " AND 1 = 0", params
+        where += f" AND o.team_id IN ({', '.join(['%s'] * len(scope.teams))})"
+        params += list(scope.teams)
+    return where, params
+
+
+HANDOFF_KEYS = ("assigned_to_id", "team_id", "grade", "bucket", "status", "reason_id", "definition_id")
+HANDOFF_FLAGS = ("override", "won", "marketing")
+HANDOFF_COUNTS = ("n", "accept_judged", "accept_in_time", "touch_judged", "touch_in_time", "reminders", "escalations")
+
+
+def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
     """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
     and bucket of the lead, status, reason, definition version, override, whether the lead was
     won and whether marketing found it, with how many were judged against and met each service
-    level. The hand-off figures (mix, reasons, service levels, definitions, close ratios per
-    rep) add these rows up."""
-    from django.db.models import BooleanField, ExpressionWrapper
-
-    now = scope.now
-    decided = Q(status__in=[Handoff.Status.ACCEPTED, Handoff.Status.REJECTED])
-    accept_judged = decided | Q(status=Handoff.Status.EXPIRED) | Q(status=Handoff.Status.PENDING, accept_due_at__lt=now)
-    touch_judged = Q(status=Handoff.Status.ACCEPTED, first_touch_due_at__isnull=False) & (
-        Q(first_touch_at__isnull=False) | Q(first_touch_due_at__lt=now)
+    level and the reminders and escalations they drew. The hand-off figures (mix, reasons,
+    service levels, definitions, close ratios per rep) add these rows up. Read from the hand-off
+    outcome rollup when it is current."""
+    current = rollups_current() if current is None else current
+    adapt = connection.ops.adapt_datetimefield_value
+    now = adapt(scope.now)
+    status = Handoff.Status
+    accepted = f"o.status = '{status.ACCEPTED}'"
+    decided = f"o.status IN ({_in([status.ACCEPTED, status.REJECTED])})"
+    accept_judged = (
+        f"{decided} OR o.status = '{status.EXPIRED}' OR (o.status = '{status.PENDING}' AND o.accept_due_at < %s)"
     )
-    return list(
-        _cohort_handoffs(scope)
-        .annotate(
-            won=ExpressionWrapper(Q(lead__stage=Stage.WON), output_field=BooleanField()),
-            marketing=ExpressionWrapper(Q(lead__sourced_by__isnull=True), output_field=BooleanField()),
-        )
-        .values(
-            "assigned_to_id",
-            "team_id",
-            "lead__grade",
-            "lead__bucket",
-            "status",
-            "reason_id",
-            "definition_id",
-            "override",
-            "won",
-            "marketing",
-        )
-        .annotate(
-            n=Count("id"),
-            accept_judged=Count("id", filter=accept_judged),
-            accept_in_time=Count("id", filter=decided & Q(decided_at__lte=F("accept_due_at"))),
-            touch_judged=Count("id", filter=touch_judged),
-            touch_in_time=Count("id", filter=touch_judged & Q(first_touch_at__lte=F("first_touch_due_at"))),
-        )
-        .order_by()
+    touch_judged = (
+        f"{accepted} AND o.first_touch_due_at IS NOT NULL "
+        f"AND (o.first_touch_at IS NOT NULL OR o.first_touch_due_at < %s)"
     )
+    touch_in_time = f"{accepted} AND o.first_touch_due_at IS NOT NULL AND o.first_touch_at <= o.first_touch_due_at"
+    where, params = _handoff_where(scope)
+    keys = ", ".join(f"o.{key}" for key in HANDOFF_KEYS)
+    sql = (
+        f"SELECT {keys}, o.override, o.won, o.sourced_by_id IS NULL, COUNT(*), "
+        f"SUM(CASE WHEN {accept_judged} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {decided} AND o.decided_at <= o.accept_due_at THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {touch_judged} THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN {touch_in_time} THEN 1 ELSE 0 END), "
+        f"SUM(o.reminders), SUM(o.escalations) "
+        f"FROM {_outcomes(current)} WHERE {where} GROUP BY {', '.join(str(i) for i in range(1, 11))}"
+    )
+    width = len(HANDOFF_KEYS)
+    return [
+        {
+            **dict(zip(HANDOFF_KEYS, row[:width], strict=True)),
+            **{flag: bool(value) for flag, value in zip(HANDOFF_FLAGS, row[width : width + 3], strict=True)},
+            **{count: int(value) for count, value in zip(HANDOFF_COUNTS, row[width + 3 :], strict=True)},
+        }
+        for row in _fetch(sql, [now, now, *params])
+    ]
 
 
 # --- Rejection reasons -------------------------------------------------------------------------
@@ -705,8 +747,8 @@ class Sla:
     teams: list[SlaRow]
 
 
-def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> Sla:
-    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
+def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, current: bool | None = None) -> Sla:
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope, current=current)
     cells: dict[tuple[int, int | None], SlaRow] = {}
     for row in rows:
         if row["status"] == Handoff.Status.WITHDRAWN:
@@ -721,34 +763,12 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> S
                 accept_in_time=row["accept_in_time"],
                 touch_judged=row["touch_judged"],
                 touch_in_time=row["touch_in_time"],
+                reminders=row["reminders"],
+                escalations=row["escalations"],
             )
         )
-    handoffs = _cohort_handoffs(scope).exclude(status=Handoff.Status.WITHDRAWN)
-    reminders = (
-        Reminder.objects.filter(handoff__in=handoffs.values("pk"))
-        .values("handoff__assigned_to_id", "handoff__team_id", "level")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for row in reminders:
-        cell = cells.setdefault((row["handoff__assigned_to_id"], row["handoff__team_id"]), SlaRow(None, ""))
-        if row["level"] == Reminder.Level.REMIND:
-            cell.reminders += row["n"]
-        elif row["level"] == Reminder.Level.ESCALATE:
-            cell.escalations += row["n"]
-    # Medians per rep (dim 0) and per team (dim 1), from one query over the accepted hand-offs.
-    base_sql, params = _sql(
-        handoffs.filter(status=Handoff.Status.ACCEPTED).values(
-            "assigned_to_id", "team_id", "created_at", "decided_at", "first_touch_at"
-        )
-    )
-    accepted = (
-        f"SELECT h.assigned_to_id, h.team_id, "
-        f"{_seconds('h.decided_at', 'h.created_at')} AS accept_secs, "
-        f"{_seconds('h.first_touch_at', 'h.decided_at')} AS touch_secs FROM ({base_sql}) h"
-    )
-    rows = _python_medians(_fetch(accepted, params))
-    medians = {(dim, key, k): None if value is None else float(value) / 3600 for dim, key, k, value in rows}
+    current = rollups_current() if current is None else current
+    medians = _sla_medians(*_handoff_where(scope), current)
     people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
     reps: dict[int, SlaRow] = {}
@@ -768,19 +788,22 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None) -> S
     )
 
 
-def _python_medians(accepted: list[tuple]) -> list[tuple]:
-    """(dim, key, k, median seconds) from (rep, team, accept_secs, touch_secs) rows: per rep
-    (dim 0) and per team (dim 1), to accept (k 0) and to first touch (k 1); exact, sorted in
-    memory (faster than percentile_cont or an ordered window over the same rows)."""
-    groups: dict[tuple, list[float]] = defaultdict(list)
-    for rep, team, accept_secs, touch_secs in accepted:
-        if accept_secs is not None:
-            groups[(0, rep, 0)].append(accept_secs)
-            groups[(1, team, 0)].append(accept_secs)
-        if touch_secs is not None:
-            groups[(0, rep, 1)].append(touch_secs)
-            groups[(1, team, 1)].append(touch_secs)
-    return [(dim, key, k, _middle(values)) for (dim, key, k), values in groups.items()]
+def _sla_medians(where: str, params: list, current: bool) -> dict[tuple[int, int | None, int], float]:
+    """Median hours of the accepted hand-offs matching `where`, per (dim, key, k): per rep
+    (dim 0) and per team (dim 1), to accept (k 0) and from acceptance to first touch (k 1)."""
+    cells = _sorted_values(
+        _outcomes(current),
+        f"{where} AND o.status = '{Handoff.Status.ACCEPTED}'",
+        params,
+        ["o.assigned_to_id", "o.team_id"],
+        [_seconds("o.decided_at", "o.created_at"), _seconds("o.first_touch_at", "o.decided_at")],
+    )
+    groups: dict[tuple[int, int | None, int], list[float]] = defaultdict(list)
+    for (rep, team), lists in cells.items():
+        for k, values in enumerate(lists):
+            groups[(0, rep, k)] += values
+            groups[(1, team, k)] += values
+    return {key: _middle(values) / 3600 for key, values in groups.items() if values}
 
 
 def _full_name():
@@ -922,11 +945,11 @@ def hygiene_list(*, scope: Scope, check: str) -> QuerySet:
         leads = Lead.objects.filter(stage__in=WORKING_STAGES, stage_changed_at__lt=cutoff).exclude(pk__in=recent)
         return _leads_of_teams(leads, scope).order_by("stage_changed_at", "id")
     if check == "departed_owner":
-        current = Membership.objects.filter(user=OuterRef("owner_id"), ended_at__isnull=True)
-        ended = Membership.objects.filter(user=OuterRef("owner_id"), ended_at__isnull=False)
-        leads = Lead.objects.filter(owner__isnull=False, stage__in=OPEN_STAGES).filter(
-            Q(owner__is_active=False) | (Q(Exists(ended)) & ~Q(Exists(current)))
-        )
+        current = Membership.objects.filter(user=OuterRef("pk"), ended_at__isnull=True)
+        ended = Membership.objects.filter(user=OuterRef("pk"), ended_at__isnull=False)
+        # The few people who left first, then their leads through the owner index.
+        departed = User.objects.filter(Q(is_active=False) | (Exists(ended) & ~Exists(current))).values("pk")
+        leads = Lead.objects.filter(owner_id__in=departed, stage__in=OPEN_STAGES)
         return _leads_of_teams(leads, scope).order_by("owner_id", "id")
     if check == "duplicates":
         duplicates = DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN)
@@ -1020,16 +1043,17 @@ def figures(*, scope: Scope, names: list[str] | None = None) -> dict[str, object
     wanted = list(FIGURES) if names is None else names
     lead_figures = {"funnel", "campaigns", "interest", "recycling", "skills", "close_ratio"}
     handoff_figures = {"mix", "reasons", "sla", "skills", "definitions"}
-    cells = lead_cells(scope=scope) if lead_figures & set(wanted) else None
-    rows = handoff_cells(scope=scope) if handoff_figures & set(wanted) else None
+    current = rollups_current() if (lead_figures | handoff_figures) & set(wanted) else False
+    cells = lead_cells(scope=scope, current=current) if lead_figures & set(wanted) else None
+    rows = handoff_cells(scope=scope, current=current) if handoff_figures & set(wanted) else None
     shared_funnel = funnel(scope=scope, cells=cells) if {"funnel", "campaigns"} & set(wanted) else None
     readers = {
         "funnel": lambda: shared_funnel,
-        "campaigns": lambda: campaign_quality(scope=scope, funnel_figure=shared_funnel),
+        "campaigns": lambda: campaign_quality(scope=scope, funnel_figure=shared_funnel, current=current),
         "interest": lambda: interest_share(scope=scope, cells=cells),
         "mix": lambda: grade_bucket_mix(scope=scope, handoff_rows=rows),
         "reasons": lambda: rejection_pareto(scope=scope, handoff_rows=rows),
-        "sla": lambda: sla_compliance(scope=scope, handoff_rows=rows),
+        "sla": lambda: sla_compliance(scope=scope, handoff_rows=rows, current=current),
         "recycling": lambda: recycling(scope=scope, cells=cells),
         "skills": lambda: rep_skills(scope=scope, cells=cells, handoff_rows=rows),
         "hygiene": lambda: hygiene_counts(scope=scope),

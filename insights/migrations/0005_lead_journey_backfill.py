@@ -1,19 +1,8 @@
-"""Fill the lead journey rollup for the leads that exist (in batches of lead ids), and index
-the leads' updated_at: each refresh looks up the leads changed since the previous one."""
+"""Index the leads' updated_at: each refresh of the dashboard's rollups looks up the leads
+changed since the previous one. (The rollups are filled by their first refresh, after 0009
+resets their state.)"""
 
 from django.db import migrations
-
-
-def backfill(apps, schema_editor):
-    from insights.rollups import rebuild
-
-    rebuild(schema_editor.connection)
-
-
-def empty(apps, schema_editor):
-    with schema_editor.connection.cursor() as cursor:
-        cursor.execute("DELETE FROM insights_leadjourney")
-        cursor.execute("DELETE FROM insights_rollupstate")
 
 
 class Migration(migrations.Migration):
@@ -24,5 +13,4 @@ class Migration(migrations.Migration):
             "CREATE INDEX insights_lead_updated ON leads_lead (updated_at)",
             "DROP INDEX insights_lead_updated",
         ),
-        migrations.RunPython(backfill, empty),
     ]
