@@ -99,16 +99,21 @@ OUTCOME_COLUMNS = [
     "decided_at",
     "first_touch_due_at",
     "first_touch_at",
+    "accept_secs",
+    "touch_secs",
     "reminders",
     "escalations",
 ]
 
 
-def outcome_select(where: str) -> str:
+def outcome_select(where: str, connection=default_connection) -> str:
     """SELECT of the outcome rows (OUTCOME_COLUMNS, in order) of the hand-offs `h` (of leads
     `l`) matching `where`. The dashboard also reads it as a derived table when the rollup is
     behind, so both give the same figures."""
+    from insights.selectors import _seconds
     from leads.models import Reminder, Stage
+
+    vendor = connection.vendor
 
     def reminders(level: int) -> str:
         return f"(SELECT COUNT(*) FROM leads_reminder r WHERE r.handoff_id = h.id AND r.level = {int(level)})"
@@ -118,6 +123,8 @@ def outcome_select(where: str) -> str:
         f"l.campaign_id, l.sourced_by_id, l.grade, l.bucket, (l.stage = '{Stage.WON}') AS won, "
         f"h.assigned_to_id, h.team_id, h.status, h.reason_id, h.definition_id, h.override, h.accept_due_at, "
         f"h.decided_at, h.first_touch_due_at, h.first_touch_at, "
+        f"{_seconds('h.decided_at', 'h.created_at', vendor)} AS accept_secs, "
+        f"{_seconds('h.first_touch_at', 'h.decided_at', vendor)} AS touch_secs, "
         f"{reminders(Reminder.Level.REMIND)} AS reminders, {reminders(Reminder.Level.ESCALATE)} AS escalations "
         f"FROM leads_handoff h JOIN leads_lead l ON l.id = h.lead_id WHERE {where}"
     )
@@ -127,8 +134,8 @@ def _insert(where: str, connection) -> str:
     return f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {journey_select(where, connection)}"
 
 
-def _insert_outcomes(where: str) -> str:
-    return f"INSERT INTO {OUTCOMES} ({', '.join(OUTCOME_COLUMNS)}) {outcome_select(where)}"
+def _insert_outcomes(where: str, connection) -> str:
+    return f"INSERT INTO {OUTCOMES} ({', '.join(OUTCOME_COLUMNS)}) {outcome_select(where, connection)}"
 
 
 def _adapt(connection, value):
@@ -166,7 +173,7 @@ def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
             end = start + batch
             cursor.execute(f"DELETE FROM {TABLE} WHERE lead_id >= %s AND lead_id < %s", [start, end])
             cursor.execute(_insert(f"l.id >= {int(start)} AND l.id < {int(end)}", connection))
-            cursor.execute(_insert_outcomes(f"h.lead_id >= {int(start)} AND h.lead_id < {int(end)}"))
+            cursor.execute(_insert_outcomes(f"h.lead_id >= {int(start)} AND h.lead_id < {int(end)}", connection))
             start = end
         _save_state(cursor, connection, watermark, reminder_watermark, now - LOOKBACK, now)
     return count
@@ -230,7 +237,7 @@ def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple
     )
     params += [*reminders, since, until]
     cursor.execute(f"DELETE FROM {OUTCOMES} WHERE handoff_id IN ({handoffs})", params)
-    cursor.execute(_insert_outcomes(f"h.id IN ({handoffs})"), params)
+    cursor.execute(_insert_outcomes(f"h.id IN ({handoffs})", connection), params)
 
 
 def refresh(*, max_pending: int | None = None, connection=default_connection) -> bool:

@@ -645,16 +645,17 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
     )
     touch_in_time = f"{accepted} AND o.first_touch_due_at IS NOT NULL AND o.first_touch_at <= o.first_touch_due_at"
     where, params = _handoff_where(scope)
-    keys = ", ".join(f"o.{key}" for key in HANDOFF_KEYS)
-    sql = (
-        f"SELECT {keys}, o.override, o.won, o.sourced_by_id IS NULL, COUNT(*), "
-        f"SUM(CASE WHEN {accept_judged} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {decided} AND o.decided_at <= o.accept_due_at THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {touch_judged} THEN 1 ELSE 0 END), "
-        f"SUM(CASE WHEN {touch_in_time} THEN 1 ELSE 0 END), "
-        f"SUM(o.reminders), SUM(o.escalations) "
-        f"FROM {_outcomes(current)} WHERE {where} GROUP BY {', '.join(str(i) for i in range(1, 11))}"
-    )
+    keys = [*(f"o.{key}" for key in HANDOFF_KEYS), "o.override", "o.won", "o.sourced_by_id IS NULL"]
+    counts = [
+        "COUNT(*)",
+        f"SUM(CASE WHEN {accept_judged} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {decided} AND o.decided_at <= o.accept_due_at THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {touch_judged} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {touch_in_time} THEN 1 ELSE 0 END)",
+        "SUM(o.reminders)",
+        "SUM(o.escalations)",
+    ]
+    sql = f"SELECT {', '.join(keys + counts)} FROM {_outcomes(current)} WHERE {where} GROUP BY {', '.join(keys)}"
     width = len(HANDOFF_KEYS)
     return [
         {
@@ -767,8 +768,7 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, curr
                 escalations=row["escalations"],
             )
         )
-    current = rollups_current() if current is None else current
-    medians = _sla_medians(*_handoff_where(scope), current)
+    medians = _sla_medians(scope, current)
     people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
     reps: dict[int, SlaRow] = {}
@@ -788,22 +788,24 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, curr
     )
 
 
-def _sla_medians(where: str, params: list, current: bool) -> dict[tuple[int, int | None, int], float]:
-    """Median hours of the accepted hand-offs matching `where`, per (dim, key, k): per rep
+def _sla_medians(scope: Scope, current: bool | None = None) -> dict[tuple[int, int | None, int], float]:
+    """Median hours of the accepted hand-offs made in the period, per (dim, key, k): per rep
     (dim 0) and per team (dim 1), to accept (k 0) and from acceptance to first touch (k 1)."""
+    current = rollups_current() if current is None else current
+    where, params = _handoff_where(scope)
     cells = _sorted_values(
         _outcomes(current),
         f"{where} AND o.status = '{Handoff.Status.ACCEPTED}'",
         params,
         ["o.assigned_to_id", "o.team_id"],
-        [_seconds("o.decided_at", "o.created_at"), _seconds("o.first_touch_at", "o.decided_at")],
+        ["o.accept_secs", "o.touch_secs"],
     )
-    groups: dict[tuple[int, int | None, int], list[float]] = defaultdict(list)
+    merged: dict[tuple[int, int | None, int], list[float]] = defaultdict(list)
     for (rep, team), lists in cells.items():
         for k, values in enumerate(lists):
-            groups[(0, rep, k)] += values
-            groups[(1, team, k)] += values
-    return {key: _middle(values) / 3600 for key, values in groups.items() if values}
+            merged[(0, rep, k)] += values
+            merged[(1, team, k)] += values
+    return {key: _middle(values) / 3600 for key, values in merged.items() if values}
 
 
 def _full_name():
