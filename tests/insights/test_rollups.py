@@ -1,7 +1,7 @@
-"""The lead journey rollup: every writer of the leads app keeps it right, a refresh is
-idempotent and an incremental refresh equals a full rebuild; the dashboard reads it (or the
-event log when too much is pending) with the same figures; the beat task that refreshes it is
-scheduled."""
+"""The dashboard's rollups (lead journeys and hand-off outcomes): every writer of the leads app
+keeps them right, a refresh is idempotent and an incremental refresh equals a full rebuild; the
+dashboard reads them (or the sources when too much is pending) with the same figures; the beat
+task that refreshes them is scheduled."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -11,12 +11,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from alignment import services as alignment_services
+from alignment.models import FitRule
 from insights import rollups, selectors
-from insights.models import LeadJourney, RollupState
-from leads import services
+from insights.models import HandoffOutcome, LeadJourney, RollupState
+from leads import evaluation, services
+from leads.demo import ensure_demo_definition
 from leads.duplicates import duplicate_merge
 from leads.imports.services import leads_import
-from leads.models import Campaign, DuplicateCandidate, Handoff, Lead
+from leads.models import Campaign, DuplicateCandidate, Handoff, Lead, LeadEvent, Reminder
 from leads.sweeps import sweep_overdue
 from tests.factories import UserFactory
 from tests.insights.builders import NOW, at, lead_with_history, passive_source
@@ -25,23 +28,32 @@ from tests.leads.test_imports import SALESFORCE_API, ada_row, csv_bytes
 pytestmark = pytest.mark.django_db
 
 FIELDS = [f.attname for f in LeadJourney._meta.concrete_fields]
+OUTCOME_FIELDS = [f.attname for f in HandoffOutcome._meta.concrete_fields]
 
 
 def rows() -> list[tuple]:
     return list(LeadJourney.objects.order_by("lead_id").values_list(*FIELDS))
 
 
-def rebuilt() -> list[tuple]:
-    """The rows a full rebuild gives (the rollup is left rebuilt)."""
+def outcome_rows() -> list[tuple]:
+    return list(HandoffOutcome.objects.order_by("handoff_id").values_list(*OUTCOME_FIELDS))
+
+
+def rebuilt() -> tuple[list[tuple], list[tuple]]:
+    """The rows of both rollups a full rebuild gives (the rollups are left rebuilt)."""
     rollups.rebuild()
-    return rows()
+    return rows(), outcome_rows()
 
 
 def assert_refresh_equals_rebuild():
     assert rollups.refresh() is True
-    incremental = rows()
+    incremental = rows(), outcome_rows()
     assert incremental == rebuilt()
     return incremental
+
+
+def outcome(handoff) -> HandoffOutcome:
+    return HandoffOutcome.objects.get(handoff_id=handoff.pk)
 
 
 def journey(lead) -> LeadJourney:
@@ -91,7 +103,7 @@ class TestRows:
         state = RollupState.objects.get(name=rollups.NAME)
         assert rollups.refresh() is True
         assert rollups.refresh(max_pending=10) is True
-        assert rows() == first
+        assert (rows(), outcome_rows()) == first
         assert RollupState.objects.get(name=rollups.NAME).event_watermark == state.event_watermark
 
     def test_an_incremental_refresh_equals_a_full_rebuild_on_hand_built_data(self, cast):
@@ -104,8 +116,8 @@ class TestRows:
         LeadEvent.objects.create(
             lead=leads["fresh"], kind="stage_changed", from_stage="new", to_stage="mql", created_at=at(-1)
         )
-        incremental = assert_refresh_equals_rebuild()
-        assert len(incremental) == 5
+        journeys, _ = assert_refresh_equals_rebuild()
+        assert len(journeys) == 5
         assert journey(leads["fresh"]).reached_mql == at(-1)
 
     def test_without_a_state_everything_is_pending_and_a_refresh_catches_up(self, cast):
@@ -113,7 +125,7 @@ class TestRows:
         RollupState.objects.all().delete()
         LeadJourney.objects.all().delete()
         assert rollups.refresh(max_pending=100) is True
-        assert rows() == rebuilt()
+        assert (rows(), outcome_rows()) == rebuilt()
 
 
 class TestWriters:
@@ -130,6 +142,10 @@ class TestWriters:
         assert_refresh_equals_rebuild()
         row = journey(lead)
         assert row.reached_handed_off and row.reached_accepted and row.reached_won
+        handoff.refresh_from_db()
+        made = outcome(handoff)
+        assert (made.status, made.won, made.assigned_to_id, made.lead_id) == ("accepted", True, cast.rep.pk, lead.pk)
+        assert made.accept_secs == pytest.approx((handoff.decided_at - handoff.created_at).total_seconds(), abs=0.01)
 
     def test_a_rejection_recycles_the_lead(self, cast, reasons):
         lead = services.lead_create(by=cast.marketer, last_name="Byron", source=cast.source)
@@ -138,6 +154,7 @@ class TestWriters:
         services.handoff_reject(handoff=handoff, by=cast.rep, reason=reasons["bad-contact-data"])
         assert_refresh_equals_rebuild()
         assert journey(lead).cycles == Lead.objects.get(pk=lead.pk).cycle_count == 1
+        assert (outcome(handoff).status, outcome(handoff).reason_id) == ("rejected", reasons["bad-contact-data"].pk)
 
     def test_editing_the_source_and_campaign(self, cast):
         lead = services.lead_create(by=cast.marketer, last_name="Babbage", source=cast.source)
@@ -196,18 +213,100 @@ class TestWriters:
         lead.refresh_from_db()
         assert journey(lead).source_id == lead.source_id
 
-    def test_deleting_a_campaign_or_a_finder(self, cast):
+    def test_deleting_a_campaign_a_finder_or_a_team(self, cast):
         push = Campaign.objects.create(name="Push", source=cast.source, cost=Decimal("100"))
         finder = UserFactory(username="finder")
         lead = services.lead_create(by=cast.marketer, last_name="Hopper", source=cast.source)
+        handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         Lead.objects.filter(pk=lead.pk).update(campaign=push, sourced_by=finder, updated_at=timezone.now())
         rollups.refresh()
         assert (journey(lead).campaign_id, journey(lead).sourced_by_id) == (push.pk, finder.pk)
+        made = outcome(handoff)
+        assert (made.campaign_id, made.sourced_by_id, made.team_id) == (push.pk, finder.pk, cast.team.pk)
         RollupState.objects.update(recheck_from=timezone.now() + timedelta(days=1))  # no lookback help
         push.delete()
         finder.delete()
+        cast.team.delete()
         assert (journey(lead).campaign_id, journey(lead).sourced_by_id) == (None, None)
-        assert rows() == rebuilt()
+        made = outcome(handoff)
+        assert (made.campaign_id, made.sourced_by_id, made.team_id) == (None, None, None)
+        assert (rows(), outcome_rows()) == rebuilt()
+
+
+class TestHandoffWriters:
+    """What changes a hand-off's outcome without touching its lead's journey, then a refresh:
+    the rows equal a full rebuild."""
+
+    def test_the_first_touch(self, cast):
+        lead = services.lead_create(by=cast.marketer, last_name="Turing", source=cast.source)
+        handoff = services.handoff_accept(
+            handoff=services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep), by=cast.rep
+        )
+        rollups.refresh()
+        assert outcome(handoff).first_touch_at is None
+        lead.refresh_from_db()
+        touch = services.touch_log(lead=lead, by=cast.rep, kind="call")
+        assert_refresh_equals_rebuild()
+        made = outcome(handoff)
+        assert made.first_touch_at == touch.happened_at
+        assert made.touch_secs == pytest.approx((touch.happened_at - handoff.decided_at).total_seconds(), abs=0.01)
+
+    def test_a_reassignment(self, cast):
+        lead = services.lead_create(by=cast.marketer, last_name="Noether", source=cast.source)
+        handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
+        rollups.refresh()
+        lead.refresh_from_db()
+        services.lead_reassign(lead=lead, to=cast.teammate, by=cast.manager, reason="holiday")
+        assert_refresh_equals_rebuild()
+        assert outcome(handoff).assigned_to_id == cast.teammate.pk
+
+    def test_reminders_and_escalations_of_the_sweep(self, cast, settings):
+        lead = services.lead_create(by=cast.marketer, last_name="Meitner", source=cast.source)
+        handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
+        rollups.refresh()
+        due = handoff.accept_due_at
+        # Past due, then past the escalation, not yet expired: a reminder and an escalation, no event.
+        sweep_overdue(now=due + timedelta(minutes=1))
+        RollupState.objects.update(recheck_from=timezone.now() + timedelta(days=1))  # the watermark alone
+        assert_refresh_equals_rebuild()
+        assert (outcome(handoff).reminders, outcome(handoff).escalations) == (1, 0)
+        sweep_overdue(now=due + timedelta(hours=settings.ACCORD_ESCALATE_AFTER_HOURS, minutes=1))
+        assert Reminder.objects.filter(handoff=handoff).count() == 2
+        assert_refresh_equals_rebuild()
+        assert (outcome(handoff).reminders, outcome(handoff).escalations) == (1, 1)
+
+    def test_a_new_grade_and_bucket_reach_the_hand_off(self, cast):
+        active = ensure_demo_definition(drafter=cast.marketer, marketing=cast.cmo, sales=cast.vp)
+        lead = services.lead_create(
+            by=cast.marketer,
+            source=cast.source,
+            last_name="Hamilton",
+            title="VP Sales",
+            industry="Retail",
+            employees=1000,
+        )
+        handoff = services.handoff_create(
+            lead=lead, by=cast.marketer, rep=cast.rep, override=True, override_reason="Asked for a call"
+        )
+        rollups.refresh()
+        assert outcome(handoff).grade == "A"
+        # Seniority 40 + size 30 + net new 10 is A; a version without seniority points grades the
+        # same lead B, without an event.
+        draft = alignment_services.definition_create(by=cast.marketer, name="Take two", based_on=active)
+        FitRule.objects.filter(definition=draft, field="seniority").update(points=0)
+        alignment_services.definition_propose(definition=draft, by=cast.marketer)
+        alignment_services.definition_approve(definition=draft, by=cast.cmo, side="marketing")
+        alignment_services.definition_approve(definition=draft, by=cast.vp, side="sales")
+        RollupState.objects.update(recheck_from=timezone.now())  # only what changes from here on
+        events = LeadEvent.objects.count()
+        evaluation.leads_evaluate_all()
+        assert LeadEvent.objects.count() == events
+        assert_refresh_equals_rebuild()
+        assert outcome(handoff).grade == Lead.objects.get(pk=lead.pk).grade == "B"
+        # Logging activity grades the lead anew: a demo request makes it hot.
+        services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
+        assert_refresh_equals_rebuild()
+        assert outcome(handoff).bucket == Lead.objects.get(pk=lead.pk).bucket
 
 
 class TestReading:

@@ -1,4 +1,6 @@
-"""Each dashboard figure on a small hand-built data set whose answers are worked out by hand."""
+"""Each dashboard figure on a small hand-built data set whose answers are worked out by hand,
+read twice: from the rollups, and from the sources (as when too much is pending to bring the
+rollups up to date on read)."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -8,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 
 from alignment.models import Membership
 from alignment.roles import Role
-from insights import selectors
+from insights import rollups, selectors
 from leads.models import Campaign, DuplicateCandidate, Lead, Reminder, Touch
 from tests.factories import UserFactory
 from tests.insights.builders import NOW, at, definition, handoff, lead_with_history, passive_source
@@ -16,6 +18,13 @@ from tests.insights.builders import NOW, at, definition, handoff, lead_with_hist
 pytestmark = pytest.mark.django_db
 
 BORN = at(-24 * 10)  # 10 November, inside the period
+
+
+@pytest.fixture(autouse=True, params=["rollups", "sources"])
+def read_from(request, monkeypatch):
+    if request.param == "sources":
+        monkeypatch.setattr(rollups, "MAX_PENDING_ON_READ", -1)  # never current
+    return request.param
 
 
 def scope(user, **kwargs):
