@@ -219,12 +219,12 @@ def seed(n_leads: int) -> None:
 
 
 def vacuum() -> None:
-    """What autovacuum would have done after the bulk load: statistics and the visibility map."""
+    """What autovacuum would have done after the bulk load: statistics and the visibility map
+    (on SQLite, the statistics)."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
 
 def catch_up() -> None:
@@ -293,11 +293,16 @@ def main(argv=None) -> int:
     if seeded and pending_migrations():
         print("migrating the seeded database ...", flush=True)
         call_command("migrate", verbosity=0)
+        catch_up()  # a migration may have reset the rollups
+        vacuum()
         connection.close()
         shutil.copyfile(files[1], files[0])
     if not files and seeded_postgres(args.leads):
         print("reusing the seeded PostgreSQL database", flush=True)
-        call_command("migrate", verbosity=0)
+        if pending_migrations():
+            call_command("migrate", verbosity=0)
+            catch_up()  # a migration may have reset the rollups
+            vacuum()
         seeded = True
     if not seeded:
         call_command("migrate", verbosity=0)
