@@ -1,9 +1,14 @@
 """The dashboard's alerts: pure functions over the figures (insights.selectors), each returning
-the alerts it raises with the figures behind them and the figure (or list) to look at."""
+the alerts it raises with the figures behind them, the figure to look at and the list of hand-offs
+(or leads) behind it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.urls import reverse
 
 from insights import selectors
 
@@ -36,6 +41,11 @@ class Alert:
     facts: list[tuple[str, str]] = field(default_factory=list)
     figure: str = ""  # the dashboard figure to follow
     subject: str = ""  # the campaign, rep or definition concerned
+    # The list behind it: a view of the leads app and its filters (the period is added).
+    list_view: str = "handoff_outcomes"
+    list_filters: dict[str, object] = field(default_factory=dict)
+    list_label: str = "See the hand-offs"
+    list_url: str = ""
 
 
 def _pct(value: float | None) -> str:
@@ -60,6 +70,8 @@ def low_close_ratio(close: selectors.MarketingCloseRatio) -> list[Alert]:
                 ("close ratio", f"{_pct(ratio)} (below {_pct(MIN_MARKETING_CLOSE_RATIO)})"),
             ],
             figure="definitions",
+            list_filters={"status": "accepted"},
+            list_label="See the accepted hand-offs",
         )
     ]
 
@@ -79,6 +91,9 @@ def low_active_share(weeks: list[selectors.InterestWeek]) -> list[Alert]:
                 ("active share", f"{_pct(total.active_share)} (target {_pct(MIN_ACTIVE_SHARE)})"),
             ],
             figure="interest",
+            list_view="lead_list",
+            list_filters={"interest": "passive"},
+            list_label="See the passive-interest leads",
         )
     ]
 
@@ -104,6 +119,8 @@ def low_acceptance_campaigns(campaigns: list[selectors.CampaignQuality]) -> list
                 ],
                 figure="campaigns",
                 subject=c.campaign,
+                list_filters={"campaign": c.campaign_id, "status": "rejected"},
+                list_label="See the rejected hand-offs",
             )
         )
     return alerts
@@ -133,6 +150,8 @@ def repeated_sla_breaches(sla: selectors.Sla) -> list[Alert]:
             facts=facts,
             figure="sla",
             subject=", ".join(rep.label for rep in reps),
+            list_filters={"late": "true", **({"rep": reps[0].key} if len(reps) == 1 else {})},
+            list_label="See the late hand-offs",
         )
     ]
 
@@ -156,14 +175,29 @@ def overrides_win_less(definitions: list[selectors.DefinitionRow]) -> list[Alert
                 ],
                 figure="definitions",
                 subject=d.label,
+                list_filters={"definition": d.definition_id, "override": "true"},
+                list_label="See the overridden hand-offs",
             )
         )
     return alerts
 
 
-def alerts(figures: dict[str, object]) -> list[Alert]:
-    """Every alert the figures raise, in the order the dashboard shows them; figures not
-    computed are skipped."""
+def list_url(alert: Alert, scope: selectors.Scope) -> str:
+    """The list behind an alert, filtered to the dashboard's period (and to its team, when it
+    shows one)."""
+    first, last = scope.start.date(), (scope.end - timedelta(days=1)).date()
+    if alert.list_view == "lead_list":
+        narrowing = {"created_after": first, "created_before": last}
+    else:
+        narrowing = {"handed_off_after": first, "handed_off_before": last}
+        if scope.teams is not None and len(scope.teams) == 1:
+            narrowing["team"] = scope.teams[0]
+    return f"{reverse(alert.list_view)}?{urlencode({**alert.list_filters, **narrowing})}"
+
+
+def alerts(figures: dict[str, object], scope: selectors.Scope | None = None) -> list[Alert]:
+    """Every alert the figures raise, in the order the dashboard shows them, with the link to
+    its list when the scope is given; figures not computed are skipped."""
     rules = [
         ("close_ratio", low_close_ratio),
         ("interest", low_active_share),
@@ -175,4 +209,7 @@ def alerts(figures: dict[str, object]) -> list[Alert]:
     for name, rule in rules:
         if name in figures:
             found.extend(rule(figures[name]))
+    if scope is not None:
+        for alert in found:
+            alert.list_url = list_url(alert, scope)
     return found

@@ -130,6 +130,8 @@ class HandoffOutcome(models.Model):
                 ],
                 name="handoffoutcome_period",
             ),
+            # A team's hand-offs of a period (a sales manager's dashboard).
+            models.Index(fields=["team_id", "created_at"], name="handoffoutcome_team_period"),
             # The reasons given on the hand-offs of a period's leads, per campaign.
             models.Index(
                 fields=["lead_created_at", "source_id", "campaign_id", "reason_id"],

@@ -57,7 +57,7 @@ def dashboard(request):
         request,
         scope,
         form,
-        alerts=diagnostics.alerts(figures),
+        alerts=diagnostics.alerts(figures, scope),
         sections=_sections(figures, list(selectors.FIGURES)),
         close=figures["close_ratio"],
         new_leads=figures["funnel"].overall.counts[0],

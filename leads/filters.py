@@ -2,9 +2,10 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from alignment.models import RejectionReason
+from alignment.models import QualificationDefinition, RejectionReason
 from leads import selectors
-from leads.models import Handoff, Lead, Source, Stage
+from leads.forms import PersonChoiceField
+from leads.models import Campaign, Handoff, Lead, Source, Stage
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -21,14 +22,27 @@ def _search_lead(queryset, prefix: str, value: str):
     )
 
 
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = PersonChoiceField
+
+
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search")
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any")
     source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"), empty_label="Any")
+    interest = django_filters.ChoiceFilter(
+        field_name="source__interest", choices=Source.Interest.choices, label="Interest", empty_label="Any"
+    )
+    created_after = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__gte", label="Created from", widget=DATE_INPUT
+    )
+    created_before = django_filters.DateFilter(
+        field_name="created_at", lookup_expr="date__lte", label="Created to", widget=DATE_INPUT
+    )
 
     class Meta:
         model = Lead
-        fields = ["q", "stage", "source"]
+        fields = ["q", "stage", "source", "interest"]
 
     def search(self, queryset, name, value):
         return _search_lead(queryset, "", value)
@@ -66,10 +80,35 @@ class OutcomeFilter(django_filters.FilterSet):
     handed_off_before = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="Handed off to", widget=DATE_INPUT
     )
+    campaign = django_filters.ModelChoiceFilter(
+        field_name="lead__campaign", queryset=Campaign.objects.order_by("name"), empty_label="Any"
+    )
+    rep = PersonFilter(
+        field_name="assigned_to", queryset=selectors.people_handed_leads(), label="To", empty_label="Anyone"
+    )
+    definition = django_filters.ModelChoiceFilter(
+        queryset=QualificationDefinition.objects.exclude(status=QualificationDefinition.Status.DRAFT).order_by(
+            "-version"
+        ),
+        label="Definition",
+        empty_label="Any",
+    )
+    override = django_filters.BooleanFilter(
+        label="Sales-ready",
+        widget=forms.Select(choices=[("", "Any"), ("false", "Sales-ready"), ("true", "Overridden")]),
+    )
+    late = django_filters.BooleanFilter(
+        label="Service level",
+        method="service_level",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Breached")]),
+    )
 
     class Meta:
         model = Handoff
         fields = ["q", "status", "reason", "team", "source"]
+
+    def service_level(self, queryset, name, value):
+        return queryset.filter(selectors.service_level_breached()) if value else queryset
 
     def search(self, queryset, name, value):
         return _search_lead(queryset, "lead__", value)

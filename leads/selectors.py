@@ -1,8 +1,11 @@
 """Reads, each already scoped to the person asking."""
 
+from datetime import datetime
+
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role, has_role, is_leader, is_marketing
@@ -37,6 +40,20 @@ def handoffs_visible_to(*, user) -> QuerySet[Handoff]:
     if has_role(user, Role.SALES_REP):
         return handoffs.filter(assigned_to=user)
     return handoffs.none()
+
+
+def service_level_breached(now: datetime | None = None) -> Q:
+    """Hand-off filter: decided (or expired) after its accept time, still pending past it, or
+    first touched after its first-touch time (or not yet, past it). Withdrawn ones are not
+    judged. The dashboard counts the same breaches per rep."""
+    now = now or timezone.now()
+    status = Handoff.Status
+    return ~Q(status=status.WITHDRAWN) & (
+        Q(decided_at__gt=F("accept_due_at"))
+        | Q(status=status.PENDING, accept_due_at__lt=now)
+        | Q(status=status.ACCEPTED, first_touch_at__gt=F("first_touch_due_at"))
+        | Q(status=status.ACCEPTED, first_touch_at__isnull=True, first_touch_due_at__lt=now)
+    )
 
 
 def inbox_for(*, user) -> QuerySet[Handoff]:
@@ -85,6 +102,13 @@ def active_reps() -> QuerySet:
         User.objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.SALES_REP])
         .distinct()
         .order_by("first_name", "last_name", "username")
+    )
+
+
+def people_handed_leads() -> QuerySet:
+    """Everyone who ever received a hand-off (reps who left included), by name."""
+    return User.objects.filter(Exists(Handoff.objects.filter(assigned_to=OuterRef("pk")))).order_by(
+        "first_name", "last_name", "username"
     )
 
 
