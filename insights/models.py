@@ -71,9 +71,10 @@ class LeadJourney(models.Model):
 class HandoffOutcome(models.Model):
     """One row per hand-off, derived from it, its lead and its reminders (insights.rollups keeps
     it current beside the lead journey): what the hand-off figures count, so the dashboard reads
-    this instead of joining each hand-off of the period to its lead. The lead's columns are its
-    current values; the due times and decision times are kept as they are, because whether a
-    pending hand-off is past due depends on when the dashboard is read."""
+    this instead of joining each hand-off of the period to its lead. Grade and bucket are the
+    hand-off's (what marketing sent), the lead's other columns its current values; the due and
+    decision times are kept as they are, because whether a pending hand-off is past due depends
+    on when the dashboard is read."""
 
     handoff = models.OneToOneField(
         "leads.Handoff", primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"

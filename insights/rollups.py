@@ -16,7 +16,7 @@ when little is pending and otherwise reads the sources itself, so the figures ar
 and current.
 
 Every writer of the leads app that changes what a row holds (stage moves, cycles, source,
-campaign, sourced_by, grade and bucket, merges that move events and hand-offs to the survivor,
+campaign, sourced_by, merges that move events and hand-offs to the survivor,
 imports, every change to a hand-off) writes a LeadEvent or bumps the lead's `updated_at`; the
 sweeps' reminders are rows of their own. A campaign, user or team deleted sets the column to
 NULL without either, so the receivers in insights.receivers clear it here as well.
@@ -120,7 +120,7 @@ def outcome_select(where: str, connection=default_connection) -> str:
 
     return (
         f"SELECT h.id AS handoff_id, h.lead_id, h.created_at, l.created_at AS lead_created_at, l.source_id, "
-        f"l.campaign_id, l.sourced_by_id, l.grade, l.bucket, (l.stage = '{Stage.WON}') AS won, "
+        f"l.campaign_id, l.sourced_by_id, h.grade, h.bucket, (l.stage = '{Stage.WON}') AS won, "
         f"h.assigned_to_id, h.team_id, h.status, h.reason_id, h.definition_id, h.override, h.accept_due_at, "
         f"h.decided_at, h.first_touch_due_at, h.first_touch_at, "
         f"{_seconds('h.decided_at', 'h.created_at', vendor)} AS accept_secs, "

@@ -566,8 +566,8 @@ def interest_totals(weeks: list[InterestWeek]) -> InterestWeek | None:
 
 @dataclass
 class Mix:
-    """Hand-offs made in the period, and those of them accepted, per grade and per bucket of
-    their lead (as graded now)."""
+    """Hand-offs made in the period, and those of them accepted, per grade and per bucket their
+    lead had when it was handed off (what marketing sent, whatever it is graded now)."""
 
     grades: dict[str, tuple[int, int]]  # grade -> (handed off, accepted)
     buckets: dict[str, tuple[int, int]]
@@ -625,7 +625,7 @@ HANDOFF_COUNTS = ("n", "accept_judged", "accept_in_time", "touch_judged", "touch
 
 def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
     """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
-    and bucket of the lead, status, reason, definition version, override, whether the lead was
+    and bucket of the lead when handed off, status, reason, definition version, override, whether the lead was
     won and whether marketing found it, with how many were judged against and met each service
     level and the reminders and escalations they drew. The hand-off figures (mix, reasons,
     service levels, definitions, close ratios per rep) add these rows up. Read from the hand-off

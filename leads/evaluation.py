@@ -48,9 +48,6 @@ RESULT_FIELDS = ("grade", "fit_points", "score", "bucket", "sales_ready")
 # the score, so a batch has about as many distinct values of each pair as the definition gives
 # fit-point sums and scores (a dozen, a hundred), far fewer than of all five fields together.
 _GROUPS = (("grade", "fit_points"), ("score", "bucket"))
-# A change of these in a re-evaluation moves the lead's updated_at: the dashboard's rollups
-# follow changed leads (a score fading day by day does not count until its bucket changes).
-_REPORTED = ("grade", "bucket")
 # Lead columns that scoring reads, as values() names (the source's interest through the join).
 _FACT_COLUMNS = ("title", "industry", "employees", "country", "is_customer", "source__interest", "created_at")
 
@@ -139,12 +136,10 @@ def lead_evaluate(*, lead: Lead, as_of: datetime | None = None) -> Lead:
     evaluation = scoring.evaluate(
         definition_terms(definition), facts_of(lead), activities_of(lead), as_of=as_of or evaluation_moment()
     )
-    now = timezone.now()
     changes = {
         **{name: getattr(evaluation, name) for name in RESULT_FIELDS},
         "evaluated_with": definition,
-        "evaluated_at": now,
-        "updated_at": now,  # the lead or its activities just changed
+        "evaluated_at": timezone.now(),
     }
     Lead.objects.filter(pk=lead.pk).update(**changes)
     for name, value in changes.items():
@@ -252,7 +247,6 @@ def _evaluate_rows(
         ):
             activities[lead_id].append(scoring.Activity(kind=kind, at=at))
     # Leads by the value of each group of result fields they get, when that group changed.
-    # Keyed by (values, whether grade or bucket changed among them).
     changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
     ready: dict[bool, list[int]] = {True: [], False: []}
     for row in rows:
@@ -260,8 +254,7 @@ def _evaluate_rows(
         for fields, leads in changed.items():
             result = tuple(getattr(evaluation, name) for name in fields)
             if result != tuple(row[name] for name in fields):
-                reported = any(getattr(evaluation, name) != row[name] for name in fields if name in _REPORTED)
-                leads[(result, reported)].append(row["id"])
+                leads[result].append(row["id"])
         ready[evaluation.sales_ready].append(row["id"])
         if grades is not None:
             grades[evaluation.grade] += 1
@@ -275,9 +268,8 @@ def _evaluate_rows(
                     sales_ready=sales_ready, evaluated_with=definition, evaluated_at=now
                 )
         for fields, leads in changed.items():
-            for (result, reported), lead_ids in leads.items():
-                bump = {"updated_at": now} if reported else {}
-                Lead.objects.filter(pk__in=lead_ids).update(**dict(zip(fields, result, strict=True)), **bump)
+            for result, lead_ids in leads.items():
+                Lead.objects.filter(pk__in=lead_ids).update(**dict(zip(fields, result, strict=True)))
     return len(ready[True])
 
 

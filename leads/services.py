@@ -215,8 +215,9 @@ def handoff_create(
     override_reason: str = "",
 ) -> Handoff:
     """Marketing hands a lead to a named rep, or to a team (routed to its least-loaded rep). The
-    hand-off records the definition version in force; ``override`` marks a lead handed off
-    although it is not sales-ready under it, and needs a reason."""
+    hand-off records the definition version in force and the lead's grade and bucket under it;
+    ``override`` marks a lead handed off although it is not sales-ready under it, and needs a
+    reason."""
     if not (by.is_superuser or is_marketing(by)):
         raise NotAllowed("Only marketing can hand leads to sales.")
     if (rep is None) == (team is None):
@@ -251,6 +252,8 @@ def handoff_create(
             created_at=now,
             accept_due_at=sla.accept_due(start=now, team=team),
             definition=definition,
+            grade=readiness.grade if readiness is not None else lead.grade,
+            bucket=readiness.bucket if readiness is not None else lead.bucket,
             # An override is recorded only where one was needed.
             override=bool(override and readiness is not None and not readiness.sales_ready),
             override_reason=override_reason if override and readiness is not None and not readiness.sales_ready else "",

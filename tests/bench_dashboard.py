@@ -181,7 +181,8 @@ def seed(n_leads: int) -> None:
                 f"""
                 INSERT INTO leads_handoff (lead_id, handed_off_by_id, assigned_to_id, team_id, note, status,
                     created_at, accept_due_at, decided_at, decided_by_id, reason_id, decision_note,
-                    first_touch_due_at, first_touch_at, definition_id, override, override_reason, closed_at)
+                    first_touch_due_at, first_touch_at, definition_id, override, override_reason, closed_at,
+                    grade, bucket)
                 SELECT l.id, {marketer.pk}, CASE (l.id % {len(reps)}) {rep_case} END,
                     CASE (l.id % {len(reps)}) {team_case} END, '',
                     CASE WHEN {r} IN (8, 9) THEN 'rejected' WHEN {r} = 10 THEN 'pending' ELSE 'accepted' END,
@@ -191,7 +192,7 @@ def seed(n_leads: int) -> None:
                     CASE WHEN {r} >= 11 THEN {plus(t, "22 + (l.id % 11)")} END,
                     CASE WHEN {r} >= 11 AND {r} < 19 THEN {plus(t, "7 + (l.id % 11) + (l.id % 30)")} END,
                     NULL, (l.id % 10) = 0, CASE WHEN (l.id % 10) = 0 THEN 'bench' ELSE '' END,
-                    CASE WHEN {r} BETWEEN 16 AND 18 THEN {plus(t, "480")} END
+                    CASE WHEN {r} BETWEEN 16 AND 18 THEN {plus(t, "480")} END, l.grade, l.bucket
                 FROM leads_lead l WHERE {r} >= 8
                 """
             )

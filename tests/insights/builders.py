@@ -48,6 +48,8 @@ def lead_with_history(*, source, created: datetime, path=(), campaign=None, **fi
 
 
 def handoff(*, lead, rep, by, team, created: datetime, due_hours: float = 8, **fields) -> Handoff:
+    """A hand-off recording the lead's grade and bucket, as the service does."""
+    fields = {"grade": lead.grade, "bucket": lead.bucket, **fields}
     if fields.get("status") == "rejected" and "reason" not in fields:
         fields["reason"] = RejectionReason.objects.filter(phase="before_working").order_by("position").first()
     return Handoff.objects.create(

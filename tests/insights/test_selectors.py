@@ -152,6 +152,7 @@ def test_grade_and_bucket_mix_of_handed_off_and_accepted_leads(cast):
             last_name="X", source=cast.source, created_at=BORN, stage_changed_at=BORN, grade=grade, bucket=bucket
         )
         handoff(lead=lead, rep=cast.rep, by=cast.marketer, team=cast.team, created=BORN, status=status)
+    Lead.objects.update(grade="D", bucket="cold", updated_at=NOW)  # re-graded since: what was sent counts
     mix = selectors.grade_bucket_mix(scope=scope(cast.cmo))
     assert mix.grades == {"A": (2, 1), "B": (0, 0), "C": (1, 0), "D": (0, 0)}
     assert mix.buckets == {"hot": (1, 1), "warm": (2, 0), "cold": (0, 0), "unqualified": (0, 0)}
