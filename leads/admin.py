@@ -277,6 +277,8 @@ class HandoffAdmin(ScopedAdminMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         "status",
         "reason",
         "definition",
+        "grade",
+        "bucket",
         "override",
         "created_at",
         "decided_at",

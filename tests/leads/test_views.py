@@ -197,6 +197,13 @@ def test_the_outcome_feed_can_show_only_my_handoffs(cast, handoff_to_rep, make_l
     assert b"Lovelace" not in content
 
 
+def test_the_outcome_feed_shows_what_marketing_sent(cast, handoff_to_rep):
+    handoff = handoff_to_rep(last_name="Lovelace")
+    Handoff.objects.filter(pk=handoff.pk).update(grade="A", bucket="hot")
+    content = logged_in(cast.cmo).get("/handoffs/outcomes/").content.decode()
+    assert "sent as A, hot" in content
+
+
 class TestAdminHandOffAction:
     def test_it_asks_for_a_team_then_hands_off_and_reports_refusals(self, cast, make_lead, handoff_to_rep):
         free = [make_lead(last_name=f"Free {i}") for i in range(3)]
