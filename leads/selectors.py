@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -78,6 +78,7 @@ def outcome_feed(*, user) -> QuerySet[Handoff]:
             "decided_by",
             "reason",
             "team",
+            "definition",
         )
         .order_by("-created_at", "-id")
     )
@@ -102,13 +103,6 @@ def active_reps() -> QuerySet:
         User.objects.filter(is_active=True, groups__name=GROUP_NAMES[Role.SALES_REP])
         .distinct()
         .order_by("first_name", "last_name", "username")
-    )
-
-
-def people_handed_leads() -> QuerySet:
-    """Everyone who ever received a hand-off (reps who left included), by name."""
-    return User.objects.filter(Exists(Handoff.objects.filter(assigned_to=OuterRef("pk")))).order_by(
-        "first_name", "last_name", "username"
     )
 
 

@@ -267,11 +267,46 @@ def handoff_create(request, lead_pk: int):
 def handoff_outcomes(request):
     _require(_follows_outcomes(request.user))
     filterset = OutcomeFilter(request.GET, queryset=selectors.outcome_feed(user=request.user), request=request)
+    page = _page(request, filterset.qs)
     return render(
         request,
         "leads/outcomes.html",
-        {"filter": filterset, "page": _page(request, filterset.qs), "statuses": Handoff.Status},
+        {
+            "filter": filterset,
+            "page": page,
+            "statuses": Handoff.Status,
+            "narrowed_to": _narrowed_to(filterset, page.object_list),
+            "unnarrowed": _without(request.GET, NARROWINGS),
+        },
     )
+
+
+NARROWINGS = ("campaign", "rep", "definition")
+
+
+def _narrowed_to(filterset, rows) -> list[str]:
+    """The hidden narrowings a dashboard alert linked with, named from the first row shown (every
+    row shares them)."""
+    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    first = rows[0] if rows else None
+    named = {
+        "campaign": lambda h: f"of campaign {h.lead.campaign.name}",
+        "rep": lambda h: f"handed to {h.assigned_to.get_full_name() or h.assigned_to.username}",
+        "definition": lambda h: f"under {h.definition}",
+    }
+    return [
+        named[key](first) if first is not None else f"{key} #{data[key]}"
+        for key in NARROWINGS
+        if data.get(key) is not None
+    ]
+
+
+def _without(query, keys) -> str:
+    kept = query.copy()
+    for key in keys:
+        kept.pop(key, None)
+    kept.pop("page", None)
+    return kept.urlencode()
 
 
 @login_required

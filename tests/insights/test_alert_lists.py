@@ -54,6 +54,8 @@ def test_a_reps_repeated_breaches_link_to_their_late_hand_offs(client, cast):
     assert f"rep={cast.rep.pk}" in url and "late=true" in url
     assert listed(client, url) == {h.pk for h in late}
     assert on_time.pk not in listed(client, url)
+    page = client.get(url).content.decode()
+    assert "Only the hand-offs handed to" in page and 'type="hidden" name="rep"' in page
 
 
 def test_a_campaign_with_low_acceptance_links_to_its_rejected_hand_offs(client, cast, reasons):
@@ -74,6 +76,7 @@ def test_a_campaign_with_low_acceptance_links_to_its_rejected_hand_offs(client, 
     url = alert_links(client)["See the rejected hand-offs"]
     assert f"campaign={booth.pk}" in url and "status=rejected" in url
     assert listed(client, url) == set(rejected)
+    assert "Only the hand-offs of campaign Summit booth." in client.get(url).content.decode()
 
 
 def test_overrides_that_win_less_link_to_the_overridden_hand_offs(client, cast):
