@@ -7,11 +7,11 @@ period. A team filter (and a sales manager's scope) keeps the leads that were ev
 the team, the hand-offs made to it, and for the hygiene lists the leads and hand-offs the team
 holds now.
 
-Durations are clock time (not business hours) and medians exact: ``percentile_cont(0.5)`` on
-PostgreSQL; on SQLite, which has no median function, the middle value(s) of each group are
-taken here from the durations one query reads (an ordered window there is several times
-slower). The lead figures read the lead journey rollup (insights.rollups), brought up to date
-on read, and its precomputed durations.
+Durations are clock time (not business hours) and medians exact: the middle value(s) of each
+group, taken here from the sorted durations one query reads (see _sorted_values). The figures
+read the lead journey and hand-off outcome rollups (insights.rollups), brought up to date on
+read, and their precomputed durations; when too much is pending for that, the same rows from
+the sources (``percentile_cont(0.5)`` for the lead medians there on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -164,11 +164,6 @@ def _median_sql(durations: str, keys: list[str]) -> str:
         f"COUNT(*) OVER (PARTITION BY {cols}) AS n FROM ({durations}) d"
         f") w WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY {cols}"
     )
-
-
-def _sql(queryset: QuerySet) -> tuple[str, tuple]:
-    sql, params = queryset.query.sql_with_params()
-    return sql, tuple(params)
 
 
 def _fetch(sql: str, params) -> list[tuple]:
@@ -625,11 +620,11 @@ HANDOFF_COUNTS = ("n", "accept_judged", "accept_in_time", "touch_judged", "touch
 
 def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
     """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
-    and bucket of the lead when handed off, status, reason, definition version, override, whether the lead was
-    won and whether marketing found it, with how many were judged against and met each service
-    level and the reminders and escalations they drew. The hand-off figures (mix, reasons,
-    service levels, definitions, close ratios per rep) add these rows up. Read from the hand-off
-    outcome rollup when it is current."""
+    and bucket the lead was sent with, status, reason, definition version, override, whether
+    the lead was won and whether marketing found it, with how many were judged against and met
+    each service level and the reminders and escalations they drew. The hand-off figures (mix,
+    reasons, service levels, definitions, close ratios per rep) add these rows up. Read from
+    the hand-off outcome rollup when it is current."""
     current = rollups_current() if current is None else current
     adapt = connection.ops.adapt_datetimefield_value
     now = adapt(scope.now)
