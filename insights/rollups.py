@@ -16,10 +16,10 @@ when little is pending and otherwise reads the sources itself, so the figures ar
 and current.
 
 Every writer of the leads app that changes what a row holds (stage moves, cycles, source,
-campaign, sourced_by, merges that move events and hand-offs to the survivor,
-imports, every change to a hand-off) writes a LeadEvent or bumps the lead's `updated_at`; the
-sweeps' reminders are rows of their own. A campaign, user or team deleted sets the column to
-NULL without either, so the receivers in insights.receivers clear it here as well.
+campaign, sourced_by, merges that move events and hand-offs to the survivor, imports, every
+change to a hand-off) writes a LeadEvent or bumps the lead's `updated_at`; the sweeps'
+reminders are rows of their own. A campaign, user or team deleted sets the column to NULL
+without either, so the receivers in insights.receivers clear it here as well.
 """
 
 from __future__ import annotations
