@@ -87,8 +87,12 @@ def digest_build(*, now: datetime | None = None) -> Digest:
         ("Hand-offs decided in time", f"{_pct(in_time / judged if judged else None)} ({in_time:,} of {judged:,})"),
     ]
     hygiene_now = [(title, f"{hygiene[code]:,}") for code, title in selectors.HYGIENE_CHECKS]
-    link = f"{settings.ACCORD_BASE_URL.rstrip('/')}/dashboard/?start={start.isoformat()}&end={end.isoformat()}"
-    return Digest(start, end, headline, hygiene_now, diagnostics.alerts(figures), link)
+    base = settings.ACCORD_BASE_URL.rstrip("/")
+    link = f"{base}/dashboard/?start={start.isoformat()}&end={end.isoformat()}"
+    alerts = diagnostics.alerts(figures, scope)
+    for alert in alerts:
+        alert.list_url = f"{base}{alert.list_url}"
+    return Digest(start, end, headline, hygiene_now, alerts, link)
 
 
 def digest_send(*, now: datetime | None = None) -> int:

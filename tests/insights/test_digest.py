@@ -35,7 +35,8 @@ def test_last_week_is_the_full_week_before():
     assert digest.last_week(MONDAY + timedelta(days=6)) == (date(2026, 11, 16), date(2026, 11, 22))
 
 
-def test_every_leader_gets_the_headline_figures_and_alerts(cast, last_weeks_leads):
+def test_every_leader_gets_the_headline_figures_and_alerts(cast, last_weeks_leads, settings):
+    settings.ACCORD_BASE_URL = "https://accord.example/"
     sent = digest.digest_send(now=MONDAY)
     assert sent == 2
     assert sorted(m.to[0] for m in mail.outbox) == sorted([cast.cmo.email, cast.vp.email])
@@ -47,6 +48,10 @@ def test_every_leader_gets_the_headline_figures_and_alerts(cast, last_weeks_lead
     assert "Accepted: 1 (25.0 % of handed off)" in message.body
     assert "Hand-offs pending past their accept time: 0" in message.body
     assert "Active interest below half of new leads" in message.body
+    assert (
+        "See the passive-interest leads: https://accord.example/leads/?interest=passive"
+        "&created_after=2026-11-16&created_before=2026-11-22" in message.body
+    )
     assert "/dashboard/?start=2026-11-16&end=2026-11-22" in message.body
 
 
