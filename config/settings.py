@@ -176,6 +176,10 @@ if ACCORD_EXPIRY_ACTION not in ("return", "reassign"):
     raise ImproperlyConfigured(f"ACCORD_EXPIRY_ACTION must be 'return' or 'reassign', not {ACCORD_EXPIRY_ACTION!r}")
 # Where links in emails point.
 ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "http://127.0.0.1:8000")
+# The dashboard's hygiene audit: accepted leads untouched this many days, open leads whose stage
+# has not changed in this many.
+ACCORD_NO_TOUCH_DAYS = env_int("ACCORD_NO_TOUCH_DAYS", 14)
+ACCORD_UNCHANGED_DAYS = env_int("ACCORD_UNCHANGED_DAYS", 90)
 
 LOGGING = {
     "version": 1,

@@ -144,7 +144,8 @@ def skills(figure: list[selectors.RepSkill]) -> SafeString:
 
 def hygiene(figure: dict[str, int]) -> SafeString:
     chart = pygal.HorizontalBar(**_config(title="Records failing each check", show_legend=False))
-    chart.x_labels = [selectors.HYGIENE_TITLES[k] for k in figure]
+    titles = selectors.hygiene_titles()
+    chart.x_labels = [titles[k] for k in figure]
     chart.add("Count", list(figure.values()))
     return _svg(chart)
 

@@ -86,7 +86,7 @@ def digest_build(*, now: datetime | None = None) -> Digest:
         ("Close ratio on marketing leads", f"{_pct(close.close_ratio)} ({close.won:,} of {close.accepted:,})"),
         ("Hand-offs decided in time", f"{_pct(in_time / judged if judged else None)} ({in_time:,} of {judged:,})"),
     ]
-    hygiene_now = [(title, f"{hygiene[code]:,}") for code, title in selectors.HYGIENE_CHECKS]
+    hygiene_now = [(title, f"{hygiene[code]:,}") for code, title in selectors.hygiene_titles().items()]
     base = settings.ACCORD_BASE_URL.rstrip("/")
     link = f"{base}/dashboard/?start={start.isoformat()}&end={end.isoformat()}"
     alerts = diagnostics.alerts(figures, scope)

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -43,9 +44,6 @@ from leads.models import (
 User = get_user_model()
 
 DEFAULT_PERIOD_DAYS = 90
-# Hygiene thresholds.
-NO_TOUCH_DAYS = 14
-UNCHANGED_DAYS = 90
 HYGIENE_LIST_LIMIT = 500
 
 # The funnel's steps. A lead has reached a step when an event of its log moved it to that stage
@@ -916,15 +914,20 @@ def marketing_close_ratio(*, scope: Scope, cells: LeadCells | None = None) -> Ma
 
 # --- Hygiene audit -------------------------------------------------------------------------------
 
-HYGIENE_CHECKS: list[tuple[str, str]] = [
-    ("no_touch", f"Accepted leads with no touch in {NO_TOUCH_DAYS} days"),
-    ("departed_owner", "Open leads owned by people who left"),
-    ("duplicates", "Open duplicate candidates"),
-    ("never_closed", "Leads worked and disqualified, hand-off never closed"),
-    ("overdue_handoffs", "Hand-offs pending past their accept time"),
-    ("unchanged", f"Open leads whose stage has not changed in {UNCHANGED_DAYS} days"),
-]
-HYGIENE_TITLES = dict(HYGIENE_CHECKS)
+HYGIENE_CODES = ["no_touch", "departed_owner", "duplicates", "never_closed", "overdue_handoffs", "unchanged"]
+
+
+def hygiene_titles() -> dict[str, str]:
+    """Each check's title, with the thresholds in force (ACCORD_NO_TOUCH_DAYS and
+    ACCORD_UNCHANGED_DAYS)."""
+    return {
+        "no_touch": f"Accepted leads with no touch in {settings.ACCORD_NO_TOUCH_DAYS} days",
+        "departed_owner": "Open leads owned by people who left",
+        "duplicates": "Open duplicate candidates",
+        "never_closed": "Leads worked and disqualified, hand-off never closed",
+        "overdue_handoffs": "Hand-offs pending past their accept time",
+        "unchanged": f"Open leads whose stage has not changed in {settings.ACCORD_UNCHANGED_DAYS} days",
+    }
 
 
 def _leads_of_teams(leads: QuerySet[Lead], scope: Scope, path: str = "team_id") -> QuerySet:
@@ -936,7 +939,7 @@ def hygiene_list(*, scope: Scope, check: str) -> QuerySet:
     hand-offs (overdue_handoffs) or of duplicate candidates (duplicates)."""
     now = scope.now
     if check == "no_touch":
-        cutoff = now - timedelta(days=NO_TOUCH_DAYS)
+        cutoff = now - timedelta(days=settings.ACCORD_NO_TOUCH_DAYS)
         # NOT IN over the few recent touches, rather than a lookup per worked lead.
         recent = Touch.objects.filter(happened_at__gte=cutoff).values("lead_id")
         leads = Lead.objects.filter(stage__in=WORKING_STAGES, stage_changed_at__lt=cutoff).exclude(pk__in=recent)
@@ -963,7 +966,7 @@ def hygiene_list(*, scope: Scope, check: str) -> QuerySet:
         handoffs = Handoff.objects.filter(status=Handoff.Status.PENDING, accept_due_at__lt=now)
         return _leads_of_teams(handoffs, scope).order_by("accept_due_at", "id")
     if check == "unchanged":
-        cutoff = now - timedelta(days=UNCHANGED_DAYS)
+        cutoff = now - timedelta(days=settings.ACCORD_UNCHANGED_DAYS)
         leads = Lead.objects.filter(stage__in=OPEN_STAGES, stage_changed_at__lt=cutoff)
         return _leads_of_teams(leads, scope).order_by("stage_changed_at", "id")
     raise KeyError(check)
@@ -971,7 +974,7 @@ def hygiene_list(*, scope: Scope, check: str) -> QuerySet:
 
 def hygiene_counts(*, scope: Scope) -> dict[str, int]:
     """How many records fail each check: one count query per check."""
-    return {check: hygiene_list(scope=scope, check=check).order_by().count() for check, _ in HYGIENE_CHECKS}
+    return {check: hygiene_list(scope=scope, check=check).order_by().count() for check in HYGIENE_CODES}
 
 
 # --- Definition effectiveness ----------------------------------------------------------------------

@@ -145,7 +145,8 @@ def skills(figure: list[selectors.RepSkill]) -> Table:
 
 
 def hygiene(figure: dict[str, int]) -> Table:
-    return Table(["check", "count"], [[selectors.HYGIENE_TITLES[k], n] for k, n in figure.items()])
+    titles = selectors.hygiene_titles()
+    return Table(["check", "count"], [[titles[k], n] for k, n in figure.items()])
 
 
 def definitions(figure: list[selectors.DefinitionRow]) -> Table:

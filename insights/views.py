@@ -44,7 +44,7 @@ def _context(request, scope, form, **extra) -> dict:
         "form": form,
         "query": request.GET.urlencode(),
         "period_end": (scope.end - timedelta(days=1)).date(),
-        "hygiene_checks": selectors.HYGIENE_CHECKS,
+        "hygiene_checks": list(selectors.hygiene_titles().items()),
         **extra,
     }
 
@@ -94,7 +94,7 @@ def figure_csv(request, name: str):
 
 
 def _check(check: str) -> str:
-    if check not in selectors.HYGIENE_TITLES:
+    if check not in selectors.HYGIENE_CODES:
         raise Http404
     return check
 
@@ -141,7 +141,7 @@ def hygiene_detail(request, check: str):
         scope,
         form,
         check=check,
-        title=selectors.HYGIENE_TITLES[check],
+        title=selectors.hygiene_titles()[check],
         count=count,
         header=header,
         rows=rows,

@@ -326,6 +326,15 @@ class TestHygiene:
         }
         assert selectors.hygiene_counts(scope=scope(cast.other_manager))["no_touch"] == 0
 
+    def test_the_thresholds_are_settings(self, cast, settings):
+        settings.ACCORD_NO_TOUCH_DAYS, settings.ACCORD_UNCHANGED_DAYS = 3, 30
+        five_days = self.lead(cast, stage="accepted", owner=cast.rep, team=cast.team, stage_changed_at=at(-24 * 5))
+        month = self.lead(cast, stage="nurturing", stage_changed_at=at(-24 * 31))
+        s = scope(cast.cmo)
+        assert [lead.pk for lead in selectors.hygiene_list(scope=s, check="no_touch")] == [five_days.pk]
+        assert [lead.pk for lead in selectors.hygiene_list(scope=s, check="unchanged")] == [month.pk]
+        assert selectors.hygiene_titles()["no_touch"] == "Accepted leads with no touch in 3 days"
+
 
 def test_definition_effectiveness_compares_sales_ready_and_overridden_hand_offs(cast):
     v1 = definition(1)
