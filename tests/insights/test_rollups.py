@@ -358,3 +358,19 @@ def test_the_beat_task_brings_the_rollup_up_to_date(cast):
     history(cast)
     assert refresh_lead_journeys() is True
     assert len(rows()) == 4
+
+
+def test_the_command_refreshes_or_rebuilds_the_rollups(cast):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    history(cast)
+    out = StringIO()
+    call_command("refresh_rollups", stdout=out)
+    assert "up to date" in out.getvalue() and len(rows()) == 4
+    HandoffOutcome.objects.all().delete()
+    LeadJourney.objects.all().delete()
+    call_command("refresh_rollups", "--rebuild", stdout=out)
+    assert "Rebuilt the rollups of 4 leads" in out.getvalue()
+    assert len(rows()) == 4
