@@ -16,6 +16,8 @@ the sources (``percentile_cont(0.5)`` for the lead medians there on PostgreSQL).
 
 from __future__ import annotations
 
+import sys
+from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -332,14 +334,16 @@ def _sorted_values(
     each of `columns` that are not NULL, sorted: the exact medians are taken from them (merging
     sorted runs is cheap), which over 250,000 rows takes a fraction of the time of
     percentile_cont on PostgreSQL or of an ordered window on SQLite. PostgreSQL gathers each
-    group's values into arrays; SQLite, which has none, returns the rows and they are grouped
+    group's values; SQLite, which has no such aggregate, returns the rows and they are grouped
     here."""
     width = len(keys)
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"array_agg({c}) FILTER (WHERE {c} IS NOT NULL)" for c in columns)
+        # Each group's values come as one bytea of big-endian doubles (float8send), unpacked by
+        # array.array: a fifth of the time of parsing the same values from text arrays.
+        packed = ", ".join(f"string_agg(float8send({c}), ''::bytea) FILTER (WHERE {c} IS NOT NULL)" for c in columns)
         group = ", ".join(keys)
-        sql = f"SELECT {group}, {arrays} FROM {source} WHERE {where} GROUP BY {group}"
-        cells = {tuple(row[:width]): [values or [] for values in row[width:]] for row in _fetch(sql, params)}
+        sql = f"SELECT {group}, {packed} FROM {source} WHERE {where} GROUP BY {group}"
+        cells = {tuple(row[:width]): [_doubles(blob) for blob in row[width:]] for row in _fetch(sql, params)}
     else:
         cells = {}
         sql = f"SELECT {', '.join(keys + columns)} FROM {source} WHERE {where}"
@@ -354,6 +358,16 @@ def _sorted_values(
         for values in lists:
             values.sort()
     return cells
+
+
+def _doubles(blob: bytes | None) -> list[float]:
+    """The big-endian doubles PostgreSQL's float8send wrote, as floats."""
+    if not blob:
+        return []
+    values = array("d", bytes(blob))
+    if sys.byteorder == "little":
+        values.byteswap()
+    return values.tolist()
 
 
 def _middle(values: list[float]) -> float:
