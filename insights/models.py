@@ -147,8 +147,9 @@ class HandoffOutcome(models.Model):
 
 class RollupState(models.Model):
     """How far a rollup has read the lead event log and the reminders: the highest LeadEvent
-    and Reminder ids processed, and the time from which changed leads (and events and
-    reminders) are looked at again on the next refresh."""
+    and Reminder ids processed; the time from which the beat's next refresh looks again at
+    changed leads, events and reminders (a lookback before its previous one, for late commits);
+    and when the last refresh began (a refresh on read looks from there)."""
 
     name = models.CharField(max_length=40, primary_key=True)
     event_watermark = models.BigIntegerField(default=0)

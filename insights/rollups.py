@@ -25,6 +25,7 @@ without either, so the receivers in insights.receivers clear it here as well.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from django.db import connection as default_connection
 from django.db import transaction
@@ -183,23 +184,42 @@ def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
 EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 
 
-def _pending(cursor, connection) -> tuple[int, int, datetime, int, int, int]:
-    """(event watermark, reminder watermark, recheck_from, highest event id, highest reminder id,
-    events and reminders past the watermarks plus leads changed since recheck_from), in one
-    query that locks the state row on PostgreSQL."""
+class _State(NamedTuple):
+    watermark: int  # LeadEvent id
+    reminder_watermark: int  # Reminder id
+    recheck_from: datetime  # the lookback of the beat's refreshes
+    since: datetime  # changes from here on are looked at (recheck_from, or the last refresh's start)
+    top: int  # the highest LeadEvent id now
+    top_reminder: int
+    pending: int  # events and reminders past the watermarks, and leads changed since `since`
+
+
+def _when(value, connection) -> datetime | None:
+    if isinstance(value, str):
+        return connection.ops.convert_datetimefield_value(value, None, connection)
+    if value is not None and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
+
+
+def _pending(cursor, connection, *, on_read: bool) -> _State:
+    """The state and what is pending, in one query that locks the state row on PostgreSQL. On
+    read, changes count from the start of the previous refresh; the beat's refreshes look again
+    from recheck_from (LOOKBACK before the start of the previous one), for late commits."""
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
+    since = "COALESCE(s.refreshed_at, s.recheck_from)" if on_read else "s.recheck_from"
     cursor.execute(
-        "SELECT s.event_watermark, s.reminder_watermark, s.recheck_from, "
+        f"SELECT s.event_watermark, s.reminder_watermark, s.recheck_from, {since}, "
         "(SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
         "(SELECT COALESCE(MAX(id), 0) FROM leads_reminder), "
         "(SELECT COUNT(*) FROM leads_leadevent WHERE id > s.event_watermark) + "
         "(SELECT COUNT(*) FROM leads_reminder WHERE id > s.reminder_watermark) + "
-        "(SELECT COUNT(*) FROM leads_lead WHERE updated_at >= s.recheck_from) "
+        f"(SELECT COUNT(*) FROM leads_lead WHERE updated_at >= {since}) "
         "FROM insights_rollupstate s WHERE s.name = %s" + lock,
         [NAME],
     )
-    state = cursor.fetchone()
-    if state is None:  # no state yet: everything is pending
+    row = cursor.fetchone()
+    if row is None:  # no state yet: everything is pending
         cursor.execute(
             "SELECT (SELECT COALESCE(MAX(id), 0) FROM leads_leadevent), "
             "(SELECT COALESCE(MAX(id), 0) FROM leads_reminder), "
@@ -207,21 +227,25 @@ def _pending(cursor, connection) -> tuple[int, int, datetime, int, int, int]:
             "+ (SELECT COUNT(*) FROM leads_lead)"
         )
         top, top_reminder, pending = cursor.fetchone()
-        return 0, 0, EPOCH, top, top_reminder, pending
-    watermark, reminder_watermark, recheck_from, top, top_reminder, pending = state
-    if isinstance(recheck_from, str):
-        recheck_from = connection.ops.convert_datetimefield_value(recheck_from, None, connection)
-    elif recheck_from is not None and timezone.is_naive(recheck_from):
-        recheck_from = timezone.make_aware(recheck_from, UTC)
-    return watermark, reminder_watermark, recheck_from, top, top_reminder, pending
+        return _State(0, 0, EPOCH, EPOCH, top, top_reminder, pending)
+    watermark, reminder_watermark, recheck_from, since_value, top, top_reminder, pending = row
+    return _State(
+        watermark,
+        reminder_watermark,
+        _when(recheck_from, connection),
+        _when(since_value, connection),
+        top,
+        top_reminder,
+        pending,
+    )
 
 
-def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple[int, int], recheck_from, now) -> None:
+def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple[int, int], since, now) -> None:
     """Recompute the leads with an event in the `events` id range (after, up to], or an event
     (dated up to now: the seeded or imported future is the watermark's) or a change since
-    recheck_from; then the hand-offs of those leads and those with a reminder in the
-    `reminders` id range or made since recheck_from."""
-    since, until = _adapt(connection, recheck_from), _adapt(connection, now)
+    `since`; then the hand-offs of those leads and those with a reminder in the `reminders` id
+    range or made since `since`."""
+    since, until = _adapt(connection, since), _adapt(connection, now)
     affected = (
         "SELECT lead_id FROM leads_leadevent WHERE id > %s AND id <= %s "
         "UNION SELECT lead_id FROM leads_leadevent WHERE created_at >= %s AND created_at <= %s "
@@ -241,24 +265,36 @@ def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple
 
 
 def refresh(*, max_pending: int | None = None, connection=default_connection) -> bool:
-    """Bring the rollups up to date. With max_pending, do nothing and return False when more
-    than that many events, reminders and changed leads are pending (the caller reads the
-    sources instead); otherwise return True once current. On read it runs a constant number of
-    queries, whatever the size of the data; without max_pending it works through the pending
-    events in batches."""
+    """Bring the rollups up to date. With max_pending (on read), do nothing and return False
+    when more than that many events, reminders and changed leads are pending (the caller reads
+    the sources instead), otherwise catch up with what changed since the previous refresh began
+    and return True, in a constant number of queries whatever the size of the data. Without it
+    (the beat task), work through the pending events in batches, looking again at LOOKBACK
+    before the previous beat's refresh, so a change a transaction committed late is counted at
+    the latest by the next beat (on read, leads changed in the last minutes are not recomputed
+    on every request)."""
+    on_read = max_pending is not None
     while True:
         now = timezone.now()
         with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-            watermark, reminder_watermark, recheck_from, top, top_reminder, pending = _pending(cursor, connection)
-            if max_pending is not None and pending > max_pending:
+            state = _pending(cursor, connection, on_read=on_read)
+            if on_read and state.pending > max_pending:
                 return False
-            if max_pending is None and pending > REBUILD_ABOVE:
+            if not on_read and state.pending > REBUILD_ABOVE:
                 break
-            upto = top if max_pending is not None else min(top, watermark + BATCH_EVENTS)
-            _refresh_range(cursor, connection, (watermark, upto), (reminder_watermark, top_reminder), recheck_from, now)
-            done = upto >= top
-            # The lookback moves on only once every batch is processed.
-            _save_state(cursor, connection, upto, top_reminder, now - LOOKBACK if done else recheck_from, now)
+            upto = state.top if on_read else min(state.top, state.watermark + BATCH_EVENTS)
+            _refresh_range(
+                cursor,
+                connection,
+                (state.watermark, upto),
+                (state.reminder_watermark, state.top_reminder),
+                state.since,
+                now,
+            )
+            done = upto >= state.top
+            # The lookback moves on only when the beat has processed every batch.
+            recheck_from = now - LOOKBACK if done and not on_read else state.recheck_from
+            _save_state(cursor, connection, upto, state.top_reminder, recheck_from, now)
         if done:
             return True
     rebuild(connection)  # cheaper than recomputing most leads batch after batch

@@ -120,6 +120,23 @@ class TestRows:
         assert len(journeys) == 5
         assert journey(leads["fresh"]).reached_mql == at(-1)
 
+    def test_a_read_after_the_beat_caught_up_has_nothing_pending(self, cast):
+        history(cast)  # leads changed in the last minutes, within the beat's lookback
+        assert rollups.refresh() is True
+        assert rollups.refresh(max_pending=0) is True  # on read: nothing since the last refresh began
+
+    def test_a_late_commit_is_counted_by_the_next_beat_not_by_a_read(self, cast):
+        leads = history(cast)
+        rollups.refresh()
+        began = RollupState.objects.get(name=rollups.NAME).refreshed_at
+        show = passive_source()
+        # A transaction that changed the lead before the refresh began and committed after it.
+        Lead.objects.filter(pk=leads["fresh"].pk).update(source=show, updated_at=began - timedelta(minutes=1))
+        assert rollups.refresh(max_pending=100) is True
+        assert journey(leads["fresh"]).source_id == cast.source.pk
+        assert rollups.refresh() is True
+        assert journey(leads["fresh"]).source_id == show.pk
+
     def test_without_a_state_everything_is_pending_and_a_refresh_catches_up(self, cast):
         history(cast)
         RollupState.objects.all().delete()
