@@ -287,7 +287,8 @@ NARROWINGS = ("campaign", "rep", "definition")
 def _narrowed_to(filterset, rows) -> list[str]:
     """The hidden narrowings a dashboard alert linked with, named from the first row shown (every
     row shares them)."""
-    data = filterset.form.cleaned_data if filterset.is_valid() else {}
+    filterset.is_valid()  # the valid fields apply even when another one is wrong
+    data = getattr(filterset.form, "cleaned_data", {})
     first = rows[0] if rows else None
     named = {
         "campaign": lambda h: f"of campaign {h.lead.campaign.name}",

@@ -120,3 +120,12 @@ def test_a_managers_team_goes_into_the_link(cast):
     assert f"team={cast.team.pk}" in diagnostics.list_url(alert, scope)
     everyone = selectors.scope_for(user=cast.cmo)
     assert "team=" not in diagnostics.list_url(alert, everyone)
+
+
+def test_a_narrowing_is_named_even_when_another_filter_is_wrong(client, cast):
+    lead = lead_with_history(source=cast.source, created=days_ago(3))
+    made = handoff(lead=lead, rep=cast.rep, by=cast.marketer, team=cast.team, created=days_ago(2))
+    client.force_login(cast.cmo)
+    page = client.get(f"/handoffs/outcomes/?rep={cast.rep.pk}&handed_off_after=not-a-date").content.decode()
+    assert "Only the hand-offs handed to" in page
+    assert f'id="outcome-{made.pk}"' in page
