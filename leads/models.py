@@ -209,7 +209,7 @@ class Handoff(models.Model):
     override = models.BooleanField(default=False, help_text="Handed off although not sales-ready.")
     override_reason = models.TextField(blank=True)
     # What marketing sent: the lead's grade and bucket under that version when it was handed off
-    # (the lead's own change as it is re-graded later).
+    # (the lead's own grade and bucket change whenever it is graded again).
     grade = models.CharField(max_length=1, choices=[(g, g) for g in GRADES], blank=True, editable=False)
     bucket = models.CharField(max_length=12, choices=BUCKETS, blank=True, editable=False)
     # When sales' work on an accepted lead ended (won, lost, or given up with an after-working
