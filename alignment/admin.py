@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
@@ -8,7 +9,8 @@ from alignment.exceptions import AlignmentError
 from alignment.models import (
     DefinitionApproval,
     EngagementRule,
-    FitRule,
+    FieldRule,
+    LeadProperty,
     Membership,
     QualificationDefinition,
     RejectionReason,
@@ -91,9 +93,72 @@ class DraftOnlyInline(admin.TabularInline):
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
-class FitRuleInline(DraftOnlyInline):
-    model = FitRule
-    fields = ("field", "values", "minimum", "maximum", "expected", "points", "position")
+class LinesField(forms.CharField):
+    """A list of values, one per line (so a value may hold commas)."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 28})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value):
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class PointsTableField(forms.CharField):
+    """A points table, one "value = points" per line; "(empty)" stands for an empty value."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 32, "placeholder": "Working Professional = 40\n(empty) = -5"})
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(f"{entry or '(empty)'} = {points}" for entry, points in value)
+        return value
+
+    def to_python(self, value):
+        table = []
+        for number, line in enumerate((value or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            entry, equals, points = line.rpartition("=")
+            try:
+                if not equals:
+                    raise ValueError
+                points = int(points.strip())
+            except ValueError:
+                raise forms.ValidationError(
+                    f'Line {number} ("{line.strip()}") is not "value = points" with whole points.'
+                ) from None
+            entry = entry.strip()
+            table.append(["" if entry == "(empty)" else entry, points])
+        return table
+
+
+class FieldRuleForm(forms.ModelForm):
+    values = LinesField(required=False, help_text="One per line.")
+    table = PointsTableField(required=False, help_text='One "value = points" per line.')
+
+    class Meta:
+        model = FieldRule
+        fields = (
+            "part",
+            "field",
+            "test",
+            "values",
+            "minimum",
+            "maximum",
+            "expected",
+            "table",
+            "other_points",
+            "points",
+            "position",
+        )
+
+
+class FieldRuleInline(DraftOnlyInline):
+    model = FieldRule
+    form = FieldRuleForm
+    fields = FieldRuleForm.Meta.fields
 
 
 class EngagementRuleInline(DraftOnlyInline):
@@ -120,12 +185,13 @@ class QualificationDefinitionAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("name", "notes")
     filter_horizontal = ("rejection_reasons",)
-    inlines = (FitRuleInline, EngagementRuleInline, DefinitionApprovalInline)
+    inlines = (FieldRuleInline, EngagementRuleInline, DefinitionApprovalInline)
     actions = ("new_draft_from", "propose", "approve")
     fieldsets = (
         (None, {"fields": ("name", "notes")}),
         ("Fit → grade (minimum fit points)", {"fields": (("grade_a_min", "grade_b_min", "grade_c_min"),)}),
         ("Engagement → bucket", {"fields": ("half_life_days", ("hot_min", "warm_min", "cold_min"))}),
+        ("Priority (fit points plus score)", {"fields": (("priority_low", "priority_high"),)}),
         ("Sales-ready", {"fields": ("ready_grades", "ready_buckets", "ready_activities")}),
         (
             "Service levels (business hours)",
@@ -208,3 +274,11 @@ class QualificationDefinitionAdmin(admin.ModelAdmin):
 
 def _flat(row):
     return row if isinstance(row, tuple) else (row,)
+
+
+@admin.register(LeadProperty)
+class LeadPropertyAdmin(admin.ModelAdmin):
+    list_display = ("label", "key", "kind", "part", "learn_from", "position")
+    list_filter = ("kind", "part", "learn_from")
+    search_fields = ("key", "label")
+    list_editable = ("position",)

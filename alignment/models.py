@@ -3,7 +3,7 @@ from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -159,19 +159,71 @@ class RejectionReason(models.Model):
         return f"{self.get_phase_display()}: {self.label}"
 
 
+# --- Lead properties ----------------------------------------------------------------------------
+# What marketing ops knows about a lead beyond the standard fields (occupation, time on website,
+# how they heard of us). Leads keep the values (leads.Lead.properties); definitions' rules test
+# them by key. They live here, with the rules that speak of them.
+
+PROPERTY_KEY_VALIDATOR = RegexValidator(
+    r"^[a-z][a-z0-9_]*$", "A key is lower-case letters, digits and underscores, starting with a letter."
+)
+
+
+class LeadPropertyManager(models.Manager):
+    def get_by_natural_key(self, key: str) -> "LeadProperty":
+        return self.get(key=key)
+
+
+class LeadProperty(models.Model):
+    class Kind(models.TextChoices):
+        NUMBER = "number", "Number"
+        CHOICE = "choice", "Choice"
+        YES_NO = "yes_no", "Yes/no"
+        DATE = "date", "Date"
+        TEXT = "text", "Text"
+
+    class Part(models.TextChoices):
+        FIT = "fit", "Who they are (fit)"
+        ENGAGEMENT = "engagement", "What they did (engagement)"
+
+    key = models.CharField(max_length=50, unique=True, validators=[PROPERTY_KEY_VALIDATOR])
+    label = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="For a choice: its values. Imports add the values they meet."
+    )
+    help_text = models.CharField("help", max_length=300, blank=True)
+    part = models.CharField(
+        max_length=12,
+        choices=Part.choices,
+        default=Part.FIT,
+        help_text="What suggestions count it towards: the grade (fit) or the score (engagement).",
+    )
+    learn_from = models.BooleanField(
+        default=True,
+        help_text="Suggested definitions may use it. Turn off for what sales records after contact.",
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = LeadPropertyManager()
+
+    class Meta:
+        ordering = ["position", "label"]
+        verbose_name_plural = "lead properties"
+
+    def __str__(self) -> str:
+        return self.label
+
+    def natural_key(self) -> tuple[str]:
+        return (self.key,)
+
+
 # --- Qualified-lead definitions ------------------------------------------------------------------
 # The agreement on what a qualified lead is: fit rules give a grade, engagement rules a score,
 # thresholds a bucket, and a sales-ready rule says which leads marketing may hand to sales. A
 # version takes effect only when a marketing leader and a sales leader have both approved it;
 # active and retired versions never change (alignment.services enforces it).
 
-FIT_FIELDS = [
-    ("seniority", "Title seniority"),
-    ("industry", "Industry"),
-    ("employees", "Company size (employees)"),
-    ("country", "Country"),
-    ("is_customer", "Existing customer"),
-]
 SENIORITIES = [
     ("c_level", "C-level"),
     ("vp", "VP"),
@@ -230,6 +282,11 @@ class QualificationDefinition(models.Model):
     hot_min = models.PositiveIntegerField("hot from", default=60, validators=[_non_negative("A threshold")])
     warm_min = models.PositiveIntegerField("warm from", default=30, validators=[_non_negative("A threshold")])
     cold_min = models.PositiveIntegerField("cold from", default=10, validators=[_non_negative("A threshold")])
+    # Priority: fit points plus score, placed on 0 to 100 between these two.
+    priority_low = models.IntegerField("priority 0 at", default=0, help_text="Fit points plus score at priority 0.")
+    priority_high = models.IntegerField(
+        "priority 100 at", default=120, help_text="Fit points plus score at priority 100."
+    )
     # Sales-ready: grade in ready_grades and bucket in ready_buckets, or any activity of ready_activities.
     ready_grades = models.CharField(max_length=4, blank=True, default="AB", help_text="Letters, e.g. AB.")
     ready_buckets = models.CharField(max_length=60, blank=True, default="hot", help_text="Comma-separated, e.g. hot.")
@@ -270,6 +327,11 @@ class QualificationDefinition(models.Model):
                 name="definition_bucket_thresholds_in_order",
                 violation_error_message="Bucket thresholds must run hot ≥ warm ≥ cold.",
             ),
+            models.CheckConstraint(
+                condition=Q(priority_high__gt=F("priority_low")),
+                name="definition_priority_range",
+                violation_error_message="Priority 100 must take more points than priority 0.",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -280,29 +342,42 @@ class QualificationDefinition(models.Model):
         return self.status == self.Status.DRAFT
 
 
-class FitRule(models.Model):
-    """A fit criterion: when the lead matches, it earns the points towards its grade."""
+class FieldRule(models.Model):
+    """A rule over one field of the lead (alignment.scoring, "The rule language"): its points
+    count towards the grade (fit) or the score (engagement)."""
 
-    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="fit_rules")
-    field = models.CharField(max_length=20, choices=FIT_FIELDS)
-    values = models.CharField(
-        max_length=500, blank=True, help_text="For seniority, industry and country: comma-separated values."
+    class Test(models.TextChoices):
+        ONE_OF = "one_of", "is one of"
+        EMPTY = "empty", "is empty"
+        BAND = "band", "is a number within a band"
+        YES_NO = "yes_no", "is yes / no"
+        KEYWORDS = "keywords", "mentions a keyword"
+        TABLE = "table", "points per value"
+
+    class Part(models.TextChoices):
+        FIT = "fit", "Fit (grade)"
+        ENGAGEMENT = "engagement", "Engagement (score)"
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="field_rules")
+    part = models.CharField(max_length=12, choices=Part.choices, default=Part.FIT)
+    field = models.CharField(
+        max_length=60, help_text="A standard field (seniority, industry, source …) or property:<key>."
     )
-    minimum = models.IntegerField(null=True, blank=True, help_text="For company size: at least.")
-    maximum = models.IntegerField(null=True, blank=True, help_text="For company size: at most.")
-    expected = models.BooleanField(null=True, blank=True, help_text="For existing customer: yes or no.")
-    points = models.IntegerField()
+    test = models.CharField(max_length=10, choices=Test.choices)
+    values = models.JSONField(default=list, blank=True, help_text="For 'is one of' and keywords: the values.")
+    minimum = models.FloatField(null=True, blank=True, help_text="For a band: at least.")
+    maximum = models.FloatField(null=True, blank=True, help_text="For a band: below.")
+    expected = models.BooleanField(null=True, blank=True, help_text="For yes / no: which one matches.")
+    table = models.JSONField(default=list, blank=True, help_text="For points per value: [value, points] pairs.")
+    other_points = models.IntegerField(default=0, help_text="For points per value: any other value.")
+    points = models.IntegerField(default=0)
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["position", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_field_display()}: {self.points:+d}"
-
-    @property
-    def value_list(self) -> tuple[str, ...]:
-        return tuple(v.strip() for v in self.values.split(",") if v.strip())
+        return f"{self.field} {self.get_test_display()}"
 
 
 class EngagementRule(models.Model):

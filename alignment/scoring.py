@@ -2,22 +2,38 @@
 
 A qualified-lead definition (see DESIGN.md) is the agreement between marketing and sales on
 which leads sales wants. Its criteria are :class:`Terms`; :func:`evaluate` applies them to one
-lead and says, rule by rule, why the lead got the grade, score, bucket and sales-ready verdict
-it got, so that a hand-off form can show the "why" next to the lead.
+lead and says, rule by rule, why the lead got the grade, score, bucket, priority and sales-ready
+verdict it got, so that a hand-off form can show the "why" next to the lead.
 
 The module is pure: no database, no settings, no ``now()``. Callers pass the lead's facts
 (:class:`LeadFacts`), its activities (:class:`Activity`) and the moment of evaluation
 (``as_of``), all with aware datetimes, and get an :class:`Evaluation` back.
 
+The rule language
+-----------------
+A :class:`FieldRule` tests one field of the lead: a standard one (:data:`STANDARD_FIELDS`:
+title, seniority, industry, employees, country, existing customer, source, campaign, source
+interest) or a lead property, written ``property:<key>``. Its ``test`` is one of
+:data:`TESTS`:
+
+- ``one_of``: the value is one of ``values`` (a list, so a value may hold commas), ignoring
+  case and surrounding spaces;
+- ``empty``: the lead has no value;
+- ``band``: a number at least ``minimum`` and below ``maximum`` (either may be None: no bound);
+  a field may have several bands, one rule each;
+- ``yes_no``: a yes/no value equal to ``expected``;
+- ``keywords``: the text holds one of ``values`` as whole words ("head of" in "Head of Sales");
+- ``table``: a points table: each value of ``table`` its own points, ``other_points`` for any
+  other value. An entry for the value ``""`` gives the points of an empty value; without one an
+  empty value gets ``other_points`` too.
+
+A rule's ``part`` says what its points count towards: ``fit`` (the grade) or ``engagement`` (the
+score, without decay: a property such as pages viewed is a measure, not a dated activity).
+
 Fit, grade
 ----------
-Each :class:`FitRule` looks at one fact about the lead (seniority, industry, company size,
-country, whether it is already a customer). The points of every met rule add up to the fit
-points; the grade is the best of A, B, C whose minimum the fit points reach, else D. Points may
-be negative, to mark disqualifying traits (a competitor's industry, a country sales does not
-serve).
-
-Seniority comes from the lead's job title through :func:`seniority_of`.
+The points of every fit rule add up to the fit points; the grade is the best of A, B, C whose
+minimum the fit points reach, else D. Points may be negative, to mark disqualifying traits.
 
 Engagement, score, bucket
 -------------------------
@@ -27,13 +43,18 @@ came in through a source of that interest, dated at the lead's creation. Points 
 activity ``age`` days old is worth ``points * 0.5 ** (age / half_life_days)``, so it keeps half
 its points after one half-life and a quarter after two. ``half_life_days == 0`` turns decay
 off. Activities after ``as_of`` do not count (nor does the source, when the lead was created
-after it).
+after it). Engagement field rules add their points as they are.
 
-The score is the sum of every activity's decayed points, rounded to an integer once at the end
-with Python's :func:`round` (half to even: 2.5 → 2, 3.5 → 4). The sum is taken with
-:func:`math.fsum`, which is exact before that final rounding, so the score does not depend on
-the order in which activities are passed. The bucket is the best of hot, warm, cold whose
-minimum the score reaches, else unqualified.
+The score is the sum of every activity's decayed points and every engagement field rule's
+points, rounded to an integer once at the end with Python's :func:`round` (half to even: 2.5 →
+2, 3.5 → 4). The sum is taken with :func:`math.fsum`, which is exact before that final rounding,
+so the score does not depend on the order in which activities are passed. The bucket is the
+best of hot, warm, cold whose minimum the score reaches, else unqualified.
+
+Priority
+--------
+The order in which sales should call: fit points plus score, placed on 0 to 100 between
+``priority_low`` (priority 0 and below) and ``priority_high`` (priority 100 and above), rounded.
 
 Sales-ready
 -----------
@@ -51,6 +72,7 @@ For valid terms (:func:`validate_terms` returns ``[]``):
   evaluating later (``as_of`` later, no activity in between) never raises them.
 - Another fit rule with non-negative points never worsens the grade.
 - Raising a threshold never improves a grade or a bucket.
+- A higher fit or score never lowers the priority.
 - Another activity never takes away sales-readiness, provided the engagement points are
   non-negative and ``ready_buckets`` is closed upwards (with "warm" it also holds "hot"): with
   ``ready_buckets == {"warm"}`` a lead that turns hot stops being sales-ready on that clause.
@@ -63,8 +85,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 ACTIVITY_KINDS: dict[str, str] = {
     "demo_request": "Demo request",
@@ -88,13 +111,42 @@ SOURCE_INTEREST_RULES: dict[str, str] = {
 }
 """Engagement-rule "activities" that stand for the lead's own source, counted once."""
 
-FIT_FIELDS: dict[str, str] = {
-    "seniority": "Seniority",
-    "industry": "Industry",
-    "employees": "Employees",
-    "country": "Country",
-    "is_customer": "Existing customer",
+# Property values come in these kinds (alignment.models.LeadProperty.Kind).
+NUMBER, CHOICE, YES_NO, DATE, TEXT = "number", "choice", "yes_no", "date", "text"
+
+STANDARD_FIELDS: dict[str, tuple[str, str]] = {
+    "title": ("Job title", TEXT),
+    "seniority": ("Seniority", CHOICE),
+    "industry": ("Industry", CHOICE),
+    "employees": ("Employees", NUMBER),
+    "country": ("Country", CHOICE),
+    "is_customer": ("Existing customer", YES_NO),
+    "source": ("Source", CHOICE),
+    "campaign": ("Campaign", CHOICE),
+    "source_interest": ("Source interest", CHOICE),
 }
+"""The lead's own fields a rule can test: code → (label, kind of value)."""
+
+PROPERTY_PREFIX = "property:"
+
+TESTS: dict[str, str] = {
+    "one_of": "is one of",
+    "empty": "is empty",
+    "band": "is a number within a band",
+    "yes_no": "is yes or no",
+    "keywords": "holds a keyword",
+    "table": "points per value",
+}
+# Which tests make sense for which kind of value.
+TESTS_FOR_KIND: dict[str, frozenset[str]] = {
+    NUMBER: frozenset({"band", "empty", "one_of"}),
+    CHOICE: frozenset({"one_of", "empty", "table", "keywords"}),
+    YES_NO: frozenset({"yes_no", "empty"}),
+    DATE: frozenset({"empty"}),
+    TEXT: frozenset({"one_of", "empty", "keywords", "table"}),
+}
+
+PARTS: dict[str, str] = {"fit": "Fit (grade)", "engagement": "Engagement (score)"}
 
 SENIORITIES: tuple[str, ...] = ("c_level", "vp", "director", "manager", "individual")
 """Seniorities from highest to lowest, as :func:`seniority_of` returns them."""
@@ -116,6 +168,10 @@ ONE_DAY = timedelta(days=1)
 
 # Whole words only, case-insensitive; the first group that matches wins, highest first.
 _VICE_PRESIDENT = re.compile(r"\bvice[\s-]+president\b")
+# "Owner" is C-level as the owner of a business, not as the owner of a product or a process.
+_ROLE_OWNER = re.compile(
+    r"\b(?:product|process|account|content|data|service|business\s+process|project|system|channel)[\s-]+owners?\b"
+)
 _SENIORITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("c_level", re.compile(r"\b(?:chief|ceo|cfo|cto|cmo|coo|cro|founder|owner|president)\b")),
     ("vp", re.compile(r"\b(?:vp|svp|evp)\b")),
@@ -139,13 +195,16 @@ def seniority_of(title: str) -> str:
     ========== ==================================================================================
 
     "Vice president" is read as VP before anything else, so its "president" does not make it
-    C-level ("Executive Vice President of Sales" is VP). Whole words means "Leadership coach"
-    and "Team Leader" are *not* "lead" (individual), and "Managing Director" is a director,
-    not a manager. Keywords do not understand the rest of the title: "Product Owner",
-    "Chief of Staff" and "Assistant to the CEO" are C-level, so a definition that cares should
-    weigh industry and size too.
+    C-level ("Executive Vice President of Sales" is VP). An owner of a product, process,
+    account, project, system or the like is a role, not the owner of the business: "Product
+    Owner" is an individual contributor. Whole words means "Leadership coach" and "Team Leader"
+    are *not* "lead" (individual), and "Managing Director" is a director, not a manager.
+    Keywords do not understand the rest of the title: "Chief of Staff" and "Assistant to the
+    CEO" are C-level, so a definition that cares should test the title's keywords itself
+    (a ``keywords`` rule on the title) or weigh industry and size too.
     """
     text = _VICE_PRESIDENT.sub(" vp ", (title or "").casefold())
+    text = _ROLE_OWNER.sub(" ", text)
     for seniority, pattern in _SENIORITY_PATTERNS:
         if pattern.search(text):
             return seniority
@@ -156,49 +215,50 @@ def seniority_of(title: str) -> str:
 
 
 @dataclass(frozen=True)
-class FitRule:
-    """Points for a fact about the lead; see the module docstring.
-
-    - ``seniority``: met when :func:`seniority_of` the title is in ``values`` (codes of
-      :data:`SENIORITIES`);
-    - ``industry``, ``country``: met when the lead's value is in ``values``, ignoring case and
-      surrounding spaces; an empty value never matches;
-    - ``employees``: met when the head count is within ``minimum``…``maximum``, both inclusive,
-      either may be None (no bound); an unknown head count never matches;
-    - ``is_customer``: met when the lead's customer flag equals ``expected``.
-    """
+class FieldRule:
+    """Points for what one field of the lead holds; see "The rule language" above."""
 
     field: str
-    points: int
+    test: str
+    points: int = 0
     values: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
     expected: bool | None = None
+    table: tuple[tuple[str, int], ...] = ()
+    other_points: int = 0
+    part: str = "fit"
 
-    def describe(self) -> str:
-        """The rule in words, e.g. "Seniority is VP or C-level: +20"."""
-        label = FIT_FIELDS.get(self.field, f"{self.field} (unknown field)")
-        if self.field == "seniority":
-            condition = f"{label} is {_or_list([SENIORITY_LABELS.get(v, v) for v in self.values])}"
-        elif self.field in ("industry", "country"):
-            condition = f"{label} is {_or_list(list(self.values))}"
-        elif self.field == "employees":
+    def describe(self, labels: Mapping[str, str] | None = None) -> str:
+        """The rule in words, e.g. "Seniority is VP or C-level: +20"; ``labels`` names the
+        properties (key → label)."""
+        label = field_label(self.field, labels)
+        if self.test == "table":
+            entries = [f"{_shown(value)} {points:+d}" for value, points in self.table]
+            return f"{label}: {', '.join(entries) or '(no values)'}; any other value {self.other_points:+d}"
+        return f"{self._condition(label)}: {self.points:+d}"
+
+    def _condition(self, label: str) -> str:
+        if self.test == "one_of":
+            values = [SENIORITY_LABELS.get(v, v) for v in self.values] if self.field == "seniority" else self.values
+            return f"{label} is {_or_list([_quoted(v) for v in values])}"
+        if self.test == "keywords":
+            return f"{label} mentions {_or_list([_quoted(v) for v in self.values])}"
+        if self.test == "empty":
+            return f"{label} is empty"
+        if self.test == "band":
             if self.minimum is not None and self.maximum is not None:
-                condition = f"{label} between {self.minimum:,} and {self.maximum:,}"
-            elif self.minimum is not None:
-                condition = f"{label} at least {self.minimum:,}"
-            elif self.maximum is not None:
-                condition = f"{label} at most {self.maximum:,}"
-            else:
-                condition = f"{label} (no range given)"
-        elif self.field == "is_customer":
-            if self.expected is None:
-                condition = "Existing customer or not (not said)"
-            else:
-                condition = "Is an existing customer" if self.expected else "Is not yet a customer (net new)"
-        else:
-            condition = label
-        return f"{condition}: {self.points:+d}"
+                return f"{label} from {_number(self.minimum)} to under {_number(self.maximum)}"
+            if self.minimum is not None:
+                return f"{label} at least {_number(self.minimum)}"
+            if self.maximum is not None:
+                return f"{label} under {_number(self.maximum)}"
+            return f"{label} (no band given)"
+        if self.test == "yes_no":
+            if self.field == "is_customer" and self.expected is not None:
+                return "Is an existing customer" if self.expected else "Is not yet a customer (net new)"
+            return f"{label} is {'yes' if self.expected else 'no' if self.expected is not None else '(not said)'}"
+        return f"{label} ({self.test})"
 
 
 @dataclass(frozen=True)
@@ -208,7 +268,7 @@ class EngagementRule:
     activity: str
     points: int
 
-    def describe(self) -> str:
+    def describe(self, labels: Mapping[str, str] | None = None) -> str:
         """The rule in words, e.g. "Demo request: +30 each" or "Active-interest source: +10"."""
         if self.activity in SOURCE_INTEREST_RULES:
             return f"{SOURCE_INTEREST_RULES[self.activity]}: {self.points:+d}"
@@ -220,7 +280,7 @@ class EngagementRule:
 class Terms:
     """The criteria of a qualified-lead definition. Check them with :func:`validate_terms`."""
 
-    fit_rules: tuple[FitRule, ...]
+    field_rules: tuple[FieldRule, ...]
     grade_a: int
     grade_b: int
     grade_c: int
@@ -232,6 +292,18 @@ class Terms:
     ready_grades: frozenset[str]
     ready_buckets: frozenset[str]
     ready_activities: frozenset[str]
+    priority_low: int = 0
+    priority_high: int = 100
+    # Property key → label, for the descriptions.
+    labels: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def fit_rules(self) -> tuple[FieldRule, ...]:
+        return tuple(rule for rule in self.field_rules if rule.part == "fit")
+
+    @property
+    def engagement_field_rules(self) -> tuple[FieldRule, ...]:
+        return tuple(rule for rule in self.field_rules if rule.part == "engagement")
 
 
 # --- The lead ---------------------------------------------------------------------------------
@@ -239,7 +311,8 @@ class Terms:
 
 @dataclass(frozen=True)
 class LeadFacts:
-    """What scoring needs to know about a lead. ``source_interest`` is "active" or "passive"."""
+    """What scoring needs to know about a lead. ``source_interest`` is "active" or "passive";
+    ``properties`` holds the lead's property values by key (numbers, text, booleans, ISO dates)."""
 
     title: str
     industry: str
@@ -248,6 +321,9 @@ class LeadFacts:
     is_customer: bool
     source_interest: str
     created_at: datetime
+    source: str = ""
+    campaign: str = ""
+    properties: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -263,21 +339,24 @@ class Activity:
 
 @dataclass(frozen=True)
 class RuleResult:
-    """One rule and how the lead fared on it: ``rule`` is its description, ``detail`` the facts."""
+    """One rule and how the lead fared on it: ``rule`` is its description, ``detail`` the facts,
+    ``points`` what it earned."""
 
     rule: str
     met: bool
     detail: str
+    points: float = 0
 
 
 @dataclass(frozen=True)
 class Evaluation:
     """A lead measured against :class:`Terms`, with the reasons rule by rule.
 
-    ``fit`` has one result per fit rule and ``engagement`` one per engagement rule, in the order
-    of the terms. ``readiness`` has one result per sales-ready clause the terms use: the
-    grade-and-bucket clause (when both ``ready_grades`` and ``ready_buckets`` are given), then
-    the activity clause (when ``ready_activities`` is given).
+    ``fit`` has one result per fit rule and ``engagement`` one per engagement rule (activities
+    first, then the engagement field rules), in the order of the terms. ``readiness`` has one
+    result per sales-ready clause the terms use: the grade-and-bucket clause (when both
+    ``ready_grades`` and ``ready_buckets`` are given), then the activity clause (when
+    ``ready_activities`` is given).
     """
 
     grade: str
@@ -288,6 +367,12 @@ class Evaluation:
     fit: tuple[RuleResult, ...]
     engagement: tuple[RuleResult, ...]
     readiness: tuple[RuleResult, ...]
+    priority: int = 0
+
+    @property
+    def matched(self) -> tuple[RuleResult, ...]:
+        """Every rule the lead met, fit then engagement: the "why" of a hand-off."""
+        return tuple(result for result in (*self.fit, *self.engagement) if result.met)
 
     def why(self) -> str:
         """One sentence, e.g. "Not sales-ready: grade C is not A or B; no demo request."."""
@@ -302,18 +387,134 @@ class Evaluation:
         return f"{prefix}: {'; '.join(_lower_first(reason) for reason in reasons)}."
 
 
+# --- Fields -----------------------------------------------------------------------------------
+
+
+def property_key(field_name: str) -> str | None:
+    """``"occupation"`` for ``"property:occupation"``; None for a standard field."""
+    return field_name.removeprefix(PROPERTY_PREFIX) if field_name.startswith(PROPERTY_PREFIX) else None
+
+
+def field_label(field_name: str, labels: Mapping[str, str] | None = None) -> str:
+    key = property_key(field_name)
+    if key is not None:
+        return (labels or {}).get(key) or key
+    return STANDARD_FIELDS.get(field_name, (f"{field_name} (unknown field)", TEXT))[0]
+
+
+def value_of(facts: LeadFacts, field_name: str) -> object:
+    """What ``field_name`` holds for the lead; None or "" when nothing."""
+    key = property_key(field_name)
+    if key is not None:
+        return facts.properties.get(key)
+    if field_name == "seniority":
+        return seniority_of(facts.title)
+    return getattr(facts, field_name, None)
+
+
+def is_empty(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text_of(value: object) -> str:
+    """A value as rules compare it: case-folded, stripped text; ``12.0`` reads as ``12``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip().casefold()
+
+
+def number_of(value: object) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).strip())
+    except ValueError:
+        return None
+
+
+def yes_no_of(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = text_of(value)
+    if text in ("yes", "true", "y", "1"):
+        return True
+    if text in ("no", "false", "n", "0"):
+        return False
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    words = [r"[\s-]+".join(map(re.escape, keyword.casefold().split())) for keyword in keywords if keyword.strip()]
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b") if words else re.compile(r"(?!)")
+
+
+@lru_cache(maxsize=4096)
+def _folded(values: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(text_of(value) for value in values)
+
+
+@lru_cache(maxsize=4096)
+def _folded_table(table: tuple[tuple[str, int], ...]) -> dict[str, int]:
+    folded: dict[str, int] = {}
+    for value, points in table:
+        folded.setdefault(text_of(value), points)  # the first entry of a value wins
+    return folded
+
+
+def rule_points(rule: FieldRule, facts: LeadFacts) -> tuple[bool, int]:
+    """(met, points) of ``rule`` for the lead: a table is met when the value has an entry of its
+    own, and earns ``other_points`` otherwise."""
+    value = value_of(facts, rule.field)
+    test = rule.test
+    if test == "table":
+        points = _folded_table(rule.table).get("" if is_empty(value) else text_of(value))
+        return (True, points) if points is not None else (False, rule.other_points)
+    if test == "empty":
+        met = is_empty(value)
+    elif is_empty(value):
+        met = False
+    elif test == "one_of":
+        met = text_of(value) in _folded(rule.values)
+    elif test == "band":
+        number = number_of(value)
+        met = (
+            number is not None
+            and (rule.minimum is None or number >= rule.minimum)
+            and (rule.maximum is None or number < rule.maximum)
+        )
+    elif test == "yes_no":
+        met = yes_no_of(value) is rule.expected and rule.expected is not None
+    elif test == "keywords":
+        met = bool(_keyword_pattern(rule.values).search(str(value).casefold()))
+    else:
+        met = False
+    return met, rule.points if met else 0
+
+
 # --- Validation -------------------------------------------------------------------------------
 
 
-def validate_terms(terms: Terms) -> list[str]:
+def validate_terms(terms: Terms, properties: Mapping[str, str] | None = None) -> list[str]:
     """Every problem with ``terms`` as a message a person can act on; ``[]`` when there is none.
 
-    Any whole number of points is fine, negative ones included (see the module docstring for
-    what negative engagement points do to monotonicity).
+    ``properties`` (key → kind of value), when given, are the lead properties rules may test;
+    without it any property key is taken as it is. Any whole number of points is fine,
+    negative ones included (see the module docstring for what negative engagement points do to
+    monotonicity).
     """
     problems: list[str] = []
-    for number, rule in enumerate(terms.fit_rules, start=1):
-        problems.extend(f"Fit rule {number} ({rule.field}): {problem}" for problem in _fit_rule_problems(rule))
+    for number, rule in enumerate(terms.field_rules, start=1):
+        label = field_label(rule.field, terms.labels)
+        problems.extend(f"Rule {number} ({label}): {problem}" for problem in _field_rule_problems(rule, properties))
     known_activities = {**ACTIVITY_KINDS, **SOURCE_INTEREST_RULES}
     for number, rule in enumerate(terms.engagement_rules, start=1):
         if rule.activity not in known_activities:
@@ -335,6 +536,10 @@ def validate_terms(terms: Terms) -> list[str]:
     negative = [f"{name} {value}" for name, value in _buckets(terms) if value < 0]
     if negative:
         problems.append(f"The bucket thresholds cannot be negative; got {', '.join(negative)}.")
+    if terms.priority_high <= terms.priority_low:
+        problems.append(
+            f"Priority 100 must take more points than priority 0; got {terms.priority_low} and {terms.priority_high}."
+        )
     for what, given, known in (
         ("grade", terms.ready_grades, GRADES),
         ("bucket", terms.ready_buckets, BUCKETS),
@@ -357,32 +562,61 @@ def validate_terms(terms: Terms) -> list[str]:
     return problems
 
 
-def _fit_rule_problems(rule: FitRule) -> list[str]:
-    if rule.field not in FIT_FIELDS:
-        return [f"unknown field {rule.field!r}; use one of {_codes(FIT_FIELDS)}."]
+def kind_of_field(field_name: str, properties: Mapping[str, str] | None = None) -> str | None:
+    """The kind of value ``field_name`` holds; None when it is unknown."""
+    key = property_key(field_name)
+    if key is None:
+        known = STANDARD_FIELDS.get(field_name)
+        return known[1] if known else None
+    if properties is None:
+        return None if not key else CHOICE
+    return properties.get(key)
+
+
+def _field_rule_problems(rule: FieldRule, properties: Mapping[str, str] | None) -> list[str]:
+    kind = kind_of_field(rule.field, properties)
+    if kind is None:
+        if property_key(rule.field) is not None:
+            return [f"there is no lead property {property_key(rule.field)!r}; declare it first."]
+        return [f"unknown field {rule.field!r}; use one of {_codes(STANDARD_FIELDS)} or property:<key>."]
+    if rule.part not in PARTS:
+        return [f"unknown part {rule.part!r}; use fit or engagement."]
+    if rule.test not in TESTS:
+        return [f"unknown test {rule.test!r}; use one of {_codes(TESTS)}."]
+    # Without the declared kinds a property may be tested any way.
+    if (properties is not None or property_key(rule.field) is None) and rule.test not in TESTS_FOR_KIND[kind]:
+        allowed = ", ".join(test for test in TESTS if test in TESTS_FOR_KIND[kind])
+        return [f"a {kind.replace('_', '/')} value cannot be tested with {rule.test!r}; use {allowed}."]
     problems = []
-    if rule.field in ("seniority", "industry", "country"):
+    if rule.test in ("one_of", "keywords"):
         if not rule.values:
-            problems.append(f"list at least one {rule.field} to match.")
-        elif rule.field != "seniority" and any(not str(value).strip() for value in rule.values):
-            problems.append(f"a blank {rule.field} never matches; remove it.")
+            problems.append("list at least one value to match.")
+        elif any(not str(value).strip() for value in rule.values):
+            problems.append("a blank value never matches; remove it, or use the 'is empty' test.")
         if rule.field == "seniority":
             unknown = [value for value in rule.values if value not in SENIORITIES]
             if unknown:
                 problems.append(
                     f"unknown seniority {', '.join(map(repr, unknown))}; use one of {', '.join(SENIORITIES)}."
                 )
-    elif rule.field == "employees":
+    elif rule.test == "band":
         if rule.minimum is None and rule.maximum is None:
             problems.append("give a minimum, a maximum or both.")
-        bounds = (("minimum", rule.minimum), ("maximum", rule.maximum))
-        negative = [f"{name} {bound:,}" for name, bound in bounds if _below(bound, 0)]
-        if negative:
-            problems.append(f"the number of employees cannot be negative ({', '.join(negative)}).")
-        if rule.minimum is not None and rule.maximum is not None and rule.minimum > rule.maximum:
-            problems.append(f"the minimum ({rule.minimum:,}) is above the maximum ({rule.maximum:,}).")
-    elif rule.field == "is_customer" and rule.expected is None:
-        problems.append("say whether it matches existing customers (expected=True) or new ones (expected=False).")
+        if rule.minimum is not None and rule.maximum is not None and rule.minimum >= rule.maximum:
+            problems.append(
+                f"the band's minimum ({_number(rule.minimum)}) is not below its maximum ({_number(rule.maximum)})."
+            )
+    elif rule.test == "yes_no" and rule.expected is None:
+        problems.append("say whether it matches yes (expected=True) or no (expected=False).")
+    elif rule.test == "table":
+        if not rule.table:
+            problems.append("give at least one value and its points.")
+        seen: set[str] = set()
+        for value, _points in rule.table:
+            folded = text_of(value)
+            if folded in seen:
+                problems.append(f"the value {_shown(value)} is listed twice.")
+            seen.add(folded)
     return problems
 
 
@@ -390,7 +624,8 @@ def _fit_rule_problems(rule: FitRule) -> list[str]:
 
 
 def evaluate(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, as_of: datetime) -> Evaluation:
-    """Grade, score, bucket and sales-readiness of a lead at the moment ``as_of``, with reasons.
+    """Grade, score, bucket, priority and sales-readiness of a lead at the moment ``as_of``, with
+    reasons.
 
     Raises ValueError when the terms are not valid (the message lists :func:`validate_terms`'
     problems) or when ``as_of``, ``facts.created_at`` or an activity's ``at`` is naive.
@@ -407,16 +642,22 @@ def evaluate(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, 
         if activity.at <= as_of:
             counted.append(activity)
 
-    fit = tuple(RuleResult(rule.describe(), *_fit_result(rule, facts)) for rule in terms.fit_rules)
-    fit_points = sum(rule.points for rule, result in zip(terms.fit_rules, fit, strict=True) if result.met)
-    grade = _first_reached(fit_points, [("A", terms.grade_a), ("B", terms.grade_b), ("C", terms.grade_c)], "D")
+    fit = tuple(_field_result(rule, facts, terms.labels) for rule in terms.fit_rules)
+    fit_points = int(sum(result.points for result in fit))
+    grade = _grade(terms, fit_points)
 
     engagement: list[RuleResult] = []
     all_points: list[float] = []
     for rule in terms.engagement_rules:
         points = _engagement_points(rule, terms.half_life_days, facts, counted, as_of)
         all_points.extend(points)
-        engagement.append(RuleResult(rule.describe(), bool(points), _engagement_detail(rule, facts, points, terms)))
+        engagement.append(
+            RuleResult(rule.describe(), bool(points), _engagement_detail(rule, facts, points, terms), math.fsum(points))
+        )
+    for rule in terms.engagement_field_rules:
+        result = _field_result(rule, facts, terms.labels)
+        all_points.append(float(result.points))
+        engagement.append(result)
     score = round(math.fsum(all_points))
     bucket = _first_reached(score, _buckets(terms), "unqualified")
 
@@ -430,6 +671,7 @@ def evaluate(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, 
         fit=fit,
         engagement=tuple(engagement),
         readiness=readiness,
+        priority=priority_of(terms, fit_points, score),
     )
 
 
@@ -442,23 +684,50 @@ class Figures:
     score: int
     bucket: str
     sales_ready: bool
+    priority: int = 0
 
 
 def figures(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, as_of: datetime) -> Figures:
-    """The grade, fit points, score, bucket and sales-readiness :func:`evaluate` gives, at a
-    fraction of its cost, for grading leads by the thousand. The caller checks the terms once
+    """The grade, fit points, score, bucket, sales-readiness and priority :func:`evaluate` gives,
+    at a fraction of its cost, for grading leads by the thousand. The caller checks the terms once
     with :func:`validate_terms` and passes aware datetimes (:func:`evaluate` checks both)."""
     counted = [activity for activity in activities if activity.at <= as_of]
-    fit_points = sum(rule.points for rule in terms.fit_rules if _fit_met(rule, facts))
-    grade = _first_reached(fit_points, [("A", terms.grade_a), ("B", terms.grade_b), ("C", terms.grade_c)], "D")
+    fit_points = 0
+    engaged = 0
+    for rule in terms.field_rules:
+        points = rule_points(rule, facts)[1]
+        if rule.part == "fit":
+            fit_points += points
+        else:
+            engaged += points
+    grade = _grade(terms, fit_points)
     points = [
         point
         for rule in terms.engagement_rules
         for point in _engagement_points(rule, terms.half_life_days, facts, counted, as_of)
     ]
-    score = round(math.fsum(points))
+    score = round(math.fsum([*points, engaged]))
     bucket = _first_reached(score, _buckets(terms), "unqualified")
-    return Figures(grade, fit_points, score, bucket, _is_ready(terms, grade, bucket, counted))
+    return Figures(
+        grade,
+        fit_points,
+        score,
+        bucket,
+        _is_ready(terms, grade, bucket, counted),
+        priority_of(terms, fit_points, score),
+    )
+
+
+def priority_of(terms: Terms, fit_points: int, score: int) -> int:
+    """Fit points plus score on 0 to 100 between the terms' ``priority_low`` and ``priority_high``."""
+    span = terms.priority_high - terms.priority_low
+    if span <= 0:
+        return 0
+    return max(0, min(100, round(100 * (fit_points + score - terms.priority_low) / span)))
+
+
+def _grade(terms: Terms, fit_points: int) -> str:
+    return _first_reached(fit_points, [("A", terms.grade_a), ("B", terms.grade_b), ("C", terms.grade_c)], "D")
 
 
 def _is_ready(terms: Terms, grade: str, bucket: str, counted: Sequence[Activity]) -> bool:
@@ -471,32 +740,20 @@ def _is_ready(terms: Terms, grade: str, bucket: str, counted: Sequence[Activity]
     return by_grade or by_activity
 
 
-def _fit_met(rule: FitRule, facts: LeadFacts) -> bool:
+def _field_result(rule: FieldRule, facts: LeadFacts, labels: Mapping[str, str]) -> RuleResult:
+    met, points = rule_points(rule, facts)
+    value = value_of(facts, rule.field)
+    label = field_label(rule.field, labels)
     if rule.field == "seniority":
-        return seniority_of(facts.title) in rule.values
-    if rule.field in ("industry", "country"):
-        value = (getattr(facts, rule.field) or "").strip()
-        return bool(value) and value.casefold() in {str(candidate).strip().casefold() for candidate in rule.values}
-    if rule.field == "employees":
-        if facts.employees is None:
-            return False
-        return not _below(facts.employees, rule.minimum) and not _below(rule.maximum, facts.employees)
-    return facts.is_customer == rule.expected  # is_customer
-
-
-def _fit_result(rule: FitRule, facts: LeadFacts) -> tuple[bool, str]:
-    label = FIT_FIELDS[rule.field]
-    if rule.field == "seniority":
-        seniority = seniority_of(facts.title)
         title = f'title "{facts.title.strip()}"' if facts.title and facts.title.strip() else "no title"
-        return _fit_met(rule, facts), f"{label}: {SENIORITY_LABELS[seniority]} ({title})"
-    if rule.field in ("industry", "country"):
-        value = (getattr(facts, rule.field) or "").strip()
-        return _fit_met(rule, facts), f"{label}: {value}" if value else f"{label}: not given"
-    if rule.field == "employees":
-        given = f"{facts.employees:,}" if facts.employees is not None else "not given"
-        return _fit_met(rule, facts), f"{label}: {given}"
-    return _fit_met(rule, facts), f"{label}: {'yes' if facts.is_customer else 'no'}"
+        detail = f"{label}: {SENIORITY_LABELS[str(value)]} ({title})"
+    else:
+        detail = f"{label}: {_shown_value(value)}"
+    if rule.test == "table":
+        detail += f", {points:+d}" if met else f", any other value {points:+d}"
+        # A table's "any other value" still earns points: it counts as met when they are not zero.
+        met = met or points != 0
+    return RuleResult(rule.describe(labels), met, detail, points)
 
 
 def _engagement_points(
@@ -567,14 +824,33 @@ def _first_reached(value: int, thresholds: Iterable[tuple[str, int]], otherwise:
     return otherwise
 
 
-def _below(value: int | None, bound: int | None) -> bool:
-    """``value < bound``, where a missing value or bound is never below anything."""
-    return value is not None and bound is not None and value < bound
-
-
 def _check_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime, got {moment!r}.")
+
+
+def _number(value: float) -> str:
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+
+
+def _quoted(value: str) -> str:
+    return f'"{value}"' if "," in value or " or " in value else value
+
+
+def _shown(value: str) -> str:
+    return "(empty)" if not str(value).strip() else _quoted(str(value))
+
+
+def _shown_value(value: object) -> str:
+    if is_empty(value):
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).strip()
 
 
 def _counted(count: int, label: str) -> str:
@@ -596,7 +872,7 @@ def _joined(items: Sequence[str], word: str) -> str:
     return f"{', '.join(items[:-1])} {word} {items[-1]}"
 
 
-def _codes(known: Mapping[str, str]) -> str:
+def _codes(known: Mapping[str, object]) -> str:
     return ", ".join(known)
 
 

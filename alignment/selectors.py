@@ -5,7 +5,7 @@ from collections import Counter
 from django.db.models import QuerySet
 
 from alignment import scoring
-from alignment.models import DefinitionApproval, QualificationDefinition
+from alignment.models import DefinitionApproval, LeadProperty, QualificationDefinition
 
 
 def _split(text: str) -> frozenset[str]:
@@ -19,25 +19,41 @@ def definitions() -> QuerySet[QualificationDefinition]:
 def active_definition() -> QualificationDefinition | None:
     return (
         QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
-        .prefetch_related("fit_rules", "engagement_rules")
+        .prefetch_related("field_rules", "engagement_rules")
         .first()
     )
 
 
-def definition_terms(definition: QualificationDefinition) -> scoring.Terms:
-    """The version's rules as the pure scoring engine takes them."""
+def property_kinds() -> dict[str, str]:
+    """Every declared lead property's key → kind of value, as rules are checked against."""
+    return dict(LeadProperty.objects.values_list("key", "kind"))
+
+
+def property_labels() -> dict[str, str]:
+    return dict(LeadProperty.objects.values_list("key", "label"))
+
+
+def field_rule_terms(rule) -> scoring.FieldRule:
+    """A FieldRule row as the pure scoring engine takes it."""
+    return scoring.FieldRule(
+        field=rule.field,
+        test=rule.test,
+        points=rule.points,
+        values=tuple(str(value) for value in rule.values or ()),
+        minimum=rule.minimum,
+        maximum=rule.maximum,
+        expected=rule.expected,
+        table=tuple((str(value), int(points)) for value, points in rule.table or ()),
+        other_points=rule.other_points,
+        part=rule.part,
+    )
+
+
+def definition_terms(definition: QualificationDefinition, labels: dict[str, str] | None = None) -> scoring.Terms:
+    """The version's rules as the pure scoring engine takes them; ``labels`` (property key →
+    label, read when not given) name the properties in the rules' descriptions."""
     return scoring.Terms(
-        fit_rules=tuple(
-            scoring.FitRule(
-                field=rule.field,
-                points=rule.points,
-                values=rule.value_list,
-                minimum=rule.minimum,
-                maximum=rule.maximum,
-                expected=rule.expected,
-            )
-            for rule in definition.fit_rules.all()
-        ),
+        field_rules=tuple(field_rule_terms(rule) for rule in definition.field_rules.all()),
         grade_a=definition.grade_a_min,
         grade_b=definition.grade_b_min,
         grade_c=definition.grade_c_min,
@@ -52,11 +68,19 @@ def definition_terms(definition: QualificationDefinition) -> scoring.Terms:
         ready_grades=frozenset(definition.ready_grades.upper().replace(",", "").replace(" ", "")),
         ready_buckets=_split(definition.ready_buckets),
         ready_activities=_split(definition.ready_activities),
+        priority_low=definition.priority_low,
+        priority_high=definition.priority_high,
+        labels=property_labels() if labels is None else labels,
     )
 
 
+def engagement_rules_of(terms: scoring.Terms) -> list:
+    """The activity rules, then the engagement field rules: everything that adds to the score."""
+    return [*terms.engagement_rules, *terms.engagement_field_rules]
+
+
 def definition_problems(definition: QualificationDefinition) -> list[str]:
-    return scoring.validate_terms(definition_terms(definition))
+    return scoring.validate_terms(definition_terms(definition), property_kinds())
 
 
 def approvals_in_round(definition: QualificationDefinition) -> dict[str, DefinitionApproval]:
@@ -90,8 +114,8 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
     terms = {d.pk: definition_terms(d) for d in (a, b)}
     add_rules(
         "Fit rule",
-        [rule.describe() for rule in terms[a.pk].fit_rules],
-        [rule.describe() for rule in terms[b.pk].fit_rules],
+        [rule.describe(terms[a.pk].labels) for rule in terms[a.pk].fit_rules],
+        [rule.describe(terms[b.pk].labels) for rule in terms[b.pk].fit_rules],
     )
     for label, attribute in (
         ("Grade A from", "grade_a_min"),
@@ -101,14 +125,16 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
         add(label, getattr(a, attribute), getattr(b, attribute))
     add_rules(
         "Engagement rule",
-        [rule.describe() for rule in terms[a.pk].engagement_rules],
-        [rule.describe() for rule in terms[b.pk].engagement_rules],
+        [rule.describe(terms[a.pk].labels) for rule in engagement_rules_of(terms[a.pk])],
+        [rule.describe(terms[b.pk].labels) for rule in engagement_rules_of(terms[b.pk])],
     )
     for label, attribute in (
         ("Points halve every (days)", "half_life_days"),
         ("Hot from", "hot_min"),
         ("Warm from", "warm_min"),
         ("Cold from", "cold_min"),
+        ("Priority 0 at (points)", "priority_low"),
+        ("Priority 100 at (points)", "priority_high"),
         ("Sales-ready grades", "ready_grades"),
         ("Sales-ready buckets", "ready_buckets"),
         ("Sales-ready on activity", "ready_activities"),

@@ -17,7 +17,7 @@ from alignment.models import (
     DefinitionApproval,
     DefinitionEvent,
     EngagementRule,
-    FitRule,
+    FieldRule,
     QualificationDefinition,
     RejectionReason,
 )
@@ -38,6 +38,8 @@ DEFINITION_FIELDS = (
     "hot_min",
     "warm_min",
     "cold_min",
+    "priority_low",
+    "priority_high",
     "ready_grades",
     "ready_buckets",
     "ready_activities",
@@ -45,6 +47,20 @@ DEFINITION_FIELDS = (
     "first_touch_within_hours",
     "touches_before_unresponsive",
     "expiry_action",
+)
+# What a field rule says, copied into a new draft.
+FIELD_RULE_FIELDS = (
+    "part",
+    "field",
+    "test",
+    "values",
+    "minimum",
+    "maximum",
+    "expected",
+    "table",
+    "other_points",
+    "points",
+    "position",
 )
 _LEADER_OF_SIDE = {Side.MARKETING: Role.MARKETING_LEADER, Side.SALES: Role.SALES_LEADER}
 
@@ -100,19 +116,10 @@ def definition_create(
         definition.full_clean()
         definition.save()
         if based_on is not None:
-            FitRule.objects.bulk_create(
+            FieldRule.objects.bulk_create(
                 [
-                    FitRule(
-                        definition=definition,
-                        field=r.field,
-                        values=r.values,
-                        minimum=r.minimum,
-                        maximum=r.maximum,
-                        expected=r.expected,
-                        points=r.points,
-                        position=r.position,
-                    )
-                    for r in based_on.fit_rules.all()
+                    FieldRule(definition=definition, **{name: getattr(r, name) for name in FIELD_RULE_FIELDS})
+                    for r in based_on.field_rules.all()
                 ]
             )
             EngagementRule.objects.bulk_create(

@@ -24,18 +24,18 @@ def definition_list(request):
 @login_required
 def definition_detail(request, pk: int):
     definition = get_object_or_404(selectors.definitions(), pk=pk)
+    terms = selectors.definition_terms(definition)
     context = {
         "definition": definition,
-        "terms": selectors.definition_terms(definition),
+        "fit_rules": [rule.describe(terms.labels) for rule in terms.fit_rules],
+        "engagement_rules": [rule.describe(terms.labels) for rule in selectors.engagement_rules_of(terms)],
         "problems": selectors.definition_problems(definition) if definition.is_editable else [],
         "approvals": selectors.approvals_in_round(definition),
         "history": definition.events.select_related("actor")[:30],
         "reasons": definition.rejection_reasons.order_by("position"),
         "my_sides": services.sides_of(request.user),
         "panels": definition_panels(definition, request.user),
-        "ready_activity_labels": [
-            dict(ACTIVITY_KINDS).get(kind, kind) for kind in selectors.definition_terms(definition).ready_activities
-        ],
+        "ready_activity_labels": [dict(ACTIVITY_KINDS).get(kind, kind) for kind in terms.ready_activities],
         "can_draft": services.may_draft(request.user),
     }
     return render(request, "alignment/definition_detail.html", context)

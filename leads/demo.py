@@ -16,7 +16,15 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from alignment import services as alignment_services
-from alignment.models import EngagementRule, FitRule, Membership, QualificationDefinition, RejectionReason, Team
+from alignment.models import (
+    EngagementRule,
+    FieldRule,
+    LeadProperty,
+    Membership,
+    QualificationDefinition,
+    RejectionReason,
+    Team,
+)
 from alignment.roles import GROUP_NAMES, Role
 from leads import sla
 from leads.matching import company_domain_of, normalize_email
@@ -220,11 +228,37 @@ DEMO_ACTIVITY = {
 # (A 60, B 40, C 20; half-life 30 days; hot 60, warm 30, cold 10; grade A or B and hot, or a
 # demo request).
 DEMO_DEFINITION = "Enterprise fit"
-DEMO_FIT_RULES = [
-    ("seniority", "c_level,vp,director", None, None, None, 40),
-    ("employees", "", 200, 5000, None, 30),
-    ("industry", "Software,Finance", None, None, None, 20),
-    ("is_customer", "", None, None, False, 10),
+# The demo's lead properties: (key, label, kind, choices, part, help).
+DEMO_PROPERTIES = [
+    (
+        "buying_role",
+        "Buying role",
+        "choice",
+        ["Decision maker", "Influencer", "User", "Student, researcher"],
+        "fit",
+        "The part the person plays in a purchase, as they said on the form.",
+    ),
+    ("pages_viewed", "Pages viewed", "number", [], "engagement", "Pages of the website the person read."),
+]
+# The demo definition's field rules, in the rule language of alignment.scoring.
+DEMO_FIELD_RULES = [
+    {"field": "seniority", "test": "one_of", "values": ["c_level", "vp", "director"], "points": 40},
+    {"field": "employees", "test": "band", "minimum": 200, "maximum": 5001, "points": 30},
+    {"field": "industry", "test": "one_of", "values": ["Software", "Finance"], "points": 20},
+    {"field": "is_customer", "test": "yes_no", "expected": False, "points": 10},
+    {
+        "field": "property:buying_role",
+        "test": "table",
+        "table": [["Decision maker", 15], ["Influencer", 5], ["Student, researcher", -20]],
+        "other_points": 0,
+    },
+    {
+        "field": "source",
+        "test": "table",
+        "table": [["Customer referral", 10], ["Bought list", -10]],
+        "other_points": 0,
+    },
+    {"part": "engagement", "field": "property:pages_viewed", "test": "band", "minimum": 10, "points": 10},
 ]
 DEMO_ENGAGEMENT_RULES = [
     ("demo_request", 50),
@@ -338,6 +372,31 @@ def ensure_people_and_catalogue() -> DemoCast:
     )
 
 
+def ensure_demo_properties() -> None:
+    for position, (key, label, kind, choices, part, help_text) in enumerate(DEMO_PROPERTIES):
+        LeadProperty.objects.get_or_create(
+            key=key,
+            defaults={
+                "label": label,
+                "kind": kind,
+                "choices": choices,
+                "part": part,
+                "help_text": help_text,
+                "position": position,
+            },
+        )
+
+
+def demo_property_values(index: int) -> dict:
+    """The demo properties of the lead numbered ``index``, drawn from a generator of its own so
+    the rest of the demo data stays as it was."""
+    rng = random.Random(index)
+    values: dict = {"pages_viewed": rng.choice([0, 1, 2, 3, 5, 8, 13, 21, 34])}
+    if rng.random() < 0.8:
+        values["buying_role"] = rng.choice(DEMO_PROPERTIES[0][3])
+    return values
+
+
 def ensure_demo_definition(*, drafter, marketing, sales) -> QualificationDefinition:
     """The active qualified-lead definition; when none is active, "Enterprise fit" is drafted
     by `drafter`, proposed and approved by both leaders through the workflow, so that its history
@@ -351,18 +410,9 @@ def ensure_demo_definition(*, drafter, marketing, sales) -> QualificationDefinit
         by=drafter,
         fields={**DEMO_DEFINITION_TERMS, "notes": "The demo's agreement: senior people at mid-sized firms."},
     )
-    FitRule.objects.bulk_create(
-        FitRule(
-            definition=definition,
-            field=field_name,
-            values=values,
-            minimum=minimum,
-            maximum=maximum,
-            expected=expected,
-            points=points,
-            position=position,
-        )
-        for position, (field_name, values, minimum, maximum, expected, points) in enumerate(DEMO_FIT_RULES)
+    ensure_demo_properties()
+    FieldRule.objects.bulk_create(
+        FieldRule(definition=definition, position=position, **rule) for position, rule in enumerate(DEMO_FIELD_RULES)
     )
     EngagementRule.objects.bulk_create(
         EngagementRule(definition=definition, activity=activity, points=points, position=position)
@@ -508,6 +558,7 @@ def _plan_lead(
         stage_changed_at=born,
         cycle_count=rng.choice([1, 1, 2, 3]) if stage == "recycled" else 0,
         created_at=born,
+        properties=demo_property_values(index),
     )
     batch.leads.append(lead)
     batch.activities.extend(

@@ -43,13 +43,24 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 # The Lead fields an evaluation writes, besides evaluated_with and evaluated_at.
-RESULT_FIELDS = ("grade", "fit_points", "score", "bucket", "sales_ready")
+RESULT_FIELDS = ("grade", "fit_points", "score", "bucket", "sales_ready", "priority")
 # The result fields written together: the grade follows from the fit points and the bucket from
 # the score, so a batch has about as many distinct values of each pair as the definition gives
 # fit-point sums and scores (a dozen, a hundred), far fewer than of all five fields together.
-_GROUPS = (("grade", "fit_points"), ("score", "bucket"))
+_GROUPS = (("grade", "fit_points"), ("score", "bucket"), ("priority",))
 # Lead columns that scoring reads, as values() names (the source's interest through the join).
-_FACT_COLUMNS = ("title", "industry", "employees", "country", "is_customer", "source__interest", "created_at")
+FACT_COLUMNS = (
+    "title",
+    "industry",
+    "employees",
+    "country",
+    "is_customer",
+    "source__interest",
+    "source__name",
+    "campaign__name",
+    "properties",
+    "created_at",
+)
 
 
 def evaluation_moment(now: datetime | None = None) -> datetime:
@@ -80,10 +91,14 @@ def facts_of(lead: Lead) -> scoring.LeadFacts:
         is_customer=lead.is_customer,
         source_interest=lead.source.interest,
         created_at=lead.created_at,
+        source=lead.source.name,
+        campaign=lead.campaign.name if lead.campaign_id else "",
+        properties=lead.properties or {},
     )
 
 
-def _facts_of_row(row: dict) -> scoring.LeadFacts:
+def facts_of_row(row: dict) -> scoring.LeadFacts:
+    """The facts of a lead read as ``values(*FACT_COLUMNS)``."""
     return scoring.LeadFacts(
         title=row["title"],
         industry=row["industry"],
@@ -92,6 +107,9 @@ def _facts_of_row(row: dict) -> scoring.LeadFacts:
         is_customer=row["is_customer"],
         source_interest=row["source__interest"],
         created_at=row["created_at"],
+        source=row["source__name"] or "",
+        campaign=row["campaign__name"] or "",
+        properties=row["properties"] or {},
     )
 
 
@@ -179,7 +197,7 @@ def leads_evaluate_all(
     last_id = 0
     while True:
         rows = list(
-            Lead.objects.filter(id__gt=last_id).order_by("id").values("id", *_FACT_COLUMNS, *RESULT_FIELDS)[:batch_size]
+            Lead.objects.filter(id__gt=last_id).order_by("id").values("id", *FACT_COLUMNS, *RESULT_FIELDS)[:batch_size]
         )
         if not rows:
             break
@@ -203,7 +221,7 @@ def leads_evaluate(*, ids: list[int], as_of: datetime | None = None) -> None:
     if not ids or active_definition() is None:
         return
     definition, terms = _grading_terms(None)
-    rows = list(Lead.objects.filter(id__in=ids).order_by("id").values("id", *_FACT_COLUMNS, *RESULT_FIELDS))
+    rows = list(Lead.objects.filter(id__in=ids).order_by("id").values("id", *FACT_COLUMNS, *RESULT_FIELDS))
     _evaluate_rows(rows, definition=definition, terms=terms, as_of=as_of or evaluation_moment())
 
 
@@ -227,7 +245,7 @@ def _evaluate_rows(
     grades: Counter | None = None,
     buckets: Counter | None = None,
 ) -> int:
-    """Evaluate ``rows`` (values of ``_FACT_COLUMNS`` and ``RESULT_FIELDS``, with "id") and write
+    """Evaluate ``rows`` (values of ``FACT_COLUMNS`` and ``RESULT_FIELDS``, with "id") and write
     what changed: one query for their activities, two UPDATEs for sales-ready with the definition
     and time, and one grouped UPDATE per distinct changed (grade, fit points) and (score, bucket).
     Returns how many are sales-ready; counts grades and buckets into the given counters."""
@@ -250,7 +268,7 @@ def _evaluate_rows(
     changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
     ready: dict[bool, list[int]] = {True: [], False: []}
     for row in rows:
-        evaluation = scoring.figures(terms, _facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
+        evaluation = scoring.figures(terms, facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
         for fields, leads in changed.items():
             result = tuple(getattr(evaluation, name) for name in fields)
             if result != tuple(row[name] for name in fields):

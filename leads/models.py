@@ -79,7 +79,7 @@ WORKING_STAGES = frozenset({Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY})
 
 class Lead(models.Model):
     first_name = models.CharField(max_length=100, blank=True)
-    last_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     title = models.CharField(max_length=160, blank=True)
@@ -94,6 +94,9 @@ class Lead(models.Model):
     # Ids the lead carries in the CRMs it was imported from; a re-import matches on them.
     salesforce_id = models.CharField("Salesforce Id", max_length=18, blank=True)
     hubspot_id = models.CharField("HubSpot Record ID", max_length=32, blank=True)
+    # Values of the declared lead properties (alignment.LeadProperty), by key: numbers, text,
+    # true/false and ISO dates.
+    properties = models.JSONField(default=dict, blank=True)
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="leads")
     campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
@@ -131,6 +134,8 @@ class Lead(models.Model):
     score = models.IntegerField(null=True, blank=True, editable=False)
     bucket = models.CharField(max_length=12, choices=BUCKETS, blank=True, editable=False)
     sales_ready = models.BooleanField(default=False, editable=False)
+    # 0 to 100: the order in which sales should call (fit and engagement together).
+    priority = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
     evaluated_with = models.ForeignKey(
         QualificationDefinition,
         null=True,
@@ -145,6 +150,7 @@ class Lead(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["grade", "bucket"], name="lead_grade_bucket"),
+            models.Index(fields=["stage", "-priority"], name="lead_stage_priority"),
             models.Index(fields=["stage", "-created_at"], name="lead_stage_created"),
             models.Index(fields=["owner", "stage"], name="lead_owner_stage"),
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
@@ -159,12 +165,33 @@ class Lead(models.Model):
         ]
 
     def __str__(self) -> str:
-        name = f"{self.first_name} {self.last_name}".strip()
+        name = self.full_name
         return f"{name} ({self.company})" if self.company else name
 
     @property
     def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
+        """The person's name, else what tells the lead apart: its email, phone or number."""
+        return f"{self.first_name} {self.last_name}".strip() or self.email or self.phone or f"Lead #{self.pk}"
+
+    @property
+    def is_reachable(self) -> bool:
+        """A rep can contact the lead: it has an email or a phone."""
+        return bool(self.email or self.phone)
+
+
+class ExternalId(models.Model):
+    """An id the lead carries in another system (a CRM, a marketing tool, a data set), so that a
+    re-import or an integration finds it again."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="external_ids")
+    system = models.CharField(max_length=60)
+    value = models.CharField(max_length=255)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["system", "value"], name="one_lead_per_external_id")]
+
+    def __str__(self) -> str:
+        return f"{self.system}:{self.value}"
 
 
 class Handoff(models.Model):
@@ -462,6 +489,11 @@ class DuplicateCandidate(models.Model):
         return f"{self.lead} may be {self.likely_duplicate_of}"
 
 
+class ImportMappingManager(models.Manager):
+    def get_by_natural_key(self, name: str) -> "ImportMapping":
+        return self.get(name=name)
+
+
 class ImportMapping(models.Model):
     """A saved column mapping for a file layout Accord does not recognise by itself."""
 
@@ -471,14 +503,25 @@ class ImportMapping(models.Model):
         default=list, blank=True, help_text='Cell values that mean "empty" in this layout, such as "Select".'
     )
     day_first = models.BooleanField(default=False, help_text="Dates are written day first (22/11/2026).")
+    outcome_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="For the outcome column: file value → won, lost, disqualified or open, over the values Accord"
+        " knows (its stage names, 1/0, true/false, Salesforce and HubSpot statuses).",
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField()
+
+    objects = ImportMappingManager()
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
 
 
 class LeadImport(models.Model):

@@ -5,7 +5,8 @@ email, a phone number that is not one, a date in an unknown form) rejects the ro
 field and the reason, rather than importing the lead without it.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 import phonenumbers
@@ -13,8 +14,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from leads.imports.layouts import EXTERNAL_ID_PREFIX, PROPERTY_PREFIX
 from leads.matching import company_domain_of, normalize_email
-from leads.models import Campaign, Lead, Source
+from leads.models import Campaign, ExternalId, Lead, Source
 
 # A leading character that makes a spreadsheet run a cell as a formula. Accord's export puts
 # an apostrophe before such cells; reading its own export back takes the apostrophe off.
@@ -43,9 +45,50 @@ TEXT_LIMITS = {
     for name in ("first_name", "last_name", "email", "title", "company", "country", "industry")
 }
 ID_LIMITS = {name: Lead._meta.get_field(name).max_length for name in ("salesforce_id", "hubspot_id")}
+EXTERNAL_ID_LIMIT = ExternalId._meta.get_field("value").max_length
+PROPERTY_TEXT_LIMIT = 1000
 NAME_LIMITS = {
     "source": Source._meta.get_field("name").max_length,
     "campaign": Campaign._meta.get_field("name").max_length,
+}
+
+
+# What an outcome cell may say, case-folded, and the outcome it gives: Accord's stage names,
+# 1/0 and true/false (X Education's Converted, Salesforce's IsConverted), Salesforce lead and
+# opportunity statuses, HubSpot lifecycle stages and lead statuses. "open" is no outcome yet: the
+# lead stays open. A mapping's own table (ImportMapping.outcome_values) comes first.
+OUTCOMES = ("won", "lost", "disqualified", "open")
+OUTCOME_WORDS: dict[str, str] = {
+    **dict.fromkeys(["won", "1", "true", "yes", "converted", "closed - converted", "closed won", "customer"], "won"),
+    **dict.fromkeys(["lost", "0", "false", "no", "closed - not converted", "closed lost", "not converted"], "lost"),
+    **dict.fromkeys(["disqualified", "unqualified", "junk", "junk lead", "bad fit"], "disqualified"),
+    **dict.fromkeys(
+        [
+            "open",
+            "new",
+            "nurturing",
+            "mql",
+            "handed_off",
+            "accepted",
+            "qualified",
+            "opportunity",
+            "open - not contacted",
+            "working - contacted",
+            "working",
+            "contacted",
+            "attempted to contact",
+            "connected",
+            "in progress",
+            "open deal",
+            "subscriber",
+            "lead",
+            "marketingqualifiedlead",
+            "salesqualifiedlead",
+            "evangelist",
+            "other",
+        ],
+        "open",
+    ),
 }
 
 
@@ -54,6 +97,9 @@ class Options:
     day_first: bool = False
     phone_region: str = "US"
     time_zone: tzinfo | None = None
+    # Declared lead properties: key → kind of value (alignment.LeadProperty.Kind).
+    properties: Mapping[str, str] = field(default_factory=dict)
+    outcome_values: Mapping[str, str] = field(default_factory=dict)
 
 
 class RowErrors(Exception):
@@ -116,6 +162,32 @@ def normalize_phone(text: str, region: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def property_value(text: str, kind: str, options: Options):
+    """A property cell as it is stored: a number, true/false, an ISO date, or the text as written.
+    Raises ValueError when the cell is not of the property's kind."""
+    text = text.strip()
+    if kind == "number":
+        try:
+            number = float(text.replace("\u00a0", "").replace(" ", ""))
+        except ValueError:
+            raise ValueError(f"'{text}' is not a number.") from None
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"'{text}' is not a number.")
+        return int(number) if number.is_integer() and "." not in text and "e" not in text.casefold() else number
+    if kind == "yes_no":
+        folded = text.casefold()
+        if folded in TRUE_WORDS:
+            return True
+        if folded in FALSE_WORDS:
+            return False
+        raise ValueError(f"'{text}' is neither yes nor no.")
+    if kind == "date":
+        return parse_datetime(text, day_first=options.day_first, time_zone=options.time_zone).date().isoformat()
+    if len(text) > PROPERTY_TEXT_LIMIT:
+        raise ValueError(f"Longer than {PROPERTY_TEXT_LIMIT} characters ({len(text)}).")
+    return text
+
+
 def split_full_name(name: str) -> tuple[str, str]:
     """(first, last) from "Ada Lovelace" or "Lovelace, Ada"; one word is a last name."""
     if "," in name:
@@ -137,8 +209,6 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
     if not last and values.get("full_name"):
         split_first, last = split_full_name(values["full_name"])
         first = first or split_first
-    if not last:
-        errors.append(("last_name", "A lead needs a last name (or a full name)."))
     lead["first_name"], lead["last_name"] = first, last
 
     email = values.get("email", "")
@@ -158,8 +228,49 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
         except ValueError as error:
             errors.append(("phone", str(error)))
     lead["phone"] = phone
-    if not email and not phone:
-        errors.append(("email", "A lead needs a valid email or phone; this row has neither."))
+
+    external_ids = []
+    for target, value in values.items():
+        if target.startswith(EXTERNAL_ID_PREFIX) and value.strip():
+            system, value = target.removeprefix(EXTERNAL_ID_PREFIX), value.strip()
+            if len(value) > EXTERNAL_ID_LIMIT:
+                errors.append((target, f"'{value[:40]}…' is longer than {EXTERNAL_ID_LIMIT} characters."))
+            external_ids.append((system, value))
+    lead["external_ids"] = external_ids
+    if (
+        not email
+        and not phone
+        and not external_ids
+        and not values.get("salesforce_id")
+        and not values.get("hubspot_id")
+    ):
+        errors.append(
+            ("email", "A lead needs an email, a phone or an id from the system it came from; this row has none.")
+        )
+
+    lead["properties"] = {}
+    for target, raw in values.items():
+        if target.startswith(PROPERTY_PREFIX) and raw.strip():
+            key = target.removeprefix(PROPERTY_PREFIX)
+            try:
+                lead["properties"][key] = property_value(raw, options.properties.get(key, "text"), options)
+            except ValueError as error:
+                errors.append((target, str(error)))
+
+    outcome = values.get("outcome", "").strip()
+    lead["outcome"] = None
+    if outcome:
+        known = options.outcome_values.get(outcome.casefold()) or OUTCOME_WORDS.get(outcome.casefold())
+        if known is None:
+            errors.append(
+                (
+                    "outcome",
+                    f"'{outcome}' is not an outcome Accord knows; say in the mapping whether it is won, lost,"
+                    " disqualified or open.",
+                )
+            )
+        elif known != "open":
+            lead["outcome"] = known
 
     for name in ("title", "company", "country", "industry"):
         lead[name] = values.get(name, "")

@@ -1,6 +1,6 @@
 from django import forms
 
-from leads.imports.layouts import FIELDS, KNOWN_LAYOUTS, header_key
+from leads.imports.layouts import KNOWN_LAYOUTS, header_key, mapping_targets
 from leads.models import ImportMapping, Source
 
 MAX_UPLOAD_MB = 50
@@ -49,7 +49,7 @@ class MappingForm(forms.Form):
     def __init__(self, *args, header: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         self.header = header
-        choices = [("", "— not imported —"), *FIELDS.items()]
+        choices = [("", "— not imported —"), *mapping_targets().items()]
         for index, column in enumerate(header):
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=column or f"(column {index + 1} has no name)",

@@ -11,8 +11,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from alignment.models import LeadProperty
 from leads.exceptions import ImportFileError, LeadError
-from leads.imports.layouts import FIELDS, detect, header_key
+from leads.imports.layouts import EXTERNAL_ID, EXTERNAL_ID_PREFIX, detect, header_key, is_target
 from leads.imports.reading import data_rows, read_table
 from leads.imports.services import leads_import
 from leads.models import ImportMapping, LeadImport, Notification, Source
@@ -86,14 +87,16 @@ def lead_import_map(
     if ImportMapping.objects.filter(name__iexact=name).exists():
         raise LeadError(f"A mapping called '{name}' exists already; choose it on the upload page or pick a new name.")
     columns = {header: target for header, target in columns.items() if target}
-    unknown = {target for target in columns.values() if target not in FIELDS}
+    properties = set(LeadProperty.objects.values_list("key", flat=True))
+    unknown = {target for target in columns.values() if not is_target(target, properties)}
     if unknown:
         raise LeadError(f"Unknown fields: {', '.join(sorted(unknown))}.")
     targets = set(columns.values())
-    if not targets & {"last_name", "full_name"}:
-        raise LeadError("Map a column to the last name or the full name: a lead needs one.")
-    if not targets & {"email", "phone"}:
-        raise LeadError("Map a column to the email or the phone: a lead needs one of them.")
+    identities = {"email", "phone", "salesforce_id", "hubspot_id", EXTERNAL_ID}
+    if not targets & identities and not any(target.startswith(EXTERNAL_ID_PREFIX) for target in targets):
+        raise LeadError(
+            "Map a column to the email, the phone or an external id: a lead needs one of them to be told apart."
+        )
     keys = [header_key(header) for header in columns]
     if len(keys) != len(set(keys)):
         raise LeadError("Two columns have the same name once spaces and punctuation are ignored.")

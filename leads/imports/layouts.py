@@ -9,6 +9,8 @@ Employees") are the same key.
 import re
 from dataclasses import dataclass, field
 
+from alignment.models import LeadProperty
+
 # What a column can be imported into, with the label the mapping form shows.
 FIELDS: dict[str, str] = {
     "first_name": "First name",
@@ -30,6 +32,37 @@ FIELDS: dict[str, str] = {
 }
 
 
+# Targets beyond the lead's own fields: the outcome, an external id ("external_id" is an id of
+# the system the mapping is named after, "external_id:<system>" of any system), and every
+# declared lead property ("property:<key>").
+OUTCOME = "outcome"
+EXTERNAL_ID = "external_id"
+EXTERNAL_ID_PREFIX = "external_id:"
+PROPERTY_PREFIX = "property:"
+
+
+def mapping_targets() -> dict[str, str]:
+    """Everything a mapping can send a column to, with the labels the mapping form shows."""
+    return {
+        **FIELDS,
+        OUTCOME: "Outcome (won, lost, disqualified or open)",
+        EXTERNAL_ID: "External id (in the system the file comes from)",
+        **{
+            f"{PROPERTY_PREFIX}{key}": f"Property: {label}"
+            for key, label in LeadProperty.objects.values_list("key", "label")
+        },
+    }
+
+
+def is_target(target: str, properties: set[str] | frozenset[str]) -> bool:
+    """Whether a mapping may send a column to ``target`` (``properties``: the declared keys)."""
+    if target in FIELDS or target in (OUTCOME, EXTERNAL_ID):
+        return True
+    if target.startswith(EXTERNAL_ID_PREFIX):
+        return bool(target.removeprefix(EXTERNAL_ID_PREFIX).strip())
+    return target.startswith(PROPERTY_PREFIX) and target.removeprefix(PROPERTY_PREFIX) in properties
+
+
 def header_key(header: str) -> str:
     return re.sub(r"[^0-9a-z]", "", header.casefold())
 
@@ -46,6 +79,8 @@ class Layout:
     empty_values: frozenset[str] = frozenset()
     day_first: bool = False
     mapping_id: int | None = None
+    # File value (case-folded) → outcome, over the defaults (leads.imports.cleaning.OUTCOME_WORDS).
+    outcome_values: dict[str, str] = field(default_factory=dict)
 
     def bind(self, header: list[str]) -> "BoundLayout":
         """Where each field's cells are in a file with ``header``."""
@@ -221,10 +256,20 @@ def detect(header: list[str]) -> Layout | None:
 
 def from_mapping(mapping) -> Layout:
     """The layout a saved ImportMapping describes (header text → field)."""
+    properties = set(LeadProperty.objects.values_list("key", flat=True))
+    columns = {}
+    for header, target in mapping.columns.items():
+        if target == EXTERNAL_ID:
+            target = f"{EXTERNAL_ID_PREFIX}{mapping.name}"
+        if is_target(target, properties):
+            columns[header_key(header)] = target
     return Layout(
         name=mapping.name,
-        columns={header_key(header): target for header, target in mapping.columns.items() if target in FIELDS},
+        columns=columns,
         empty_values=frozenset(mapping.empty_values or ()),
         day_first=mapping.day_first,
         mapping_id=mapping.pk,
+        outcome_values={
+            str(value).strip().casefold(): outcome for value, outcome in (mapping.outcome_values or {}).items()
+        },
     )

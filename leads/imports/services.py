@@ -23,14 +23,15 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from alignment import scoring
+from alignment.models import LeadProperty
 from alignment.selectors import active_definition, definition_terms
-from leads.evaluation import RESULT_FIELDS, evaluation_moment, leads_evaluate
+from leads.evaluation import RESULT_FIELDS, evaluation_moment, facts_of_row, leads_evaluate
 from leads.exceptions import ImportFileError
 from leads.imports import bulk
 from leads.imports.cleaning import Options, RowErrors, clean_row
 from leads.imports.layouts import Layout, detect, from_mapping
 from leads.imports.reading import data_rows, read_table
-from leads.models import Campaign, DuplicateCandidate, ImportMapping, Lead, LeadEvent, Source, Stage
+from leads.models import Campaign, DuplicateCandidate, ExternalId, ImportMapping, Lead, LeadEvent, Source, Stage
 
 BATCH_SIZE = 2000
 # Name similarity (rapidfuzz token-sort ratio, 0 to 100) from which two leads at one company domain
@@ -57,6 +58,7 @@ MATCH_KEYS = {
     "accord_id": "Accord ID",
     "salesforce_id": "Salesforce Id",
     "hubspot_id": "HubSpot Record ID",
+    "external_id": "external id",
     "email": "email",
     "phone": "phone",
 }
@@ -64,6 +66,7 @@ MATCH_KEYS = {
 
 def _match_keys(values: dict) -> list[tuple[str, object]]:
     keys = [(key, values.get(key)) for key in ("accord_id", "salesforce_id", "hubspot_id")]
+    keys.extend(("external_id", pair) for pair in values.get("external_ids", ()))
     keys.append(("email", values["email_normalized"]))
     if not values["email_normalized"]:
         keys.append(("phone", values["phone"]))
@@ -96,6 +99,10 @@ class Report:
     unused_columns: list[str] = field(default_factory=list)
     new_sources: list[str] = field(default_factory=list)
     new_campaigns: list[str] = field(default_factory=list)
+    # property key → values a choice property did not list yet (added to it by the import).
+    new_choices: dict[str, list[str]] = field(default_factory=dict)
+    # Rows whose outcome was not applied: they matched a lead that already exists.
+    outcomes_not_applied: list[int] = field(default_factory=list)
     samples: dict[str, list[dict]] = field(default_factory=lambda: {"created": [], "updated": [], "flagged": []})
     dry_run: bool = False
     strict_failed: bool = False
@@ -120,6 +127,8 @@ class Report:
             "unused_columns": self.unused_columns,
             "new_sources": self.new_sources,
             "new_campaigns": self.new_campaigns,
+            "new_choices": self.new_choices,
+            "outcomes_not_applied": self.outcomes_not_applied[:SAMPLE_SIZE],
             "samples": self.samples,
             "dry_run": self.dry_run,
             "strict_failed": self.strict_failed,
@@ -193,6 +202,8 @@ def leads_import(
     options = Options(
         day_first=layout.day_first if day_first is None else day_first,
         phone_region=settings.ACCORD_PHONE_REGION,
+        properties=dict(LeadProperty.objects.values_list("key", "kind")),
+        outcome_values=layout.outcome_values,
     )
     run = _ImportRun(
         by=by,
@@ -253,6 +264,12 @@ class _ImportRun:
             self.terms = None  # a definition that cannot grade leads grades none (as on activation)
         self.as_of = evaluation_moment()
         self.now = timezone.now()
+        # Choice properties: key → the values they list, case-folded, to spot new ones.
+        self.choices = {
+            key: {str(value).casefold() for value in choices}
+            for key, choices in LeadProperty.objects.filter(kind=LeadProperty.Kind.CHOICE).values_list("key", "choices")
+        }
+        self.unwritten_choices: dict[str, list[str]] = {}
 
     # --- bookkeeping ---
 
@@ -278,6 +295,7 @@ class _ImportRun:
         creates: list[_Planned] = []
         updates: list[_Planned] = []
         for row, values in batch:
+            self._note_choices(values["properties"])
             if values["accord_id"] in merged:
                 # An exported lead since merged into another: its row says nothing new.
                 self.report.unchanged += 1
@@ -308,8 +326,9 @@ class _ImportRun:
                 wanted[key].add(value)
         # "and not empty" lets the database use the partial unique indexes on the CRM ids,
         # instead of reading the whole table for every batch.
+        by_external_id = _leads_of_external_ids(wanted["external_id"])
         condition = (
-            Q(id__in=wanted["accord_id"])
+            Q(id__in=wanted["accord_id"] | set(by_external_id.values()))
             | (Q(salesforce_id__in=wanted["salesforce_id"]) & ~Q(salesforce_id=""))
             | (Q(hubspot_id__in=wanted["hubspot_id"]) & ~Q(hubspot_id=""))
             | Q(email_normalized__in=wanted["email"])
@@ -320,9 +339,13 @@ class _ImportRun:
             Lead.objects.filter(condition)
             .exclude(stage=Stage.MERGED)
             .order_by("created_at", "id")
-            .values("id", "email_normalized", "salesforce_id", "hubspot_id", "company_domain", *UPDATABLE)
+            .values("id", "email_normalized", "salesforce_id", "hubspot_id", "company_domain", "properties", *UPDATABLE)
         )
+        external_ids_of: dict[int, list[tuple[str, str]]] = {}
+        for pair, lead_id in by_external_id.items():
+            external_ids_of.setdefault(lead_id, []).append(pair)
         for lead in rows:
+            lead["external_ids"] = external_ids_of.get(lead["id"], [])
             # Several old leads may share an email or phone; the oldest is the one a row updates.
             for key, value in _match_keys({**lead, "accord_id": lead["id"]}):
                 matches.setdefault((key, value), lead)
@@ -379,6 +402,17 @@ class _ImportRun:
         for key in ("salesforce_id", "hubspot_id"):
             if values[key] and not current.get(key):
                 changes[key] = values[key]
+        properties = {**(current.get("properties") or {})}
+        for key, value in values["properties"].items():
+            if properties.get(key) != value:
+                properties[key] = value  # an empty cell is not in values: it never erases
+        if properties != (current.get("properties") or {}):
+            changes["properties"] = properties
+        new_ids = [pair for pair in values["external_ids"] if pair not in current.get("external_ids", [])]
+        if new_ids:
+            changes["external_ids"] = [*current.get("external_ids", []), *new_ids]
+        if values["outcome"]:
+            self.report.outcomes_not_applied.append(row)
         if not changes:
             self.report.unchanged += 1
             return
@@ -487,24 +521,39 @@ class _ImportRun:
             self.campaigns[name.casefold()] = campaign
         return campaign
 
-    def _evaluated(self, lead: dict, interest: str) -> None:
+    def _evaluated(self, lead: dict, source: Source, campaign: Campaign | None) -> None:
         """Grade a new lead against the active definition (it has no activities yet)."""
         if self.terms is None:
             return
-        facts = scoring.LeadFacts(
-            title=lead["title"],
-            industry=lead["industry"],
-            employees=lead["employees"],
-            country=lead["country"],
-            is_customer=lead["is_customer"],
-            source_interest=interest,
-            created_at=lead["created_at"],
+        facts = facts_of_row(
+            {
+                **lead,
+                "source__interest": source.interest,
+                "source__name": source.name,
+                "campaign__name": campaign.name if campaign else "",
+            }
         )
         evaluation = scoring.figures(self.terms, facts, (), as_of=self.as_of)
         for name in RESULT_FIELDS:
             lead[name] = getattr(evaluation, name)
         lead["evaluated_with_id"] = self.definition.pk
         lead["evaluated_at"] = self.now
+
+    def _note_choices(self, properties: dict) -> None:
+        for key, value in properties.items():
+            known = self.choices.get(key)
+            if known is not None and str(value).casefold() not in known:
+                known.add(str(value).casefold())
+                self.report.new_choices.setdefault(key, []).append(value)
+                self.unwritten_choices.setdefault(key, []).append(value)
+
+    def _add_new_choices(self) -> None:
+        """A choice property lists the values imports brought, so filters and rules offer them."""
+        for key, values in self.unwritten_choices.items():
+            prop = LeadProperty.objects.select_for_update().get(key=key)
+            prop.choices = [*prop.choices, *values]
+            prop.save(update_fields=["choices"])
+        self.unwritten_choices = {}
 
     def _details(self, row: int, **extra) -> dict:
         return {"file": self.file_name, "row": row, "import": self.import_id, **extra}
@@ -522,14 +571,15 @@ class _ImportRun:
                 company_domain=values["company_domain"],
                 salesforce_id=values["salesforce_id"],
                 hubspot_id=values["hubspot_id"],
+                properties=values["properties"],
                 source_id=source.pk,
                 campaign_id=campaign.pk if campaign else None,
-                stage=Stage.NEW,
+                stage=values["outcome"] or Stage.NEW,
                 stage_changed_at=created_at,
                 created_at=created_at,
                 updated_at=self.now,
             )
-            self._evaluated(lead, source.interest)
+            self._evaluated(lead, source, campaign)
             leads.append(lead)
             planned.pk = pk
         bulk.insert(Lead, leads)
@@ -544,6 +594,26 @@ class _ImportRun:
                 "created_at": self.now,
             }
             for planned in creates
+        ]
+        # A lead that arrives with its outcome gets the stage change a real journey ends with, so
+        # the funnel and the backtests see it.
+        events += [
+            {
+                "lead_id": planned.pk,
+                "kind": LeadEvent.Kind.STAGE_CHANGED.value,
+                "actor_id": actor,
+                "from_stage": Stage.NEW.value,
+                "to_stage": planned.values["outcome"],
+                "details": self._details(planned.row, outcome_from_file=True),
+                "created_at": self.now,
+            }
+            for planned in creates
+            if planned.values["outcome"]
+        ]
+        external_ids = [
+            {"lead_id": planned.pk, "system": system, "value": value}
+            for planned in creates
+            for system, value in planned.values["external_ids"]
         ]
         candidates = []
         for planned in creates:
@@ -562,6 +632,12 @@ class _ImportRun:
         DuplicateCandidate.objects.bulk_create(candidates, ignore_conflicts=True)
         for planned in updates:
             changes = {name: value for name, value in planned.changes.items() if name != "_before"}
+            before_ids = planned.changes["_before"].get("external_ids") or []
+            external_ids += [
+                {"lead_id": planned.pk, "system": system, "value": value}
+                for system, value in changes.pop("external_ids", [])
+                if (system, value) not in before_ids
+            ]
             Lead.objects.filter(pk=planned.pk).update(**changes, updated_at=self.now)
             shown = {name: [_text(planned.changes["_before"][name]), _text(changes[name])] for name in changes}
             events.append(
@@ -574,8 +650,26 @@ class _ImportRun:
                 }
             )
         bulk.insert(LeadEvent, events)
+        ExternalId.objects.bulk_create([ExternalId(**row) for row in external_ids], batch_size=1000)
+        self._add_new_choices()
         if self.terms is not None:
             leads_evaluate(ids=sorted({planned.pk for planned in updates}), as_of=self.as_of)
+
+
+def _leads_of_external_ids(pairs: set) -> dict[tuple[str, str], int]:
+    """(system, value) → the lead that carries it, for the pairs that are known."""
+    if not pairs:
+        return {}
+    by_system: dict[str, set[str]] = {}
+    for system, value in pairs:
+        by_system.setdefault(system, set()).add(value)
+    condition = Q()
+    for system, values in by_system.items():
+        condition |= Q(system=system, value__in=values)
+    return {
+        (system, value): lead_id
+        for system, value, lead_id in ExternalId.objects.filter(condition).values_list("system", "value", "lead_id")
+    }
 
 
 def _text(value) -> str:

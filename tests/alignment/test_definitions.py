@@ -7,7 +7,7 @@ from django.test import Client
 
 from alignment import services
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
-from alignment.models import DefinitionEvent, EngagementRule, FitRule, QualificationDefinition
+from alignment.models import DefinitionEvent, EngagementRule, FieldRule, QualificationDefinition
 from alignment.roles import GROUP_NAMES, Role
 from leads import sla
 from leads.models import Notification
@@ -22,8 +22,8 @@ def draft(cast):
 
     def make(name="Enterprise fit", by=None):
         definition = services.definition_create(by=by or cast.marketer, name=name)
-        FitRule.objects.create(definition=definition, field="seniority", values="c_level,vp,director", points=40)
-        FitRule.objects.create(definition=definition, field="employees", minimum=200, maximum=5000, points=30)
+        FieldRule.objects.create(definition=definition, field="seniority", test="one_of", values=["c_level", "vp", "director"], points=40)
+        FieldRule.objects.create(definition=definition, field="employees", test="band", minimum=200, maximum=5001, points=30)
         EngagementRule.objects.create(definition=definition, activity="demo_request", points=50)
         EngagementRule.objects.create(definition=definition, activity="source_passive", points=5)
         return definition
@@ -47,7 +47,7 @@ class TestDrafting:
         copy = services.definition_create(by=cast.cmo, name="Take two", based_on=original)
         assert copy.based_on == original and copy.status == Status.DRAFT
         assert copy.accept_within_hours == 4
-        assert [(r.field, r.points) for r in copy.fit_rules.all()] == [("seniority", 40), ("employees", 30)]
+        assert [(r.field, r.points) for r in copy.field_rules.all()] == [("seniority", 40), ("employees", 30)]
         assert copy.engagement_rules.count() == 2
         assert set(copy.rejection_reasons.all()) == set(original.rejection_reasons.all())
 
@@ -84,7 +84,7 @@ class TestProposing:
 
     def test_a_rule_on_an_unknown_field_is_refused(self, cast, draft):
         definition = draft()
-        FitRule.objects.create(definition=definition, field="shoe_size", values="44", points=10)
+        FieldRule.objects.create(definition=definition, field="shoe_size", test="one_of", values=["44"], points=10)
         with pytest.raises(InvalidDefinition, match="shoe_size"):
             services.definition_propose(definition=definition, by=cast.marketer)
         definition.refresh_from_db()
@@ -239,7 +239,7 @@ class TestWorkspacePages:
         first = draft()
         second = services.definition_create(by=cast.marketer, name="Stricter", based_on=first)
         services.definition_update(definition=second, by=cast.marketer, fields={"hot_min": 80})
-        second.fit_rules.filter(field="employees").update(minimum=500)
+        second.field_rules.filter(field="employees").update(minimum=500)
         client = Client()
         client.force_login(cast.rep)
         page = client.get(f"/definitions/compare/?a={first.pk}&b={second.pk}").content.decode()
@@ -286,7 +286,7 @@ class TestWorkflowPages:
 
     def test_proposing_a_broken_draft_lists_the_problems_and_changes_nothing(self, cast, draft):
         definition = draft()
-        FitRule.objects.create(definition=definition, field="employees", minimum=500, maximum=100, points=5)
+        FieldRule.objects.create(definition=definition, field="employees", test="band", minimum=500, maximum=100, points=5)
         page = self.post(cast.marketer, f"/definitions/{definition.pk}/propose/").content.decode()
         assert "alert-danger" in page
         assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.DRAFT

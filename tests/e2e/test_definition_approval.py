@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from alignment import services
-from alignment.models import EngagementRule, FitRule, QualificationDefinition
+from alignment.models import EngagementRule, FieldRule, QualificationDefinition
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_both_leaders_approve_and_the_version_becomes_active(cast, reasons, page_for):
     definition = services.definition_create(by=cast.marketer, name="Enterprise fit")
-    FitRule.objects.create(definition=definition, field="seniority", values="c_level,vp", points=40)
+    FieldRule.objects.create(definition=definition, field="seniority", test="one_of", values=["c_level", "vp"], points=40)
     EngagementRule.objects.create(definition=definition, activity="demo_request", points=50)
     services.definition_propose(definition=definition, by=cast.marketer)
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alignment import services as alignment_services
-from alignment.models import FitRule
+from alignment.models import FieldRule
 from insights import rollups, selectors
 from insights.models import HandoffOutcome, LeadJourney, RollupState
 from leads import evaluation, services
@@ -311,7 +311,7 @@ class TestHandoffWriters:
         assert outcome(handoff).grade == "A"
         # A version without seniority points grades the lead B; the hand-off sent an A.
         draft = alignment_services.definition_create(by=cast.marketer, name="Take two", based_on=active)
-        FitRule.objects.filter(definition=draft, field="seniority").update(points=0)
+        FieldRule.objects.filter(definition=draft, field="seniority").update(points=0)
         alignment_services.definition_propose(definition=draft, by=cast.marketer)
         alignment_services.definition_approve(definition=draft, by=cast.cmo, side="marketing")
         alignment_services.definition_approve(definition=draft, by=cast.vp, side="sales")

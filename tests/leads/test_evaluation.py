@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alignment import services as alignment_services
-from alignment.models import FitRule, QualificationDefinition
+from alignment.models import FieldRule, QualificationDefinition
 from leads import evaluation, services, tasks
 from leads.demo import ensure_demo_definition
 from leads.exceptions import LeadError
@@ -48,7 +48,7 @@ def activate(definition, cast):
 
 def new_version(cast, based_on, *, seniority_points: int) -> QualificationDefinition:
     draft = alignment_services.definition_create(by=cast.marketer, name="Take two", based_on=based_on)
-    FitRule.objects.filter(definition=draft, field="seniority").update(points=seniority_points)
+    FieldRule.objects.filter(definition=draft, field="seniority").update(points=seniority_points)
     return draft
 
 

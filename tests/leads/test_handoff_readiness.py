@@ -5,7 +5,7 @@ import pytest
 from django.test import Client
 
 from alignment import services as alignment_services
-from alignment.models import EngagementRule, FitRule
+from alignment.models import EngagementRule, FieldRule
 from leads import services
 from leads.exceptions import LeadError
 from leads.models import Handoff
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def definition(cast):
     """Active: sales-ready when grade A/B and hot, or on a demo request."""
     version = alignment_services.definition_create(by=cast.marketer, name="Enterprise fit")
-    FitRule.objects.create(definition=version, field="seniority", values="c_level,vp", points=60)
+    FieldRule.objects.create(definition=version, field="seniority", test="one_of", values=["c_level", "vp"], points=60)
     EngagementRule.objects.create(definition=version, activity="demo_request", points=70)
     alignment_services.definition_update(
         definition=version, by=cast.marketer, fields={"half_life_days": 0, "ready_activities": "demo_request"}
