@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from alignment import scoring
 
@@ -34,7 +35,8 @@ PRIORITIES = 101
 """Priorities run from 0 to 100 (:func:`alignment.scoring.priority_of` clamps them)."""
 
 _NO_ROW = -1
-_UNHASHABLE = object()
+_REMEMBERED = 50_000
+"""Values remembered per rule; past that (unique titles, say) a lead's row is worked out afresh."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,8 @@ class _FieldRuleStats:
     most leads then cost a dictionary look-up instead of a :func:`~alignment.scoring.rule_points`
     call. The key is the field's raw value as the lead holds it (the title for seniority, which
     saves the title's regular expressions too), with its type, since ``True == 1`` but a rule
-    reads them differently ("yes" and "1").
+    reads them differently ("yes" and "1"). At most ``_REMEMBERED`` values are kept, so that a
+    field whose values are all different does not grow without bound.
     """
 
     def __init__(self, rule: scoring.FieldRule, labels: dict[str, str]) -> None:
@@ -90,26 +93,22 @@ class _FieldRuleStats:
             self.entries = {}
             self.rows = [_Row(rule.describe(labels), rule.part)]
         self.tallies = [_Tally() for _ in self.rows]
-        self._known: dict[object, int] = {}
+        # Seniority comes from the title.
+        self._attribute = "title" if rule.field == "seniority" else rule.field
+        self._known: dict[tuple[type, object], int] = {}
 
     def row_of(self, facts: scoring.LeadFacts) -> int:
         """The row the lead counts towards, or ``_NO_ROW`` when the rule does not match it."""
-        if self.key is not None:
-            raw = facts.properties.get(self.key)
-        elif self.rule.field == "seniority":
-            raw = facts.title
-        else:
-            raw = getattr(facts, self.rule.field, None)
+        raw = facts.properties.get(self.key) if self.key is not None else getattr(facts, self._attribute, None)
         try:
-            cache_key: object = (type(raw), raw)
-            row = self._known.get(cache_key)
-        except TypeError:  # an unhashable property value: work it out every time
-            cache_key, row = _UNHASHABLE, None
-        if row is None:
+            return self._known[raw]
+        except KeyError:
             row = self._work_out(facts)
-            if cache_key is not _UNHASHABLE:
-                self._known[cache_key] = row
-        return row
+            if len(self._known) < _REMEMBERED:
+                self._known[raw] = row
+            return row
+        except TypeError:  # an unhashable property value: work it out every time
+            return self._work_out(facts)
 
     def _work_out(self, facts: scoring.LeadFacts) -> int:
         met = scoring.rule_points(self.rule, facts)[0]
@@ -229,8 +228,7 @@ class Backtest:
                     if rule.activity in scoring.SOURCE_INTEREST_RULES:
                         # As in scoring: the source counts once the lead exists.
                         matches = (
-                            facts.source_interest == rule.activity.removeprefix("source_")
-                            and facts.created_at <= as_of
+                            facts.source_interest == rule.activity.removeprefix("source_") and facts.created_at <= as_of
                         )
                     else:
                         matches = rule.activity in kinds
@@ -310,11 +308,12 @@ def _violations(title: str, word: str, tallies: dict[str, _Tally]) -> list[str]:
     """
     present = [(group, tally) for group, tally in tallies.items() if tally.leads]
     problems = []
-    for (better, upper), (worse, lower) in zip(present, present[1:], strict=False):
+    for (better, upper), (worse, lower) in pairwise(present):
         if lower.successes * upper.leads > upper.successes * lower.leads:
             worse_shown, better_shown = _percents(lower.successes / lower.leads, upper.successes / upper.leads)
             problems.append(
-                f"{title} {worse} converts at {worse_shown} and {word} {better} at {better_shown}: {worse} above {better}"
+                f"{title} {worse} converts at {worse_shown} and {word} {better} at {better_shown}:"
+                f" {worse} above {better}"
             )
     return problems
 

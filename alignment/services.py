@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from alignment import selectors
+from alignment import fitting, selectors
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
 from alignment.models import (
     DefinitionApproval,
@@ -95,8 +95,9 @@ def _require_draft(definition: QualificationDefinition) -> None:
 def definition_create(
     *, by, name: str, based_on: QualificationDefinition | None = None, now: datetime | None = None
 ) -> QualificationDefinition:
-    """A new draft, empty or copied (rules, thresholds, SLA terms, reasons) from another version."""
-    if not may_draft(by):
+    """A new draft, empty or copied (rules, thresholds, SLA terms, reasons) from another version.
+    ``by`` None is an operator at the command line."""
+    if by is not None and not may_draft(by):
         raise NotAllowed("Only marketing and the leaders draft qualified-lead definitions.")
     now = now or timezone.now()
     with transaction.atomic():
@@ -133,6 +134,70 @@ def definition_create(
             definition.rejection_reasons.set(RejectionReason.objects.filter(is_active=True))
         _record(definition, "drafted", by, {"based_on": based_on.version if based_on else None}, at=now)
     return definition
+
+
+def definition_create_from_scorecard(
+    *, by, name: str, scorecard: fitting.Scorecard, notes: str = "", now: datetime | None = None
+) -> QualificationDefinition:
+    """A new draft written from a fitted scorecard (alignment.fitting): its field rules, grade
+    cut-offs, bucket thresholds, priority range and sales-ready rule. It is a draft like any
+    other: people edit it, and it takes effect only when both leaders approve it."""
+    with transaction.atomic():
+        definition = definition_create(by=by, name=name, now=now)
+        fields = {
+            "notes": notes,
+            "grade_a_min": scorecard.grade_a,
+            "grade_b_min": scorecard.grade_b,
+            "grade_c_min": scorecard.grade_c,
+            "hot_min": scorecard.hot,
+            "warm_min": scorecard.warm,
+            "cold_min": scorecard.cold,
+            "priority_low": scorecard.priority_low,
+            "priority_high": scorecard.priority_high,
+            "ready_grades": "".join(grade for grade in "ABCD" if grade in scorecard.ready_grades),
+            "ready_buckets": ",".join(
+                b for b in ("hot", "warm", "cold", "unqualified") if b in scorecard.ready_buckets
+            ),
+            "ready_activities": "",
+        }
+        for name_, value in fields.items():
+            setattr(definition, name_, value)
+        definition.full_clean()
+        definition.save()
+        FieldRule.objects.bulk_create(
+            FieldRule(
+                definition=definition,
+                position=position,
+                part=rule.part,
+                field=rule.field,
+                test=rule.test,
+                values=list(rule.values),
+                minimum=rule.minimum,
+                maximum=rule.maximum,
+                expected=rule.expected,
+                table=[[value, points] for value, points in rule.table],
+                other_points=rule.other_points,
+                points=rule.points,
+            )
+            for position, rule in enumerate(scorecard.rules)
+        )
+        _record(
+            definition,
+            "suggested",
+            by,
+            {
+                "leads": scorecard.leads,
+                "successes": scorecard.successes,
+                "train_auc": scorecard.train_auc,
+                "features": list(scorecard.features_used),
+            },
+        )
+    return definition
+
+
+def definition_record_backtest(*, definition: QualificationDefinition, by, result: dict) -> None:
+    """Keep a backtest's figures in the version's history, so the evidence travels with it."""
+    _record(definition, "backtested", by, {"backtest": result})
 
 
 def definition_update(*, definition: QualificationDefinition, by, fields: dict[str, Any]) -> QualificationDefinition:

@@ -141,6 +141,31 @@ def evaluation_runs_for(definition: QualificationDefinition) -> QuerySet[Evaluat
     )
 
 
+def counted_kinds(*terms: scoring.Terms | None) -> set[str]:
+    """The activity kinds some rule of these terms counts: only those need to be read."""
+    kinds: set[str] = set()
+    for one in terms:
+        if one is not None:
+            kinds |= {rule.activity for rule in one.engagement_rules} | set(one.ready_activities)
+    return kinds & set(scoring.ACTIVITY_KINDS)
+
+
+def activities_of_rows(ids: list[int], *, kinds: set[str], as_of: datetime) -> dict[int, list[scoring.Activity]]:
+    """The activities of kinds ``kinds`` of the leads ``ids`` (id-ordered), up to ``as_of``, by
+    lead, in one query (none when no kind is asked for)."""
+    activities: dict[int, list[scoring.Activity]] = defaultdict(list)
+    if kinds and ids:
+        # A range reads an id-ordered batch of every lead faster than a list of its ids.
+        of_rows = (
+            Q(lead_id__gte=ids[0], lead_id__lte=ids[-1]) if len(ids) == ids[-1] - ids[0] + 1 else Q(lead_id__in=ids)
+        )
+        for lead_id, kind, at in Activity.objects.filter(of_rows, kind__in=kinds, occurred_at__lte=as_of).values_list(
+            "lead_id", "kind", "occurred_at"
+        ):
+            activities[lead_id].append(scoring.Activity(kind=kind, at=at))
+    return activities
+
+
 # --- One lead ------------------------------------------------------------------------------
 
 
@@ -249,21 +274,7 @@ def _evaluate_rows(
     what changed: one query for their activities, two UPDATEs for sales-ready with the definition
     and time, and one grouped UPDATE per distinct changed (grade, fit points) and (score, bucket).
     Returns how many are sales-ready; counts grades and buckets into the given counters."""
-    ids = [row["id"] for row in rows]
-    # Only activities some rule counts matter; the rest need not be read.
-    kinds = ({rule.activity for rule in terms.engagement_rules} | set(terms.ready_activities)) & set(
-        scoring.ACTIVITY_KINDS
-    )
-    activities: dict[int, list[scoring.Activity]] = defaultdict(list)
-    if kinds:
-        # A range reads an id-ordered batch of every lead faster than a list of its ids.
-        of_rows = (
-            Q(lead_id__gte=ids[0], lead_id__lte=ids[-1]) if len(ids) == ids[-1] - ids[0] + 1 else Q(lead_id__in=ids)
-        )
-        for lead_id, kind, at in Activity.objects.filter(of_rows, kind__in=kinds, occurred_at__lte=as_of).values_list(
-            "lead_id", "kind", "occurred_at"
-        ):
-            activities[lead_id].append(scoring.Activity(kind=kind, at=at))
+    activities = activities_of_rows([row["id"] for row in rows], kinds=counted_kinds(terms), as_of=as_of)
     # Leads by the value of each group of result fields they get, when that group changed.
     changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
     ready: dict[bool, list[int]] = {True: [], False: []}

@@ -114,11 +114,16 @@ def _apply_normalized_keys(lead: Lead) -> None:
             lead.phone = normalize_phone(lead.phone, settings.ACCORD_PHONE_REGION)
 
 
+# Why a lead without an email or a phone stays with marketing: it can be graded and learned from,
+# but nobody in sales could reach it.
+UNREACHABLE = "This lead has no email or phone, so sales cannot reach it. Add one before handing it off."
+
+
 def lead_create(
     *,
     by,
     source: Source,
-    last_name: str,
+    last_name: str = "",
     first_name: str = "",
     email: str = "",
     phone: str = "",
@@ -131,7 +136,10 @@ def lead_create(
     campaign: Campaign | None = None,
     at: datetime | None = None,
 ) -> Lead:
-    """A new lead in stage "new", graded against the active definition."""
+    """A new lead in stage "new", graded against the active definition. Names are optional; a
+    lead entered by hand needs an email or a phone to be told apart and reached."""
+    if not email.strip() and not phone.strip():
+        raise LeadError("A lead needs an email or a phone.")
     at = at or timezone.now()
     lead = Lead(
         first_name=first_name,
@@ -235,6 +243,8 @@ def handoff_create(
             raise InvalidTransition(
                 f"A lead in stage “{Stage(lead.stage).label}” cannot be handed off; only leads marketing holds can."
             )
+        if not lead.is_reachable:
+            raise LeadError(UNREACHABLE)
         definition = active_definition()
         readiness = explain(lead=lead, definition=definition) if definition else None
         if readiness is not None and not readiness.sales_ready and not override:

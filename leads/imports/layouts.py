@@ -228,7 +228,7 @@ ACCORD_COLUMNS: list[tuple[str, str]] = [
     ("Salesforce Id", "salesforce_id"),
     ("HubSpot Record ID", "hubspot_id"),
 ]
-ACCORD_COMPUTED = ["Stage", "Owner", "Team", "Grade", "Score", "Bucket", "Sales-ready"]
+ACCORD_COMPUTED = ["Stage", "Owner", "Team", "Grade", "Score", "Bucket", "Sales-ready", "Priority", "External ID"]
 ACCORD = Layout(
     name="Accord export",
     columns=_keys(*ACCORD_COLUMNS),

@@ -6,53 +6,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('alignment', '0006_field_rules_and_lead_properties'),
-        ('leads', '0009_handoff_grade_and_bucket'),
+        ("alignment", "0006_field_rules_and_lead_properties"),
+        ("leads", "0009_handoff_grade_and_bucket"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ExternalId',
+            name="ExternalId",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(max_length=60)),
-                ('value', models.CharField(max_length=255)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("system", models.CharField(max_length=60)),
+                ("value", models.CharField(max_length=255)),
             ],
         ),
         migrations.AddField(
-            model_name='importmapping',
-            name='outcome_values',
-            field=models.JSONField(blank=True, default=dict, help_text='For the outcome column: file value → won, lost, disqualified or open, over the values Accord knows (its stage names, 1/0, true/false, Salesforce and HubSpot statuses).'),
+            model_name="importmapping",
+            name="outcome_values",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text=(
+                    "For the outcome column: file value → won, lost, disqualified or open, over the values Accord"
+                    " knows (its stage names, 1/0, true/false, Salesforce and HubSpot statuses)."
+                ),
+            ),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='priority',
+            model_name="lead",
+            name="priority",
             field=models.PositiveSmallIntegerField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='lead',
-            name='properties',
+            model_name="lead",
+            name="properties",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AlterField(
-            model_name='lead',
-            name='last_name',
+            model_name="lead",
+            name="last_name",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['stage', '-priority'], name='lead_stage_priority'),
+            model_name="lead",
+            index=models.Index(fields=["stage", "-priority"], name="lead_stage_priority"),
         ),
         migrations.AddField(
-            model_name='externalid',
-            name='lead',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='external_ids', to='leads.lead'),
+            model_name="externalid",
+            name="lead",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="external_ids", to="leads.lead"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='externalid',
-            constraint=models.UniqueConstraint(fields=('system', 'value'), name='one_lead_per_external_id'),
+            model_name="externalid",
+            constraint=models.UniqueConstraint(fields=("system", "value"), name="one_lead_per_external_id"),
         ),
     ]

@@ -22,8 +22,12 @@ def draft(cast):
 
     def make(name="Enterprise fit", by=None):
         definition = services.definition_create(by=by or cast.marketer, name=name)
-        FieldRule.objects.create(definition=definition, field="seniority", test="one_of", values=["c_level", "vp", "director"], points=40)
-        FieldRule.objects.create(definition=definition, field="employees", test="band", minimum=200, maximum=5001, points=30)
+        FieldRule.objects.create(
+            definition=definition, field="seniority", test="one_of", values=["c_level", "vp", "director"], points=40
+        )
+        FieldRule.objects.create(
+            definition=definition, field="employees", test="band", minimum=200, maximum=5001, points=30
+        )
         EngagementRule.objects.create(definition=definition, activity="demo_request", points=50)
         EngagementRule.objects.create(definition=definition, activity="source_passive", points=5)
         return definition
@@ -286,7 +290,9 @@ class TestWorkflowPages:
 
     def test_proposing_a_broken_draft_lists_the_problems_and_changes_nothing(self, cast, draft):
         definition = draft()
-        FieldRule.objects.create(definition=definition, field="employees", test="band", minimum=500, maximum=100, points=5)
+        FieldRule.objects.create(
+            definition=definition, field="employees", test="band", minimum=500, maximum=100, points=5
+        )
         page = self.post(cast.marketer, f"/definitions/{definition.pk}/propose/").content.decode()
         assert "alert-danger" in page
         assert QualificationDefinition.objects.get(pk=definition.pk).status == Status.DRAFT

@@ -13,7 +13,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_both_leaders_approve_and_the_version_becomes_active(cast, reasons, page_for):
     definition = services.definition_create(by=cast.marketer, name="Enterprise fit")
-    FieldRule.objects.create(definition=definition, field="seniority", test="one_of", values=["c_level", "vp"], points=40)
+    FieldRule.objects.create(
+        definition=definition, field="seniority", test="one_of", values=["c_level", "vp"], points=40
+    )
     EngagementRule.objects.create(definition=definition, activity="demo_request", points=50)
     services.definition_propose(definition=definition, by=cast.marketer)
 

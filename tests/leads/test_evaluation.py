@@ -144,7 +144,7 @@ class TestOneLead:
         explained = evaluation.explain(lead=lead)
         assert (explained.grade, explained.score, explained.sales_ready) == (lead.grade, lead.score, False)
         assert explained.why() == "Not sales-ready: bucket cold is not hot; no demo request."
-        assert [result.met for result in explained.fit] == [False, True, True, True]
+        assert [result.met for result in explained.fit] == [False, True, True, True, False, False]
 
     def test_explain_without_an_active_version_is_none(self, cast):
         assert evaluation.explain(lead=create_lead(cast)) is None
@@ -267,9 +267,10 @@ class TestEveryLead:
 
         q100, q200, q400 = queries_for(100), queries_for(200), queries_for(400)
         assert q400 - q100 == 3 * (q200 - q100)
-        # Leads, activities, sales-ready with the stamp, one (grade, fit points) and one (score,
-        # bucket) update for these identical leads, and the batch's savepoint and its release.
-        assert q200 - q100 == 7
+        # Leads, activities, sales-ready with the stamp, one (grade, fit points), one (score,
+        # bucket) and one priority update for these identical leads, and the batch's savepoint and
+        # its release.
+        assert q200 - q100 == 8
 
     def test_without_an_active_version_there_is_nothing_to_evaluate_against(self, cast):
         with pytest.raises(LeadError, match="No qualified-lead definition is active"):

@@ -31,10 +31,12 @@ class TestLeadCreateAndUpdate:
         lead = services.lead_create(by=cast.marketer, source=cast.source, last_name="Byron", email="byron@gmail.com")
         assert lead.company_domain == ""
 
-    def test_it_requires_a_last_name(self, cast):
-        with pytest.raises(Exception, match="last_name"):
-            services.lead_create(by=cast.marketer, source=cast.source, last_name="", email="x@y.example")
-        assert not Lead.objects.exists()
+    def test_a_name_is_optional_but_an_email_or_phone_is_not(self, cast):
+        lead = services.lead_create(by=cast.marketer, source=cast.source, email="x@y.example")
+        assert lead.full_name == "x@y.example"
+        with pytest.raises(LeadError, match="email or a phone"):
+            services.lead_create(by=cast.marketer, source=cast.source, first_name="Ada")
+        assert Lead.objects.count() == 1
 
     def test_update_logs_each_changed_field(self, cast, make_lead):
         lead = make_lead(company="Old Co", email="a@old.example")
