@@ -12,7 +12,11 @@ leads that went on to buy (or to become opportunities: whatever the caller count
 - against a baseline (the definition in force, say), which leads would become or stop being
   sales-ready and how many of them succeeded;
 - for every rule, how many leads it matches and how those leads convert compared with all
-  leads (its *lift*), so a rule that rewards a trait of poor leads stands out.
+  leads (its *lift*), so a rule that rewards a trait of poor leads stands out. A field rule
+  matches when :func:`~alignment.scoring.rule_points` says it is met; a points table is shown
+  entry by entry (and "any other value"), since each value is a choice marketing made. An
+  activity rule matches a lead with at least one such activity at or before ``as_of``; a
+  source-interest rule a lead of that source interest created by then, as scoring counts it.
 
 The module is pure, like :mod:`alignment.scoring`: the caller reads the leads from the
 database and feeds them in batches with :meth:`Backtest.add`, so that a hundred thousand leads
@@ -101,11 +105,11 @@ class _FieldRuleStats:
         """The row the lead counts towards, or ``_NO_ROW`` when the rule does not match it."""
         raw = facts.properties.get(self.key) if self.key is not None else getattr(facts, self._attribute, None)
         try:
-            return self._known[raw]
+            return self._known[type(raw), raw]
         except KeyError:
             row = self._work_out(facts)
             if len(self._known) < _REMEMBERED:
-                self._known[raw] = row
+                self._known[type(raw), raw] = row
             return row
         except TypeError:  # an unhashable property value: work it out every time
             return self._work_out(facts)
@@ -138,10 +142,11 @@ class _Ranking:
         self.buckets = {bucket: _Tally() for bucket in scoring.BUCKETS}
         self.ready = _Tally()
 
-    def add(self, known: Known, counted: Sequence[scoring.Activity], as_of: datetime) -> bool:
+    def add(
+        self, facts: scoring.LeadFacts, counted: Sequence[scoring.Activity], success: bool, as_of: datetime
+    ) -> bool:
         """Count the lead in; whether the definition finds it sales-ready."""
-        figures = scoring.figures(self.terms, known.facts, counted, as_of=as_of)
-        success = known.success
+        figures = scoring.figures(self.terms, facts, counted, as_of=as_of)
         if success:
             self.successes_at[figures.priority] += 1
         else:
@@ -203,27 +208,27 @@ class Backtest:
         engagement = list(zip(self._engagement_rules, self._engagement_tallies, strict=True))
         everyone = self._all
         for known in leads:
-            success = known.success
+            success = bool(known.success)
+            facts = known.facts
             everyone.leads += 1
             everyone.successes += success
             # Activities after as_of had not happened yet; filter them once for both definitions.
             counted = [activity for activity in known.activities if activity.at <= as_of]
-            ready = ranking.add(known, counted, as_of)
+            ready = ranking.add(facts, counted, success, as_of)
             if baseline is not None:
-                was_ready = baseline.add(known, counted, as_of)
+                was_ready = baseline.add(facts, counted, success, as_of)
                 if ready != was_ready:
                     tally = self._newly_ready if ready else self._no_longer_ready
                     tally.leads += 1
                     tally.successes += success
             for stats in field_rules:
-                row = stats.row_of(known.facts)
+                row = stats.row_of(facts)
                 if row != _NO_ROW:
                     tally = stats.tallies[row]
                     tally.leads += 1
                     tally.successes += success
             if engagement:
                 kinds = {activity.kind for activity in counted}
-                facts = known.facts
                 for (rule, _row), tally in engagement:
                     if rule.activity in scoring.SOURCE_INTEREST_RULES:
                         # As in scoring: the source counts once the lead exists.
@@ -237,7 +242,25 @@ class Backtest:
                         tally.successes += success
 
     def result(self) -> dict:
-        """The figures so far, as a JSON-serialisable dict (see the module docstring)."""
+        """The figures so far, as a JSON-serialisable dict; rates are rounded to 4 decimals and are
+        None where nothing is counted to divide by.
+
+        - ``leads``, ``successes``, ``success_rate``;
+        - ``auc``: ROC-AUC of the priority, ties counting half; None while every outcome is the same;
+        - ``grades`` / ``buckets``: ``{"grade" (or "bucket"), "leads", "successes", "rate"}`` for A to
+          D / hot to unqualified; ``grades_monotone`` / ``buckets_monotone``: whether the rates
+          never rise from best to worst (groups without leads left out), and ``grade_violations`` /
+          ``bucket_violations`` saying where they do, in words;
+        - ``sales_ready``: ``leads``, their ``share`` of all leads, ``precision`` (their success rate)
+          and ``recall`` (the share of successes they hold);
+        - ``versus_baseline``: None without a baseline, else how many leads (and of them successes)
+          become sales-ready (``newly_ready``, ``newly_ready_successes``) and stop being so
+          (``no_longer_ready``, ``no_longer_ready_successes``), and ``baseline_auc``;
+        - ``rules``: one row per field rule (per entry, plus "any other value", for a table) and per
+          engagement rule, in the order of the terms: ``rule`` (in words), ``part``, ``support`` (the
+          leads it matches), ``support_share``, ``success_rate`` of those leads and ``lift`` (that rate
+          over the overall one).
+        """
         everyone = self._all
         ranking = self._ranking
         grades = _groups("grade", ranking.grades)

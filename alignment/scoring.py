@@ -429,15 +429,17 @@ def text_of(value: object) -> str:
     return str(value).strip().casefold()
 
 
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def number_of(value: object) -> float | None:
+    """A value as a finite number; None for anything else (words, booleans, "inf", "1_000")."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        return None
+        return float(value) if math.isfinite(value) else None
+    text = str(value).strip()
+    return float(text) if _NUMBER.fullmatch(text) else None
 
 
 def yes_no_of(value: object) -> bool | None:
@@ -454,7 +456,9 @@ def yes_no_of(value: object) -> bool | None:
 @lru_cache(maxsize=4096)
 def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     words = [r"[\s-]+".join(map(re.escape, keyword.casefold().split())) for keyword in keywords if keyword.strip()]
-    return re.compile(r"\b(?:" + "|".join(words) + r")\b") if words else re.compile(r"(?!)")
+    # Whole words: no word character right before or after ("C++" and ".NET" end in symbols,
+    # where \b would never match).
+    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else re.compile(r"(?!)")
 
 
 @lru_cache(maxsize=4096)
@@ -584,6 +588,8 @@ def _field_rule_problems(rule: FieldRule, properties: Mapping[str, str] | None) 
     if rule.test not in TESTS:
         return [f"unknown test {rule.test!r}; use one of {_codes(TESTS)}."]
     # Without the declared kinds a property may be tested any way.
+    if kind not in TESTS_FOR_KIND:
+        return [f"its property holds an unknown kind of value ({kind!r})."]
     if (properties is not None or property_key(rule.field) is None) and rule.test not in TESTS_FOR_KIND[kind]:
         allowed = ", ".join(test for test in TESTS if test in TESTS_FOR_KIND[kind])
         return [f"a {kind.replace('_', '/')} value cannot be tested with {rule.test!r}; use {allowed}."]

@@ -18,7 +18,8 @@ from alignment.panels import definition_panels
 @login_required
 def definition_list(request):
     versions = list(selectors.definitions())
-    return render(request, "alignment/definition_list.html", {"versions": versions})
+    context = {"versions": versions, "can_draft": services.may_draft(request.user)}
+    return render(request, "alignment/definition_list.html", context)
 
 
 @login_required

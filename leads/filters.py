@@ -1,8 +1,9 @@
 import django_filters
 from django import forms
-from django.db.models import Q
+from django.db.models import F, Q
 
-from alignment.models import RejectionReason
+from alignment import scoring
+from alignment.models import LeadProperty, RejectionReason
 from leads import selectors
 from leads.models import Handoff, Lead, Source, Stage
 
@@ -34,13 +35,51 @@ class LeadFilter(django_filters.FilterSet):
     created_before = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__lte", label="Created to", widget=DATE_INPUT
     )
+    grade = django_filters.ChoiceFilter(choices=[(g, g) for g in scoring.GRADES], empty_label="Any")
+    prop = django_filters.ChoiceFilter(label="Property", choices=[], method="no_filter", empty_label="Any")
+    prop_value = django_filters.CharFilter(label="is", method="no_filter")
+    order = django_filters.ChoiceFilter(
+        label="Order",
+        choices=[("priority", "Priority, highest first")],
+        empty_label="Newest first",
+        method="ordered",
+    )
 
     class Meta:
         model = Lead
         fields = ["q", "stage", "source", "interest"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.properties = {prop.key: prop for prop in LeadProperty.objects.all()}
+        self.filters["prop"].extra["choices"] = [(key, prop.label) for key, prop in self.properties.items()]
+
     def search(self, queryset, name, value):
         return _search_lead(queryset, "", value)
+
+    def no_filter(self, queryset, name, value):
+        return queryset  # the property and its value filter together, in filter_queryset
+
+    def ordered(self, queryset, name, value):
+        if value == "priority":
+            return queryset.order_by(F("priority").desc(nulls_last=True), "-id")
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        key, text = self.form.cleaned_data.get("prop"), (self.form.cleaned_data.get("prop_value") or "").strip()
+        if not key or key not in self.properties:
+            return queryset
+        if not text:
+            return queryset.filter(**{f"properties__{key}__isnull": False})
+        kind = self.properties[key].kind
+        if kind == LeadProperty.Kind.NUMBER:
+            number = scoring.number_of(text)
+            return queryset.filter(**{f"properties__{key}": number}) if number is not None else queryset.none()
+        if kind == LeadProperty.Kind.YES_NO:
+            answer = scoring.yes_no_of(text)
+            return queryset.filter(**{f"properties__{key}": answer}) if answer is not None else queryset.none()
+        return queryset.filter(**{f"properties__{key}__iexact": text})
 
 
 class InboxFilter(django_filters.FilterSet):

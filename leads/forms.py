@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from alignment.models import ACTIVITY_KINDS, RejectionReason
 from leads import selectors
+from leads.learning import OUTCOMES
 from leads.models import Handoff, Touch
 
 
@@ -90,3 +91,18 @@ class ActivityForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     note = forms.CharField(required=False, max_length=500)
+
+
+class OutcomePeriodForm(forms.Form):
+    """Which outcome counts as success, and which leads (by the day they were created)."""
+
+    outcome = forms.ChoiceField(choices=list(OUTCOMES.items()), required=False, initial="won", label="Success is")
+    since = forms.DateField(required=False, label="Leads created from", widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            raise forms.ValidationError("The period starts after it ends.")
+        return data

@@ -7,7 +7,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
+from alignment.models import LeadProperty, Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role, has_role, is_leader, is_marketing
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification
 
@@ -62,7 +62,8 @@ def inbox_for(*, user) -> QuerySet[Handoff]:
         handoffs_visible_to(user=user)
         .filter(status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED], closed_at__isnull=True)
         .select_related("lead__source", "lead__campaign", "assigned_to", "handed_off_by", "team")
-        .order_by("-status", "accept_due_at", "id")  # pending before accepted, oldest due first
+        # Pending before accepted; among them the highest priority first, then the oldest due.
+        .order_by("-status", F("lead__priority").desc(nulls_last=True), "accept_due_at", "id")
     )
 
 
@@ -149,3 +150,15 @@ def notifications_for(*, user) -> QuerySet[Notification]:
 
 def unread_notification_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def property_values(*, lead: Lead) -> list[tuple[str, str]]:
+    """The lead's property values as a person reads them, (label, value), in the properties'
+    order (one query)."""
+    values = lead.properties or {}
+    shown = []
+    for key, label in LeadProperty.objects.values_list("key", "label"):
+        if key in values and values[key] not in (None, ""):
+            value = values[key]
+            shown.append((label, ("yes" if value else "no") if isinstance(value, bool) else str(value)))
+    return shown

@@ -16,5 +16,7 @@ urlpatterns = [
     path("leads/<int:lead_pk>/hand-off/", views.handoff_create, name="handoff_create"),
     path("handoffs/outcomes/", views.handoff_outcomes, name="handoff_outcomes"),
     path("notifications/", views.notification_list, name="notifications"),
+    path("definitions/<int:pk>/backtest/", views.definition_backtest, name="definition_backtest"),
+    path("definitions/suggest/", views.definition_suggest, name="definition_suggest"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

@@ -7,16 +7,20 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from alignment.models import RejectionReason
+from alignment.exceptions import AlignmentError
+from alignment.models import QualificationDefinition, RejectionReason
 from alignment.roles import Role, has_role, is_leader, is_marketing
-from leads import evaluation, selectors, services
+from alignment.selectors import definition_problems
+from alignment.services import may_draft
+from leads import evaluation, learning, selectors, services
 from leads.exceptions import LeadError, NotAllowed
 from leads.exports import FORMATS, export_rows
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
-from leads.forms import ActivityForm, HandoffForm, RejectForm, TouchForm
+from leads.forms import ActivityForm, HandoffForm, OutcomePeriodForm, RejectForm, TouchForm
 from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
 from leads.spreadsheets import csv_response, xlsx_response
 
@@ -142,6 +146,7 @@ def lead_list(request):
         "page": _page(request, filterset.qs),
         "can_hand_off": request.user.is_superuser or is_marketing(request.user),
         "marketing_stages": MARKETING_STAGES,
+        "export_versions": QualificationDefinition.objects.exclude(status=QualificationDefinition.Status.ACTIVE),
     }
     return render(request, "leads/lead_list.html", context)
 
@@ -155,10 +160,27 @@ def lead_export(request, file_format: str):
     if not filterset.is_valid():
         messages.error(request, "The filters are not valid, so nothing was exported.")
         return redirect("lead_list")
+    definition = None
+    if request.GET.get("definition"):
+        # Any version, a draft included: marketing sees what it would do to real leads.
+        definition = QualificationDefinition.objects.filter(pk=_int_or_none(request.GET["definition"])).first()
+        if definition is None:
+            messages.error(request, "That definition version does not exist, so nothing was exported.")
+            return redirect("lead_list")
+        problems = definition_problems(definition)
+        if problems:
+            messages.error(request, f"v{definition.version} cannot grade leads yet: {' '.join(problems)}")
+            return redirect("lead_list")
     stamp = timezone.localtime().strftime("%Y-%m-%d")
+    suffix = f"-v{definition.version}" if definition else ""
+    rows = export_rows(filterset.qs, definition)
     if file_format == "xlsx":
-        return xlsx_response(export_rows(filterset.qs), f"accord-leads-{stamp}.xlsx", title="Leads")
-    return csv_response(export_rows(filterset.qs), f"accord-leads-{stamp}.csv")
+        return xlsx_response(rows, f"accord-leads-{stamp}{suffix}.xlsx", title="Leads")
+    return csv_response(rows, f"accord-leads-{stamp}{suffix}.csv")
+
+
+def _int_or_none(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
 
 
 @login_required
@@ -186,6 +208,7 @@ def lead_detail(request, pk: int):
         "open_handoff": next(
             (h for h in handoffs if h.status == Handoff.Status.ACCEPTED and h.closed_at is None), None
         ),
+        "lead_properties": selectors.property_values(lead=lead),
     }
     return render(request, "leads/lead_detail.html", context)
 
@@ -259,7 +282,13 @@ def handoff_create(request, lead_pk: int):
             receiver = handoff.assigned_to.get_full_name() or handoff.assigned_to
             messages.success(request, f"{lead} was handed to {receiver}.")
             return redirect("lead_list")
-    context = {"lead": lead, "form": form, "evaluation": evaluation.explain(lead=lead)}
+    context = {
+        "lead": lead,
+        "form": form,
+        "evaluation": evaluation.explain(lead=lead),
+        "lead_properties": selectors.property_values(lead=lead),
+        "unreachable": None if lead.is_reachable else services.UNREACHABLE,
+    }
     return render(request, "leads/handoff_form.html", context)
 
 
@@ -322,3 +351,64 @@ def notifications_read(request):
     marked = services.notifications_mark_read(user=request.user)
     messages.success(request, f"{marked} notification(s) marked read.")
     return redirect("notifications")
+
+
+# --- Evidence for the agreement ---------------------------------------------------------------
+
+
+@login_required
+def definition_backtest(request, pk: int):
+    """How a version (a draft included) would have ranked the leads whose outcome is known. The
+    people who draft and sign definitions see it, with the outcome and period they choose."""
+    _require(may_draft(request.user))
+    definition = get_object_or_404(QualificationDefinition, pk=pk)
+    form = OutcomePeriodForm(request.GET or None)
+    result = None
+    if form.is_valid():
+        try:
+            result = learning.definition_backtest(
+                definition=definition,
+                outcome=form.cleaned_data["outcome"] or "won",
+                since=form.cleaned_data["since"],
+                until=form.cleaned_data["until"],
+            )
+        except LeadError as error:
+            messages.error(request, str(error))
+    tables = []
+    if result is not None:
+        for title, key in (("grade", "grade"), ("bucket", "bucket")):
+            rows = [{**row, "label": str(row[key]).capitalize()} for row in result[f"{key}s"]]
+            tables.append((title, rows, key, result[f"{key}s_monotone"], result[f"{key}_violations"]))
+    context = {"definition": definition, "form": form, "result": result, "tables": tables}
+    return render(request, "leads/definition_backtest.html", context)
+
+
+@login_required
+@require_POST
+def definition_suggest(request):
+    """Fit a new draft to the known outcomes and open it; it still needs both signatures."""
+    _require(may_draft(request.user))
+    form = OutcomePeriodForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("definition_list")
+    try:
+        definition, card, result = learning.definition_suggest(
+            by=request.user,
+            outcome=form.cleaned_data["outcome"] or "won",
+            since=form.cleaned_data["since"],
+            until=form.cleaned_data["until"],
+        )
+    except (LeadError, AlignmentError) as error:
+        messages.error(request, str(error))
+        return redirect("definition_list")
+    auc = "n/a" if result["auc"] is None else f"{result['auc']:.2f}"
+    messages.success(
+        request,
+        f"v{definition.version} is a new draft fitted to {card.leads:,} leads with a known outcome"
+        f" ({card.successes:,} successes): {len(card.rules)} rules, ROC-AUC {auc}. Read it, edit it,"
+        " then propose it to both leaders.",
+    )
+    return redirect(f"{reverse('definition_backtest', args=[definition.pk])}?outcome={result['outcome']}")
