@@ -39,12 +39,14 @@ test: install-dev
 SWEEP_N ?= 1000000
 DASHBOARD_N ?= 1000000
 IMPORT_ROWS ?= 100000
+LEARN_N ?= 100000
 
 bench: install-dev
 	$(BIN)/python -m tests.bench --leads $(N)
 	$(BIN)/python -m tests.bench_sweeps --leads $(SWEEP_N)
 	$(BIN)/python -m tests.bench_dashboard --leads $(DASHBOARD_N)
 	$(BIN)/python -m tests.bench_import --rows $(IMPORT_ROWS)
+	$(BIN)/python -m tests.bench_learning --leads $(LEARN_N)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -25,7 +25,9 @@ _EDIT = ("view", "add", "change")
 # Qualified-lead definitions: marketing and the leaders draft them (rules are inline rows).
 _DEFINITIONS = {
     "alignment.qualificationdefinition": _EDIT,
-    "alignment.fitrule": (*_EDIT, "delete"),
+    "alignment.fieldrule": (*_EDIT, "delete"),
+    # The lead properties the rules test: marketing ops declares them, the leaders too.
+    "alignment.leadproperty": _EDIT,
     "alignment.engagementrule": (*_EDIT, "delete"),
     "alignment.definitionapproval": _VIEW,
 }

@@ -4,6 +4,7 @@
 import pytest
 from django.test import Client
 
+from alignment import services as alignment_services
 from leads import services
 from leads.models import Handoff, Lead, LeadEvent, Stage
 
@@ -17,7 +18,8 @@ def world(cast, handoff_to_rep):
     """A hand-off to `rep` (team Enterprise) and one to `other_rep` (team SMB)."""
     mine = handoff_to_rep()
     theirs = handoff_to_rep(rep=cast.other_rep)
-    return {"mine": mine, "theirs": theirs, "cast": cast}
+    definition = alignment_services.definition_create(by=cast.marketer, name="Draft under test")
+    return {"mine": mine, "theirs": theirs, "cast": cast, "definition": definition}
 
 
 def client_for(user) -> Client:
@@ -51,6 +53,8 @@ MATRIX = {
     "/admin/django_celery_beat/periodictask/": (403, 200, 403, 403, 200),
     "/admin/leads/reminder/": (403, 200, 403, 403, 200),
     "/notifications/": (200, 200, 200, 200, 200),
+    "/definitions/{definition}/backtest/?outcome=won": (403, 403, 200, 200, 200),
+    "/admin/alignment/leadproperty/": (403, 403, 200, 200, 200),
 }
 
 
@@ -64,6 +68,7 @@ def test_role_access(world, url, role_index):
         theirs=world["theirs"].lead_id,
         mine_handoff=world["mine"].pk,
         theirs_handoff=world["theirs"].pk,
+        definition=world["definition"].pk,
     )
     response = client_for(person).get(path)
     assert response.status_code == MATRIX[url][role_index], f"{ROLES[role_index]} GET {path}"
