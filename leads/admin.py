@@ -20,7 +20,7 @@ from leads.duplicates import (
     survivor_and_duplicate,
 )
 from leads.exceptions import LeadError
-from leads.exports import export_rows
+from leads.exports import export_rows, external_ids_text
 from leads.imports import admin as import_admin  # noqa: F401  (registers the import pages)
 from leads.models import (
     Activity,
@@ -160,8 +160,25 @@ class CampaignAdmin(admin.ModelAdmin):
     autocomplete_fields = ("source",)
 
 
+class LeadAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lead
+        fields = ("first_name", "last_name", "email", "phone")
+
+    def clean(self):
+        data = super().clean()
+        has_external_id = self.instance.pk is not None and self.instance.external_ids.exists()
+        problem = services.identity_problem(
+            email=data.get("email") or "", phone=data.get("phone") or "", has_external_id=has_external_id
+        )
+        if problem:
+            raise forms.ValidationError(problem)
+        return data
+
+
 @admin.register(Lead)
 class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    form = LeadAdminForm
     list_per_page = 50  # twelve columns a row: 50 rows keep the page quick to render and to read
     list_display = (
         "__str__",
@@ -171,6 +188,7 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         "score",
         "bucket",
         "sales_ready",
+        "priority",
         "source",
         "campaign",
         "owner",
@@ -194,10 +212,14 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
         ("stage", "owner", "team"),
         ("cycle_count", "stage_changed_at", "created_at"),
         ("email_normalized", "company_domain"),
-        ("grade", "fit_points", "score", "bucket", "sales_ready"),
+        ("grade", "fit_points", "score", "bucket", "sales_ready", "priority"),
         ("evaluated_with", "evaluated_at"),
+        ("property_values", "external_id_list"),
     )
     readonly_fields = (
+        "property_values",
+        "external_id_list",
+        "priority",
         "grade",
         "fit_points",
         "score",
@@ -253,6 +275,16 @@ class LeadAdmin(ScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Export selected leads as XLSX")
     def export_xlsx(self, request, queryset):
         return xlsx_response(export_rows(queryset), "leads.xlsx", title="Leads")
+
+    @admin.display(description="Properties")
+    def property_values(self, obj):
+        if obj.pk is None:
+            return "—"
+        return "; ".join(f"{label}: {value}" for label, value in selectors.property_values(lead=obj)) or "—"
+
+    @admin.display(description="External ids")
+    def external_id_list(self, obj):
+        return (external_ids_text(obj) if obj.pk is not None else "") or "—"
 
     def save_model(self, request, obj, form, change):
         data = {name: form.cleaned_data[name] for name in services.LEAD_INPUT_FIELDS if name in form.cleaned_data}

@@ -119,6 +119,14 @@ def _apply_normalized_keys(lead: Lead) -> None:
 UNREACHABLE = "This lead has no email or phone, so sales cannot reach it. Add one before handing it off."
 
 
+def identity_problem(*, email: str, phone: str, has_external_id: bool = False) -> str:
+    """Why a lead cannot be told apart, or "" when it can: it needs an email, a phone or an id
+    from the system it came from."""
+    if email.strip() or phone.strip() or has_external_id:
+        return ""
+    return "A lead needs an email or a phone (or an id from the system it came from)."
+
+
 def lead_create(
     *,
     by,
@@ -138,8 +146,9 @@ def lead_create(
 ) -> Lead:
     """A new lead in stage "new", graded against the active definition. Names are optional; a
     lead entered by hand needs an email or a phone to be told apart and reached."""
-    if not email.strip() and not phone.strip():
-        raise LeadError("A lead needs an email or a phone.")
+    problem = identity_problem(email=email, phone=phone)
+    if problem:
+        raise LeadError(problem)
     at = at or timezone.now()
     lead = Lead(
         first_name=first_name,

@@ -150,7 +150,9 @@ class TestWriters:
 
     def test_creating_handing_off_accepting_and_winning(self, cast):
         rollups.refresh()
-        lead = services.lead_create(by=cast.marketer, last_name="Lovelace", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Lovelace", email="lovelace@rollup.example", source=cast.source
+        )
         handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         services.handoff_accept(handoff=handoff, by=cast.rep)
         lead.refresh_from_db()
@@ -165,7 +167,9 @@ class TestWriters:
         assert made.accept_secs == pytest.approx((handoff.decided_at - handoff.created_at).total_seconds(), abs=0.01)
 
     def test_a_rejection_recycles_the_lead(self, cast, reasons):
-        lead = services.lead_create(by=cast.marketer, last_name="Byron", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Byron", email="byron@rollup.example", source=cast.source
+        )
         rollups.refresh()
         handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         services.handoff_reject(handoff=handoff, by=cast.rep, reason=reasons["bad-contact-data"])
@@ -174,7 +178,9 @@ class TestWriters:
         assert (outcome(handoff).status, outcome(handoff).reason_id) == ("rejected", reasons["bad-contact-data"].pk)
 
     def test_editing_the_source_and_campaign(self, cast):
-        lead = services.lead_create(by=cast.marketer, last_name="Babbage", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Babbage", email="babbage@rollup.example", source=cast.source
+        )
         rollups.refresh()
         show = passive_source()
         summit = Campaign.objects.create(name="Summit", source=show, cost=Decimal("10"))
@@ -183,7 +189,9 @@ class TestWriters:
         assert (journey(lead).source_id, journey(lead).campaign_id) == (show.pk, summit.pk)
 
     def test_a_change_saved_without_an_event(self, cast):
-        lead = services.lead_create(by=cast.marketer, last_name="Somerville", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Somerville", email="somerville@rollup.example", source=cast.source
+        )
         rollups.refresh()
         lead.sourced_by = cast.rep
         lead.save()  # as the admin does: updated_at moves, no event
@@ -191,7 +199,9 @@ class TestWriters:
         assert journey(lead).sourced_by_id == cast.rep.pk
 
     def test_an_expired_hand_off_goes_back_to_marketing(self, cast):
-        lead = services.lead_create(by=cast.marketer, last_name="Herschel", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Herschel", email="herschel@rollup.example", source=cast.source
+        )
         handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         rollups.refresh()
         Handoff.objects.filter(pk=handoff.pk).update(accept_due_at=timezone.now() - timedelta(days=3))
@@ -233,7 +243,9 @@ class TestWriters:
     def test_deleting_a_campaign_a_finder_or_a_team(self, cast):
         push = Campaign.objects.create(name="Push", source=cast.source, cost=Decimal("100"))
         finder = UserFactory(username="finder")
-        lead = services.lead_create(by=cast.marketer, last_name="Hopper", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Hopper", email="hopper@rollup.example", source=cast.source
+        )
         handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         Lead.objects.filter(pk=lead.pk).update(campaign=push, sourced_by=finder, updated_at=timezone.now())
         rollups.refresh()
@@ -255,7 +267,9 @@ class TestHandoffWriters:
     the rows equal a full rebuild."""
 
     def test_the_first_touch(self, cast):
-        lead = services.lead_create(by=cast.marketer, last_name="Turing", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Turing", email="turing@rollup.example", source=cast.source
+        )
         handoff = services.handoff_accept(
             handoff=services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep), by=cast.rep
         )
@@ -269,7 +283,9 @@ class TestHandoffWriters:
         assert made.touch_secs == pytest.approx((touch.happened_at - handoff.decided_at).total_seconds(), abs=0.01)
 
     def test_a_reassignment(self, cast):
-        lead = services.lead_create(by=cast.marketer, last_name="Noether", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Noether", email="noether@rollup.example", source=cast.source
+        )
         handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         rollups.refresh()
         lead.refresh_from_db()
@@ -278,7 +294,9 @@ class TestHandoffWriters:
         assert outcome(handoff).assigned_to_id == cast.teammate.pk
 
     def test_reminders_and_escalations_of_the_sweep(self, cast, settings):
-        lead = services.lead_create(by=cast.marketer, last_name="Meitner", source=cast.source)
+        lead = services.lead_create(
+            by=cast.marketer, last_name="Meitner", email="meitner@rollup.example", source=cast.source
+        )
         handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         rollups.refresh()
         due = handoff.accept_due_at
@@ -298,6 +316,7 @@ class TestHandoffWriters:
             by=cast.marketer,
             source=cast.source,
             last_name="Hamilton",
+            email="hamilton@rollup.example",
             title="VP Sales",
             industry="Retail",
             employees=1000,

@@ -53,7 +53,13 @@ def new_version(cast, based_on, *, seniority_points: int) -> QualificationDefini
 
 
 def create_lead(cast, **fields):
-    defaults = {"last_name": "Lovelace", "title": "VP Sales", "industry": "Software", "employees": 1000}
+    defaults = {
+        "last_name": "Lovelace",
+        "email": "lovelace@evaluation.example",
+        "title": "VP Sales",
+        "industry": "Software",
+        "employees": 1000,
+    }
     return services.lead_create(by=cast.marketer, source=cast.source, **{**defaults, **fields})
 
 

@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leads.exceptions import ImportFileError
 from leads.imports.services import leads_import
-from leads.models import ImportMapping, Lead, Source
+from leads.models import ExternalId, ImportMapping, Lead, LeadEvent, Source, Stage
 
 # A copy of the real export (see tests/data/x-education/ORIGIN.md), byte for byte.
 X_EDUCATION = Path(__file__).resolve().parents[1] / "data" / "x-education" / "Leads.csv"
@@ -101,18 +102,63 @@ def x_education_mapping(db):
     )
 
 
-def test_the_x_education_file_as_published_reports_every_row_it_cannot_import(cast, x_education_mapping):
-    """The published file is anonymised: no names, emails or phones. Every row is reported
-    with its number and the reasons, none is lost, nothing half-imported."""
+def test_the_x_education_file_as_published_imports_every_lead_with_the_shipped_mapping(cast):
+    """The published file is anonymised: no names, emails or phones. Its Prospect ID tells the
+    leads apart, so the mapping Accord ships reads every row: properties, outcome and ids."""
+    call_command("loaddata", "x-education-mapping", verbosity=0)
+    mapping = ImportMapping.objects.get(name="X Education")
     data = X_EDUCATION.read_bytes()
     assert data.count(b"\r\n") >= 9240 and data.split(b"\r\n", 1)[0].endswith(b",")
-    report = _run(cast, data, mapping=x_education_mapping)
-    assert (report.rows, report.created, report.rejected) == (9240, 0, 9240)
-    assert {error["row"] for error in report.errors} == set(range(1, 9241))
-    assert {error["field"] for error in report.errors} == {"last_name", "email"}
+    records = list(csv.DictReader(io.StringIO(X_EDUCATION.read_text(encoding="utf-8"), newline="")))
+    assert len(records) == 9240
+
+    report = _run(cast, data, mapping=mapping)
+    assert (report.rows, report.created, report.updated, report.rejected, report.errors) == (9240, 9240, 0, 0, [])
     assert "" not in report.unused_columns  # the trailing empty column is no column
-    assert "Prospect ID" in report.unused_columns
-    assert not Lead.objects.exists()
+    assert Lead.objects.count() == 9240
+
+    # Every lead carries its Prospect ID and its Lead Number.
+    prospect_ids = dict(ExternalId.objects.filter(system="X Education").values_list("value", "lead_id"))
+    assert set(prospect_ids) == {record["Prospect ID"] for record in records}
+    assert len(set(prospect_ids.values())) == 9240
+    lead_numbers = ExternalId.objects.filter(system="X Education lead number")
+    assert set(lead_numbers.values_list("value", flat=True)) == {record["Lead Number"] for record in records}
+
+    # Converted 1/0 is the outcome: won or lost, with the stage change the journey ended with.
+    converted = sum(1 for record in records if record["Converted"] == "1")
+    assert Lead.objects.filter(stage=Stage.WON).count() == converted
+    assert Lead.objects.filter(stage=Stage.LOST).count() == 9240 - converted
+    changes = LeadEvent.objects.filter(kind=LeadEvent.Kind.STAGE_CHANGED)
+    assert changes.filter(to_stage=Stage.WON).count() == converted
+    assert changes.count() == 9240
+
+    # Every lead has its properties, as their kinds store them ("Select" is no answer).
+    def lead_of(prospect_id: str) -> Lead:
+        return Lead.objects.get(pk=prospect_ids[prospect_id])
+
+    second = lead_of("2a272436-5132-4136-86fa-dcc88c88f482")  # row 2
+    assert (second.stage, second.country) == (Stage.LOST, "India")
+    assert second.properties["visits"] == 5
+    assert second.properties["time_on_website"] == 674
+    assert second.properties["page_views_per_visit"] == 2.5
+    assert second.properties["do_not_email"] is False
+    assert second.properties["lead_origin"] == "API"
+    assert second.properties["last_activity"] == "Email Opened"
+    assert second.properties["asymmetrique_activity_index"] == "02.Medium"
+    assert "specialization" not in second.properties and "how_heard" not in second.properties
+    third = lead_of("8cc8c611-a219-4f35-ad23-fdfd2656bd8a")  # row 3, converted
+    assert third.stage == Stage.WON
+    assert (third.properties["lead_origin"], third.properties["visits"]) == ("Landing Page Submission", 2)
+    assert lead_of("a8531c22-fcf1-48f8-a711-fb5abf98ad87").properties["do_not_email"] is True  # row 15
+    origins = Counter(record["Lead Origin"] for record in records)
+    for origin, count in origins.items():
+        assert Lead.objects.filter(properties__lead_origin=origin).count() == count
+    assert Lead.objects.filter(properties__has_key="visits").count() == sum(1 for r in records if r["TotalVisits"])
+
+    events = LeadEvent.objects.count()
+    again = _run(cast, data, mapping=mapping)
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 9240, 0)
+    assert (Lead.objects.count(), LeadEvent.objects.count(), ExternalId.objects.count()) == (9240, events, 2 * 9240)
 
 
 def test_the_x_education_file_with_contact_columns_imports_every_lead(cast, x_education_mapping):

@@ -11,12 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import Workbook
 
+from alignment.models import LeadProperty
 from leads.demo import ensure_demo_definition
 from leads.exceptions import ImportFileError
 from leads.imports import layouts
 from leads.imports.cleaning import parse_datetime
 from leads.imports.services import LayoutUnknown, leads_import
-from leads.models import DuplicateCandidate, ImportMapping, Lead, LeadEvent, Source
+from leads.models import DuplicateCandidate, ExternalId, ImportMapping, Lead, LeadEvent, Source, Stage
 
 SALESFORCE_API = [
     "Id",
@@ -85,6 +86,9 @@ def run(cast, data, name="leads.csv", **options):
     return leads_import(data=data, file_name=name, by=cast.marketer, default_source=cast.source, **options)
 
 
+NO_IDENTITY = "A lead needs an email, a phone or an id from the system it came from; this row has none."
+
+
 def ada_row(**overrides):
     row = {
         "Id": "00Q5e00000AbCdEAAV",
@@ -102,6 +106,10 @@ def ada_row(**overrides):
     }
     row.update(overrides)
     return [row[column] for column in SALESFORCE_API]
+
+
+def saved_mapping(columns: dict[str, str], *, name="Webinar tool", **fields) -> ImportMapping:
+    return ImportMapping.objects.create(name=name, columns=columns, created_at=datetime.now(UTC), **fields)
 
 
 @pytest.fixture
@@ -291,18 +299,19 @@ def test_day_first_dates_import_when_the_user_says_so(cast):
 def test_bad_rows_are_rejected_with_row_field_and_reason_and_good_rows_still_import(cast):
     rows = [
         ada_row(),
-        ada_row(Id="", LastName="", Email="nobody@x.example"),
+        ada_row(Id="", Email="nobody@x.example", CreatedDate="someday"),
         ada_row(Id="", Email="not-an-email", Phone=""),
         ada_row(Id="", Email="", Phone=""),
         ada_row(Id="", Email="ok@x.example", Phone="12"),
         ada_row(Id="", Email="ok2@x.example", NumberOfEmployees="many"),
         ada_row(Id="00Q5e00000AbCdGAAV", LastName="Byron", Email="byron@x.example", Phone=""),
+        ada_row(Id="", FirstName="", LastName="", Email="nameless@x.example", Phone=""),
     ]
     report = run(cast, csv_bytes(SALESFORCE_API, rows))
-    assert (report.rows, report.created, report.rejected) == (7, 2, 5)
+    assert (report.rows, report.created, report.rejected) == (8, 3, 5)
     by_row = {(error["row"], error["field"]) for error in report.errors}
     assert by_row == {
-        (2, "last_name"),
+        (2, "created_at"),
         (3, "email"),
         (4, "email"),
         (5, "phone"),
@@ -310,14 +319,40 @@ def test_bad_rows_are_rejected_with_row_field_and_reason_and_good_rows_still_imp
     }
     messages = {error["row"]: error["message"] for error in report.errors}
     assert messages[3] == "'not-an-email' is not a valid email address."
-    assert "neither" in messages[4]
-    assert set(Lead.objects.values_list("last_name", flat=True)) == {"Lovelace", "Byron"}
+    assert messages[4] == NO_IDENTITY
+    # A lead's names are optional: the row with an email and no name is a lead.
+    assert set(Lead.objects.values_list("last_name", "email")) == {
+        ("Lovelace", "Ada@Analytical.example"),
+        ("Byron", "byron@x.example"),
+        ("", "nameless@x.example"),
+    }
 
 
 def test_a_phone_alone_is_enough_contact(cast):
     report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(Id="", Email="", Phone="+44 20 7946 0958")]))
     assert report.created == 1
     assert Lead.objects.get().phone == "+442079460958"
+
+
+def test_an_email_is_enough_without_a_name(cast):
+    mapping = saved_mapping({"Vorname": "first_name", "E-mail": "email"})
+    rows = [["Ada", "ada@analytical.example"], ["", "info@engines.example"]]
+    report = run(cast, csv_bytes(["Vorname", "E-mail"], rows), mapping=mapping)
+    assert (report.rows, report.created, report.rejected, report.errors) == (2, 2, 0, [])
+    ada = Lead.objects.get(email="ada@analytical.example")
+    assert (ada.first_name, ada.last_name, ada.full_name) == ("Ada", "", "Ada")
+    nameless = Lead.objects.get(email="info@engines.example")
+    assert (nameless.first_name, nameless.last_name) == ("", "")
+    assert nameless.full_name == "info@engines.example"  # with no name at all, the email tells it apart
+
+
+def test_a_row_with_neither_email_phone_nor_id_is_rejected(cast):
+    rows = [ada_row(Id="", Email="", Phone=""), ada_row(Email="", Phone="")]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows))
+    assert (report.rows, report.created, report.rejected) == (2, 1, 1)
+    assert report.errors == [{"row": 1, "field": "email", "message": NO_IDENTITY}]
+    # The second row has the same name and only its Salesforce Id: that is enough.
+    assert Lead.objects.get().salesforce_id == "00Q5e00000AbCdEAAV"
 
 
 def test_a_full_name_column_gives_first_and_last_name(cast):
@@ -330,7 +365,7 @@ def test_a_full_name_column_gives_first_and_last_name(cast):
 
 
 def test_strict_imports_nothing_when_any_row_fails(cast):
-    data = csv_bytes(SALESFORCE_API, [ada_row(), ada_row(Id="", LastName="", Email="x@y.example")])
+    data = csv_bytes(SALESFORCE_API, [ada_row(), ada_row(Id="", Email="x@", Phone="")])
     report = run(cast, data, strict=True)
     assert report.strict_failed
     assert (report.rows, report.created, report.rejected) == (2, 0, 1)
@@ -349,7 +384,7 @@ def test_a_dry_run_reports_the_same_figures_and_writes_nothing(cast, make_lead):
     rows = [
         ada_row(),
         ada_row(Id="", Email="new@x.example", LastName="New"),
-        ada_row(Id="", LastName="", Email="z@x.example"),
+        ada_row(Id="", Email="z@", Phone=""),
         ada_row(Id="", Email="new@x.example", LastName="New", Title="Founder"),
     ]
     data = csv_bytes(SALESFORCE_API, rows)
@@ -509,6 +544,127 @@ def test_a_saved_mapping_reads_a_layout_accord_does_not_know(cast):
     lead = Lead.objects.get()
     assert (lead.first_name, lead.last_name, lead.title) == ("Ada", "Lovelace", "")
     assert lead.created_at.date().isoformat() == "2025-11-22"
+
+
+@pytest.mark.parametrize(
+    ("target", "system"),
+    [("external_id", "Webinar tool"), ("external_id:Eventbrite", "Eventbrite")],
+    ids=["the-mappings-system", "a-named-system"],
+)
+def test_an_external_id_column_finds_its_lead_again(cast, target, system):
+    mapping = saved_mapping({"Attendee ID": target, "Attendee": "full_name", "Job": "title"})
+    header = ["Attendee ID", "Attendee", "Job"]
+    first = run(
+        cast,
+        csv_bytes(header, [["A-1", "Ada Lovelace", "CTO"], ["A-2", "Grace Hopper", ""], [" A-1 ", "", "CEO"]]),
+        mapping=mapping,
+    )
+    # The third row has the first row's id: one lead, the later row's title.
+    assert (first.created, first.updated, first.rejected) == (2, 1, 0)
+    assert set(ExternalId.objects.values_list("system", "value")) == {(system, "A-1"), (system, "A-2")}
+    ada = ExternalId.objects.get(value="A-1").lead
+    assert (ada.first_name, ada.last_name, ada.title) == ("Ada", "Lovelace", "CEO")
+
+    again = run(
+        cast, csv_bytes(header, [["A-1", "Ada Lovelace", "CEO"], ["A-2", "Grace Hopper", "Admiral"]]), mapping=mapping
+    )
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 1, 1, 0)
+    assert Lead.objects.count() == 2 and ExternalId.objects.count() == 2
+    assert ExternalId.objects.get(value="A-2").lead.title == "Admiral"
+
+
+def test_an_outcome_column_gives_the_lead_its_stage(cast):
+    mapping = saved_mapping({"Email": "email", "Result": "outcome"})
+    outcomes = {
+        "one@x.example": ("1", Stage.WON),
+        "zero@x.example": ("0", Stage.LOST),
+        "won@x.example": ("won", Stage.WON),
+        "converted@x.example": ("Closed - Converted", Stage.WON),
+        "junk@x.example": ("Junk Lead", Stage.DISQUALIFIED),
+        "working@x.example": ("Working - Contacted", Stage.NEW),
+        "empty@x.example": ("", Stage.NEW),
+    }
+    rows = [[email, outcome] for email, (outcome, _) in outcomes.items()]
+    report = run(cast, csv_bytes(["Email", "Result"], rows), mapping=mapping)
+    assert (report.created, report.rejected) == (7, 0)
+    assert dict(Lead.objects.values_list("email", "stage")) == {email: stage for email, (_, stage) in outcomes.items()}
+    changed = LeadEvent.objects.filter(kind=LeadEvent.Kind.STAGE_CHANGED).select_related("lead")
+    assert {(event.lead.email, event.from_stage, event.to_stage) for event in changed} == {
+        (email, Stage.NEW, stage) for email, (_, stage) in outcomes.items() if stage != Stage.NEW
+    }
+    assert all(event.actor == cast.marketer and event.details["outcome_from_file"] for event in changed)
+    # Every new lead still has its import event, the stage change comes after it.
+    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.IMPORTED, to_stage=Stage.NEW).count() == 7
+
+
+def test_an_unknown_outcome_rejects_the_row_naming_the_value(cast):
+    mapping = saved_mapping({"Email": "email", "Result": "outcome"})
+    rows = [["ada@x.example", "won"], ["grace@x.example", "Maybe later"]]
+    report = run(cast, csv_bytes(["Email", "Result"], rows), mapping=mapping)
+    assert (report.created, report.rejected) == (1, 1)
+    [error] = report.errors
+    assert (error["row"], error["field"]) == (2, "outcome")
+    assert error["message"].startswith("'Maybe later' is not an outcome Accord knows")
+    assert not Lead.objects.filter(email="grace@x.example").exists()
+
+
+def test_a_mappings_outcome_values_come_before_the_defaults(cast):
+    mapping = saved_mapping(
+        {"Email": "email", "Result": "outcome"}, outcome_values={"1": "lost", "Signed": "won", "Dropped": "open"}
+    )
+    rows = [["one@x.example", "1"], ["signed@x.example", "SIGNED"], ["dropped@x.example", "dropped"]]
+    report = run(cast, csv_bytes(["Email", "Result"], rows), mapping=mapping)
+    assert (report.created, report.rejected) == (3, 0)
+    assert dict(Lead.objects.values_list("email", "stage")) == {
+        "one@x.example": Stage.LOST,
+        "signed@x.example": Stage.WON,
+        "dropped@x.example": Stage.NEW,
+    }
+
+
+def test_a_property_cell_that_is_not_of_its_kind_rejects_the_row(cast):
+    LeadProperty.objects.create(key="visits", label="Visits", kind=LeadProperty.Kind.NUMBER)
+    LeadProperty.objects.create(key="do_not_call", label="Do Not Call", kind=LeadProperty.Kind.YES_NO)
+    mapping = saved_mapping({"Email": "email", "Visits": "property:visits", "Do Not Call": "property:do_not_call"})
+    rows = [
+        ["many@x.example", "many", "No"],
+        ["three@x.example", "3", "Yes"],
+        ["half@x.example", "2.5", ""],
+        ["none@x.example", "", "No"],
+    ]
+    report = run(cast, csv_bytes(["Email", "Visits", "Do Not Call"], rows), mapping=mapping)
+    assert (report.created, report.rejected) == (3, 1)
+    assert report.errors == [{"row": 1, "field": "property:visits", "message": "'many' is not a number."}]
+    assert dict(Lead.objects.values_list("email", "properties")) == {
+        "three@x.example": {"visits": 3, "do_not_call": True},
+        "half@x.example": {"visits": 2.5},
+        "none@x.example": {"do_not_call": False},
+    }
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "import"])
+def test_a_choice_value_not_declared_yet_is_added_to_the_property(cast, dry_run):
+    origin = LeadProperty.objects.create(
+        key="origin", label="Lead Origin", kind=LeadProperty.Kind.CHOICE, choices=["API"]
+    )
+    mapping = saved_mapping({"Email": "email", "Origin": "property:origin"})
+    rows = [
+        ["a@x.example", "API"],
+        ["b@x.example", "Trade fair"],
+        ["c@x.example", "trade fair"],
+        ["d@x.example", "api"],
+        ["e@x.example", "Partner"],
+    ]
+    report = run(cast, csv_bytes(["Email", "Origin"], rows), mapping=mapping, dry_run=dry_run)
+    assert (report.created, report.rejected) == (5, 0)
+    assert report.new_choices == {"origin": ["Trade fair", "Partner"]}
+    origin.refresh_from_db()
+    if dry_run:
+        assert origin.choices == ["API"]
+        assert not Lead.objects.exists()
+    else:
+        assert origin.choices == ["API", "Trade fair", "Partner"]
+        assert Lead.objects.get(email="b@x.example").properties == {"origin": "Trade fair"}
 
 
 # --- Query counts ---------------------------------------------------------------------------

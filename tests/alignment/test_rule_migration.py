@@ -1,0 +1,73 @@
+"""Migration alignment 0006 turns the old fit rules into field rules that score as before:
+comma lists become lists, an inclusive "at most" head count becomes a band below it plus one,
+an existing-customer rule a yes/no test, and existing leads keep their grades."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from alignment import scoring
+from alignment.models import QualificationDefinition
+from alignment.selectors import definition_terms
+
+BEFORE = [("alignment", "0005_qualification_definitions"), ("leads", "0009_handoff_grade_and_bucket")]
+AT = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
+
+
+def facts(**given) -> scoring.LeadFacts:
+    base = {
+        "title": "",
+        "industry": "",
+        "employees": None,
+        "country": "",
+        "is_customer": False,
+        "source_interest": "active",
+        "created_at": AT,
+    }
+    return scoring.LeadFacts(**{**base, **given})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_old_fit_rules_score_as_before_after_the_migration():
+    old = migrate(BEFORE)
+    Definition = old.get_model("alignment", "QualificationDefinition")
+    FitRule = old.get_model("alignment", "FitRule")
+    version = Definition.objects.create(name="Old", version=1, created_at=AT, grade_a_min=60, hot_min=40)
+    FitRule.objects.create(definition=version, field="seniority", values="c_level, vp", points=40)
+    FitRule.objects.create(definition=version, field="employees", minimum=200, maximum=5000, points=30)
+    FitRule.objects.create(definition=version, field="industry", values="Software,Finance", points=20)
+    FitRule.objects.create(definition=version, field="is_customer", expected=False, points=10)
+
+    migrate(latest())
+    terms = definition_terms(QualificationDefinition.objects.get(version=1))
+    definition = QualificationDefinition.objects.get(version=1)
+    assert definition.priority_low == 0 and definition.priority_high == 60 + 40
+
+    def fit_points(**given) -> int:
+        return scoring.figures(terms, facts(**given), (), as_of=AT).fit_points
+
+    # Each old rule, at and around its edges, as the old engine counted it (ranges inclusive).
+    assert fit_points(title="VP Sales") == 40 + 10
+    assert fit_points(title="Analyst", is_customer=True) == 0
+    assert fit_points(employees=200, is_customer=True) == 30
+    assert fit_points(employees=5000, is_customer=True) == 30
+    assert fit_points(employees=5001, is_customer=True) == 0
+    assert fit_points(employees=199, is_customer=True) == 0
+    assert fit_points(industry=" finance ", is_customer=True) == 20
+    assert fit_points(industry="Software,Finance", is_customer=True) == 0
+    assert [rule.test for rule in terms.field_rules] == ["one_of", "band", "one_of", "yes_no"]
+    assert terms.field_rules[0].values == ("c_level", "vp")
