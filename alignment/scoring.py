@@ -84,7 +84,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -180,6 +180,7 @@ _SENIORITY_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+@lru_cache(maxsize=8192)
 def seniority_of(title: str) -> str:
     """The seniority a job title suggests: one of :data:`SENIORITIES`.
 
@@ -404,12 +405,7 @@ def field_label(field_name: str, labels: Mapping[str, str] | None = None) -> str
 
 def value_of(facts: LeadFacts, field_name: str) -> object:
     """What ``field_name`` holds for the lead; None or "" when nothing."""
-    key = property_key(field_name)
-    if key is not None:
-        return facts.properties.get(key)
-    if field_name == "seniority":
-        return seniority_of(facts.title)
-    return getattr(facts, field_name, None)
+    return getter(field_name)(facts)
 
 
 def is_empty(value: object) -> bool:
@@ -477,31 +473,59 @@ def _folded_table(table: tuple[tuple[str, int], ...]) -> dict[str, int]:
 def rule_points(rule: FieldRule, facts: LeadFacts) -> tuple[bool, int]:
     """(met, points) of ``rule`` for the lead: a table is met when the value has an entry of its
     own, and earns ``other_points`` otherwise."""
-    value = value_of(facts, rule.field)
-    test = rule.test
+    return matcher(rule)(value_of(facts, rule.field))
+
+
+@lru_cache(maxsize=4096)
+def matcher(rule: FieldRule) -> Callable[[object], tuple[bool, int]]:
+    """What ``rule`` makes of a value, as a function built once per rule: the one place the rule
+    language's tests are defined (grading leads by the thousand calls it for every rule)."""
+    test, points = rule.test, rule.points
     if test == "table":
-        points = _folded_table(rule.table).get("" if is_empty(value) else text_of(value))
-        return (True, points) if points is not None else (False, rule.other_points)
+        table, other = _folded_table(rule.table), rule.other_points
+
+        def match(value: object) -> tuple[bool, int]:
+            found = table.get("" if is_empty(value) else text_of(value))
+            return (True, found) if found is not None else (False, other)
+
+        return match
     if test == "empty":
-        met = is_empty(value)
-    elif is_empty(value):
-        met = False
-    elif test == "one_of":
-        met = text_of(value) in _folded(rule.values)
+        return lambda value: (True, points) if is_empty(value) else (False, 0)
+    if test == "one_of":
+        folded = _folded(rule.values)
+        condition = lambda value: text_of(value) in folded  # noqa: E731
     elif test == "band":
-        number = number_of(value)
-        met = (
-            number is not None
-            and (rule.minimum is None or number >= rule.minimum)
-            and (rule.maximum is None or number < rule.maximum)
-        )
+        low, high = rule.minimum, rule.maximum
+
+        def condition(value: object) -> bool:
+            number = number_of(value)
+            return number is not None and (low is None or number >= low) and (high is None or number < high)
     elif test == "yes_no":
-        met = yes_no_of(value) is rule.expected and rule.expected is not None
+        expected = rule.expected
+        condition = lambda value: expected is not None and yes_no_of(value) is expected  # noqa: E731
     elif test == "keywords":
-        met = bool(_keyword_pattern(rule.values).search(str(value).casefold()))
+        pattern = _keyword_pattern(rule.values)
+        condition = lambda value: bool(pattern.search(str(value).casefold()))  # noqa: E731
     else:
-        met = False
-    return met, rule.points if met else 0
+        return lambda value: (False, 0)
+
+    def match(value: object) -> tuple[bool, int]:
+        if is_empty(value) or not condition(value):
+            return False, 0
+        return True, points
+
+    return match
+
+
+@lru_cache(maxsize=4096)
+def getter(field_name: str) -> Callable[[LeadFacts], object]:
+    """:func:`value_of` for one field, built once."""
+    key = property_key(field_name)
+    if key is not None:
+        return lambda facts: facts.properties.get(key)
+    if field_name == "seniority":
+        return lambda facts: seniority_of(facts.title)
+    return lambda facts: getattr(facts, field_name, None)
 
 
 # --- Validation -------------------------------------------------------------------------------
@@ -700,9 +724,9 @@ def figures(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, a
     counted = [activity for activity in activities if activity.at <= as_of]
     fit_points = 0
     engaged = 0
-    for rule in terms.field_rules:
-        points = rule_points(rule, facts)[1]
-        if rule.part == "fit":
+    for is_fit, value_getter, match in _compiled(terms):
+        points = match(value_getter(facts))[1]
+        if is_fit:
             fit_points += points
         else:
             engaged += points
@@ -722,6 +746,21 @@ def figures(terms: Terms, facts: LeadFacts, activities: Iterable[Activity], *, a
         _is_ready(terms, grade, bucket, counted),
         priority_of(terms, fit_points, score),
     )
+
+
+_COMPILED: dict[int, tuple[Terms, tuple]] = {}
+
+
+def _compiled(terms: Terms) -> tuple:
+    """(is fit, getter, matcher) per field rule of ``terms``, built once per Terms object (by
+    identity: hashing the terms on every lead would cost more than it saves)."""
+    cached = _COMPILED.get(id(terms))
+    if cached is None or cached[0] is not terms:
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        compiled = tuple((rule.part == "fit", getter(rule.field), matcher(rule)) for rule in terms.field_rules)
+        cached = _COMPILED[id(terms)] = (terms, compiled)
+    return cached[1]
 
 
 def priority_of(terms: Terms, fit_points: int, score: int) -> int:

@@ -101,7 +101,8 @@ class Report:
     new_campaigns: list[str] = field(default_factory=list)
     # property key → values a choice property did not list yet (added to it by the import).
     new_choices: dict[str, list[str]] = field(default_factory=dict)
-    # Rows whose outcome was not applied: they matched a lead that already exists.
+    # Rows whose outcome was not applied: they update a lead that exists (or that an earlier row of
+    # the file creates), whose stage an import does not move.
     outcomes_not_applied: list[int] = field(default_factory=list)
     samples: dict[str, list[dict]] = field(default_factory=lambda: {"created": [], "updated": [], "flagged": []})
     dry_run: bool = False
@@ -454,7 +455,7 @@ class _ImportRun:
             values = planned.values
             domain = values["company_domain"]
             name = f"{values['first_name']} {values['last_name']}".strip().casefold()
-            if domain:
+            if domain and name:  # leads without a name are told apart by their email, not likened
                 peers = self.peers[domain]
                 if peers:
                     best = process.extractOne(

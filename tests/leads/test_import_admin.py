@@ -19,6 +19,7 @@ from leads.exceptions import LeadError
 from leads.imports import jobs
 from leads.models import (
     DuplicateCandidate,
+    ExternalId,
     ImportMapping,
     Lead,
     LeadEvent,
@@ -111,9 +112,10 @@ ROWS = [
     ["", "Alan", "Turing", "Alan@Bletchley.example", "Bletchley Park", "Head of Hut 8", "", ""],
     # 4: a malformed email → rejected
     ["", "Charles", "Babbage", "not-an-email", "Difference Engines", "", "", ""],
-    # 5: no last name → rejected
-    ["", "Mary", "", "mary@somerville.example", "Somerville", "", "", ""],
+    # 5: no email, phone or Salesforce Id, nothing to tell the lead apart → rejected
+    ["", "Mary", "Somerville", "", "Somerville", "", "", ""],
 ]
+NO_IDENTITY = "A lead needs an email, a phone or an id from the system it came from; this row has none."
 
 
 @pytest.fixture
@@ -180,7 +182,7 @@ class TestUploadPreviewConfirm:
         }
         assert error_rows(page) == [
             (4, "email", "'not-an-email' is not a valid email address."),
-            (5, "last_name", "A lead needs a last name (or a full name)."),
+            (5, "email", NO_IDENTITY),
         ]
         content = text(page)
         assert 'value="confirm"' in content  # the uploader may confirm
@@ -224,7 +226,7 @@ class TestUploadPreviewConfirm:
         known["turing"].refresh_from_db()
         assert known["turing"].title == "Head of Hut 8"
         assert not Lead.objects.filter(last_name="Babbage").exists()
-        assert not Lead.objects.filter(email="mary@somerville.example").exists()
+        assert not Lead.objects.filter(last_name="Somerville").exists()
         candidate = DuplicateCandidate.objects.get()
         assert (candidate.lead, candidate.likely_duplicate_of) == (ada, known["lovelace"])
         assert "Review the likely duplicates" in text(response)
@@ -327,7 +329,7 @@ class TestRejectedRows:
         assert table == [
             [*SALESFORCE_HEADER, "Rejected because"],
             [*ROWS[3], "email: 'not-an-email' is not a valid email address."],
-            [*ROWS[4], "last_name: A lead needs a last name (or a full name)."],
+            [*ROWS[4], f"email: {NO_IDENTITY}"],
         ]
 
     def test_the_fixed_file_uploads_and_imports(self, cast, known, previewed):
@@ -335,9 +337,9 @@ class TestRejectedRows:
         client.post(page_of(job), {"action": "confirm"})
         table = csv_table(streamed(client.get(f"/admin/leads/leadimport/{job.pk}/rejected.csv")))
         header, rows = table[0], table[1:]
-        email, last_name = header.index("Email"), header.index("LastName")
+        email = header.index("Email")
         rows[0][email] = "charles@difference.example"
-        rows[1][last_name] = "Somerville"
+        rows[1][email] = "mary@somerville.example"
         buffer = io.StringIO()
         csv.writer(buffer).writerows([header, *rows])
 
@@ -353,7 +355,7 @@ class TestRejectedRows:
         fixed.refresh_from_db()
         assert fixed.status == Status.DONE
         assert Lead.objects.filter(last_name="Babbage", email="charles@difference.example").exists()
-        assert Lead.objects.filter(first_name="Mary", last_name="Somerville").exists()
+        assert Lead.objects.filter(first_name="Mary", last_name="Somerville", email="mary@somerville.example").exists()
 
     @pytest.mark.parametrize(
         "file_name, disposition",
@@ -377,7 +379,7 @@ class TestRejectedRows:
     def test_a_preview_offers_its_rejected_rows_too(self, cast, known, previewed):
         client, job = previewed
         table = csv_table(streamed(client.get(f"/admin/leads/leadimport/{job.pk}/rejected.csv")))
-        assert [row[2] for row in table[1:]] == ["Babbage", ""]
+        assert [row[2] for row in table[1:]] == ["Babbage", "Somerville"]
 
 
 class TestUnreadableFiles:
@@ -525,12 +527,14 @@ class TestColumnMapping:
     @pytest.mark.parametrize(
         "overrides, message",
         [
-            ({"column_0": ""}, "Map a column to the last name or the full name: a lead needs one."),
-            ({"column_2": ""}, "Map a column to the email or the phone: a lead needs one of them."),
+            (
+                {"column_2": ""},
+                "Map a column to the email, the phone or an external id: a lead needs one of them to be told apart.",
+            ),
             ({"name": "   "}, "This field is required."),
             ({"column_5": "no_such_field"}, "Select a valid choice."),
         ],
-        ids=["no-last-name", "no-email-or-phone", "blank-name", "tampered-field"],
+        ids=["no-email-phone-or-id", "blank-name", "tampered-field"],
     )
     def test_an_invalid_mapping_says_why_and_saves_nothing(self, cast, unmapped, overrides, message):
         client, job = unmapped
@@ -543,6 +547,36 @@ class TestColumnMapping:
         assert (job.status, job.layout, job.mapping) == (Status.PREVIEWING, "", None)
         # What was chosen is kept on the page.
         assert 'value="Select, N/A"' in response.content.decode()
+
+    def test_a_mapping_without_a_name_column_imports_leads_by_their_email(self, cast, unmapped):
+        client, job = unmapped
+        response = client.post(page_of(job), mapping_post(column_0="", column_1=""))
+        assert response.status_code == 302
+        assert ImportMapping.objects.get().columns == {
+            "E-mail address": "email",
+            "Organisation": "company",
+            "Visited on": "created_at",
+        }
+        page = client.get(page_of(job))
+        assert figures(page)["Would create"] == 2 and figures(page)["Rejected"] == 0
+
+        client.post(page_of(job), {"action": "confirm"})
+        margaret = Lead.objects.get(email="margaret@apollo.example")
+        assert (margaret.first_name, margaret.last_name, margaret.full_name) == ("", "", "margaret@apollo.example")
+
+    def test_a_mapping_with_only_an_external_id_to_tell_leads_apart_is_saved(self, cast, unmapped):
+        client, job = unmapped
+        response = client.post(page_of(job), mapping_post(column_2="", column_5="external_id"))
+        assert response.status_code == 302
+        assert ImportMapping.objects.get().columns["Badge"] == "external_id"
+        client.post(page_of(job), {"action": "confirm"})
+        job.refresh_from_db()
+        assert (job.status, job.result["created"], job.result["rejected"]) == (Status.DONE, 2, 0)
+        badges = ExternalId.objects.filter(system="Trade show").select_related("lead")
+        assert {(badge.value, badge.lead.last_name, badge.lead.email) for badge in badges} == {
+            ("A-1", "Hamilton", ""),
+            ("A-2", "Johnson", ""),
+        }
 
     def test_the_day_first_choice_of_the_upload_is_kept_on_the_mapping_page(self, cast):
         client = logged_in(cast.marketer)

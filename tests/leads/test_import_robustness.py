@@ -86,9 +86,10 @@ def test_any_bytes_after_a_valid_header_never_crash_the_import(cast, data):
 
 
 @pytest.fixture
-def x_education_mapping(db):
+def contact_columns_mapping(db):
+    """The X Education rows read through a mapping of their own, with two contact columns."""
     return ImportMapping.objects.create(
-        name="X Education",
+        name="X Education with contacts",
         columns={
             "Last Name": "last_name",
             "Email": "email",
@@ -114,7 +115,9 @@ def test_the_x_education_file_as_published_imports_every_lead_with_the_shipped_m
 
     report = _run(cast, data, mapping=mapping)
     assert (report.rows, report.created, report.updated, report.rejected, report.errors) == (9240, 9240, 0, 0, [])
-    assert "" not in report.unused_columns  # the trailing empty column is no column
+    # Every column is mapped (the trailing empty one is no column) and the fixture declares every
+    # choice the file holds.
+    assert (report.unused_columns, report.new_choices, report.flagged) == ([], {}, 0)
     assert Lead.objects.count() == 9240
 
     # Every lead carries its Prospect ID and its Lead Number.
@@ -161,7 +164,7 @@ def test_the_x_education_file_as_published_imports_every_lead_with_the_shipped_m
     assert (Lead.objects.count(), LeadEvent.objects.count(), ExternalId.objects.count()) == (9240, events, 2 * 9240)
 
 
-def test_the_x_education_file_with_contact_columns_imports_every_lead(cast, x_education_mapping):
+def test_the_x_education_file_with_contact_columns_imports_every_lead(cast, contact_columns_mapping):
     """The same real rows with the two contact columns a CRM export would have put in front:
     CRLF, the trailing empty column and "Select" placeholders all as published."""
     lines = X_EDUCATION.read_bytes().split(b"\r\n")
@@ -170,7 +173,7 @@ def test_the_x_education_file_with_contact_columns_imports_every_lead(cast, x_ed
         f"Lead {record['Lead Number']},{record['Prospect ID']}@x-education.example".encode() for record in records
     ]
     data = b"\r\n".join(prefix + b"," + line for prefix, line in zip(contact, lines, strict=False))
-    report = _run(cast, data, mapping=x_education_mapping)
+    report = _run(cast, data, mapping=contact_columns_mapping)
     assert (report.rows, report.created, report.rejected) == (9240, 9240, 0)
 
     assert not Lead.objects.filter(industry="Select").exists()
@@ -184,5 +187,5 @@ def test_the_x_education_file_with_contact_columns_imports_every_lead(cast, x_ed
     no_source = sum(1 for record in records if not record["Lead Source"])
     assert Lead.objects.filter(source=cast.source).count() == no_source
 
-    again = _run(cast, data, mapping=x_education_mapping)
+    again = _run(cast, data, mapping=contact_columns_mapping)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 9240)
