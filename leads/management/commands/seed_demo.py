@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from leads.demo import DEMO_PASSWORD, DEMO_PEOPLE, ensure_people_and_catalogue, generate_leads
@@ -17,6 +18,9 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("DEBUG is off: this looks like production. Use --force to seed demo data anyway.")
         cast = ensure_people_and_catalogue()
+        # The mapping (and the properties) for tests/data/x-education/Leads.csv, ready to import.
+        call_command("loaddata", "x-education-mapping", verbosity=0)
+        self.stdout.write('The "X Education" column mapping and its lead properties are loaded.')
         if Lead.objects.exists():
             self.stdout.write("Demo leads already present; people and catalogue refreshed.")
         else:
