@@ -9,7 +9,16 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from alignment.models import Team
-from leads.models import ALLOWED_TRANSITIONS, DuplicateCandidate, Handoff, Lead, LeadEvent, LeadImport, Stage
+from leads.models import (
+    ALLOWED_TRANSITIONS,
+    DuplicateCandidate,
+    Handoff,
+    ImportMapping,
+    Lead,
+    LeadEvent,
+    LeadImport,
+    Stage,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,9 +35,11 @@ class TestSeedDemo:
         # 300 generated leads, and the 8 leads of the demo import (2 new people, one with only a first
         # name and an email, and 5 look-alikes).
         assert first[0] == 300 + 8
-        assert Lead.objects.filter(events__kind=LeadEvent.Kind.IMPORTED).count() == 7
+        assert Lead.objects.filter(events__kind=LeadEvent.Kind.IMPORTED).count() == 8
         assert DuplicateCandidate.objects.filter(status="open").count() == 5
-        assert LeadImport.objects.get().result["rejected"] == 2
+        assert LeadImport.objects.get().result["rejected"] == 1
+        # The X Education mapping is ready for the real file.
+        assert ImportMapping.objects.filter(name="X Education").exists()
         output = capsys.readouterr().out
         for login in ("cmo", "vp-sales", "manager", "rep", "marketer"):
             assert login in output
