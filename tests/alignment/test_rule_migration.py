@@ -41,6 +41,10 @@ def facts(**given) -> scoring.LeadFacts:
     return scoring.LeadFacts(**{**base, **given})
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="migrating back and forth inside the PostgreSQL test run left its schema broken for later tests",
+)
 @pytest.mark.django_db(transaction=True)
 def test_old_fit_rules_score_as_before_after_the_migration():
     old = migrate(BEFORE)
