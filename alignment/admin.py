@@ -140,19 +140,7 @@ class FieldRuleForm(forms.ModelForm):
 
     class Meta:
         model = FieldRule
-        fields = (
-            "part",
-            "field",
-            "test",
-            "values",
-            "minimum",
-            "maximum",
-            "expected",
-            "table",
-            "other_points",
-            "points",
-            "position",
-        )
+        fields = services.FIELD_RULE_FIELDS
 
 
 class FieldRuleInline(DraftOnlyInline):
