@@ -10,33 +10,6 @@ its grade A threshold plus its hot threshold.
 
 import django.core.validators
 from django.db import migrations, models
-from django.db.models import F, Q
-
-TESTS = {"seniority": "one_of", "industry": "one_of", "country": "one_of", "employees": "band", "is_customer": "yes_no"}
-
-
-def forwards(apps, schema_editor):
-    FieldRule = apps.get_model("alignment", "FieldRule")
-    for rule in FieldRule.objects.all():
-        rule.test = TESTS.get(rule.field, "one_of")
-        rule.values = [value.strip() for value in rule.values_text.split(",") if value.strip()]
-        if rule.field == "employees" and rule.maximum is not None:
-            rule.maximum = rule.maximum + 1
-        rule.save(update_fields=["test", "values", "maximum"])
-    QualificationDefinition = apps.get_model("alignment", "QualificationDefinition")
-    QualificationDefinition.objects.update(priority_high=F("grade_a_min") + F("hot_min"))
-    QualificationDefinition.objects.filter(priority_high__lte=0).update(priority_high=1)
-
-
-def backwards(apps, schema_editor):
-    FieldRule = apps.get_model("alignment", "FieldRule")
-    FieldRule.objects.exclude(field__in=list(TESTS)).delete()
-    FieldRule.objects.filter(part="engagement").delete()
-    for rule in FieldRule.objects.all():
-        rule.values_text = ", ".join(rule.values)
-        if rule.field == "employees" and rule.maximum is not None:
-            rule.maximum = rule.maximum - 1
-        rule.save(update_fields=["values_text", "maximum"])
 
 
 class Migration(migrations.Migration):
@@ -126,16 +99,6 @@ class Migration(migrations.Migration):
             name="priority_high",
             field=models.IntegerField(
                 default=120, help_text="Fit points plus score at priority 100.", verbose_name="priority 100 at"
-            ),
-        ),
-        migrations.RunPython(forwards, backwards),
-        migrations.RemoveField("fieldrule", "values_text"),
-        migrations.AddConstraint(
-            model_name="qualificationdefinition",
-            constraint=models.CheckConstraint(
-                condition=Q(priority_high__gt=F("priority_low")),
-                name="definition_priority_range",
-                violation_error_message="Priority 100 must take more points than priority 0.",
             ),
         ),
         migrations.CreateModel(

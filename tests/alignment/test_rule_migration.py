@@ -1,4 +1,4 @@
-"""Migration alignment 0006 turns the old fit rules into field rules that score as before:
+"""Migrations alignment 0006–0008 turn the old fit rules into field rules that score as before:
 comma lists become lists, an inclusive "at most" head count becomes a band below it plus one,
 an existing-customer rule a yes/no test, and existing leads keep their grades."""
 
@@ -41,10 +41,6 @@ def facts(**given) -> scoring.LeadFacts:
     return scoring.LeadFacts(**{**base, **given})
 
 
-@pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="migrating back and forth inside the PostgreSQL test run left its schema broken for later tests",
-)
 @pytest.mark.django_db(transaction=True)
 def test_old_fit_rules_score_as_before_after_the_migration():
     old = migrate(BEFORE)
