@@ -137,7 +137,13 @@ def definition_create(
 
 
 def definition_create_from_scorecard(
-    *, by, name: str, scorecard: fitting.Scorecard, notes: str = "", now: datetime | None = None
+    *,
+    by,
+    name: str,
+    scorecard: fitting.Scorecard,
+    notes: str = "",
+    request_key: str = "",
+    now: datetime | None = None,
 ) -> QualificationDefinition:
     """A new draft written from a fitted scorecard (alignment.fitting): its field rules, grade
     cut-offs, bucket thresholds, priority range and sales-ready rule. It is a draft like any
@@ -190,6 +196,8 @@ def definition_create_from_scorecard(
                 "successes": scorecard.successes,
                 "train_auc": scorecard.train_auc,
                 "features": list(scorecard.features_used),
+                # Which request drafted it, so a request delivered twice drafts once.
+                "request": request_key,
             },
         )
     return definition

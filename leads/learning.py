@@ -17,20 +17,27 @@ facts it needs.
 
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from uuid import uuid4
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.fields import BooleanField
+from django.urls import reverse
 from django.utils import timezone
 
 from alignment import backtest, fitting, scoring
 from alignment import services as alignment_services
-from alignment.models import LeadProperty, QualificationDefinition
+from alignment.models import DefinitionEvent, LeadProperty, QualificationDefinition
 from alignment.selectors import active_definition, definition_terms, property_kinds
 from leads.evaluation import FACT_COLUMNS, activities_of_rows, counted_kinds, evaluation_moment, facts_of_row
 from leads.exceptions import LeadError
-from leads.models import Handoff, Lead, LeadEvent, Stage
+from leads.models import Handoff, Lead, LeadEvent, Notification, Stage
+from leads.notifications import Draft, notify
 
 BATCH_SIZE = 5000
+# Up to this many known outcomes a suggestion is fitted while the person waits (a few seconds);
+# beyond, a worker fits it and tells them when the draft is ready.
+SUGGEST_INLINE_OUTCOMES = 20_000
 OUTCOMES: dict[str, str] = {
     "won": "Won (against lost or disqualified)",
     "qualified": "Qualified by sales (SQL)",
@@ -151,7 +158,13 @@ def learnable_features() -> list[fitting.Feature]:
 
 
 def definition_suggest(
-    *, by, outcome: str = "won", since: date | None = None, until: date | None = None, name: str = ""
+    *,
+    by,
+    outcome: str = "won",
+    since: date | None = None,
+    until: date | None = None,
+    name: str = "",
+    request_key: str = "",
 ) -> tuple[QualificationDefinition, fitting.Scorecard, dict]:
     """Fit a scorecard to the leads whose ``outcome`` is known and write it as a new draft, with
     its backtest recorded in the draft's history. Nothing takes effect until both leaders sign
@@ -172,6 +185,7 @@ def definition_suggest(
         by=by,
         name=name or f"Suggested from {outcome} outcomes",
         scorecard=card,
+        request_key=request_key,
         notes=(
             f"Fitted to {card.leads:,} leads whose outcome ({OUTCOMES[outcome].lower()}) is known{period}:"
             f" {card.successes:,} successes. ROC-AUC on those leads: {card.train_auc:.3f}."
@@ -180,6 +194,73 @@ def definition_suggest(
     result = definition_backtest(definition=definition, outcome=outcome, since=since, until=until)
     alignment_services.definition_record_backtest(definition=definition, by=by, result=result)
     return definition, card, result
+
+
+def suggestion_runs_in_background(*, outcome: str, since: date | None, until: date | None) -> bool:
+    return known_outcomes(outcome=outcome, since=since, until=until).count() > SUGGEST_INLINE_OUTCOMES
+
+
+def definition_suggest_later(*, by, outcome: str, since: date | None, until: date | None) -> None:
+    """Have a worker fit the suggestion; ``by`` is told when the draft is ready, or why there is
+    none. Raises LeadError when the worker cannot be reached (nothing is then queued)."""
+    from leads.tasks import suggest_definition
+
+    _check_outcome(outcome)
+    try:
+        suggest_definition.delay(
+            by.pk, outcome, since.isoformat() if since else None, until.isoformat() if until else None, uuid4().hex
+        )
+    except Exception as error:  # the broker is down: say so rather than promise a draft
+        raise LeadError(
+            "The background worker could not be reached; ask for the suggestion again in a few minutes."
+        ) from error
+
+
+def suggestion_execute(
+    *, by_id: int, outcome: str, since: str | None, until: str | None, request_key: str
+) -> int | None:
+    """The worker's side of :func:`definition_suggest_later`: fit, draft and tell the person. A
+    request already drafted (the task delivered twice) drafts nothing more. Returns the version."""
+    done = DefinitionEvent.objects.filter(kind="suggested", details__request=request_key).first()
+    if done is not None:
+        return done.definition.version
+    by = get_user_model().objects.filter(pk=by_id).first()
+    try:
+        definition, card, result = definition_suggest(
+            by=by,
+            outcome=outcome,
+            since=date.fromisoformat(since) if since else None,
+            until=date.fromisoformat(until) if until else None,
+            request_key=request_key,
+        )
+    except LeadError as error:
+        if by is not None:
+            notify(
+                [
+                    Draft(
+                        recipient=by,
+                        kind=Notification.Kind.DEFINITION,
+                        message=f"No draft was suggested: {error}",
+                        link=reverse("definition_list"),
+                    )
+                ]
+            )
+        return None
+    if by is not None:
+        auc = "n/a" if result["auc"] is None else f"{result['auc']:.2f}"
+        notify(
+            [
+                Draft(
+                    recipient=by,
+                    kind=Notification.Kind.DEFINITION,
+                    message=f"v{definition.version} is a new draft fitted to {card.leads:,} leads with a known outcome:"
+                    f" {len(card.rules)} rules, ROC-AUC {auc}. Read it, edit it, then propose it to both leaders.",
+                    link=reverse("definition_backtest", args=[definition.pk]) + f"?outcome={outcome}",
+                    subject=f"Suggested qualified-lead definition v{definition.version} is ready",
+                )
+            ]
+        )
+    return definition.version
 
 
 def _day_start(day: date) -> datetime:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import DatabaseError
 
-from leads import evaluation, services, sweeps
+from leads import evaluation, learning, services, sweeps
 from leads.models import Handoff
 
 RETRYING = {
@@ -49,3 +49,9 @@ def run_import(import_id: int, dry_run: bool) -> dict:
     from leads.imports.jobs import import_execute
 
     return import_execute(import_id=import_id, dry_run=dry_run)
+
+
+# Not retried: a suggestion that fails tells the person why, and asking again is one click.
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700)
+def suggest_definition(by_id: int, outcome: str, since: str | None, until: str | None, request_key: str) -> int | None:
+    return learning.suggestion_execute(by_id=by_id, outcome=outcome, since=since, until=until, request_key=request_key)

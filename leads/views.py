@@ -394,13 +394,21 @@ def definition_suggest(request):
             for error in errors:
                 messages.error(request, error)
         return redirect("definition_list")
+    asked = {
+        "outcome": form.cleaned_data["outcome"] or "won",
+        "since": form.cleaned_data["since"],
+        "until": form.cleaned_data["until"],
+    }
     try:
-        definition, card, result = learning.definition_suggest(
-            by=request.user,
-            outcome=form.cleaned_data["outcome"] or "won",
-            since=form.cleaned_data["since"],
-            until=form.cleaned_data["until"],
-        )
+        if learning.suggestion_runs_in_background(**asked):
+            learning.definition_suggest_later(by=request.user, **asked)
+            messages.info(
+                request,
+                "Many outcomes are known, so a worker fits the suggestion;"
+                " you will be notified when the draft is ready.",
+            )
+            return redirect("definition_list")
+        definition, card, result = learning.definition_suggest(by=request.user, **asked)
     except (LeadError, AlignmentError) as error:
         messages.error(request, str(error))
         return redirect("definition_list")

@@ -1,12 +1,18 @@
 """Which leads' outcomes are known, by the success chosen, and the commands' refusals."""
 
-import pytest
-from django.core.management import CommandError, call_command
+import time
 
-from alignment.models import QualificationDefinition
-from leads import services
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from alignment.models import LeadProperty, QualificationDefinition
+from config.celery import app as celery_app
+from leads import learning, services
 from leads.learning import known_outcomes
-from leads.models import Lead, Stage
+from leads.models import Lead, Notification, Stage
+from tests.brokers import use_broker
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +60,100 @@ def test_suggesting_with_too_few_outcomes_refuses_and_drafts_nothing(cast, make_
 def test_backtesting_an_unknown_version_says_so():
     with pytest.raises(CommandError, match="no definition version 99"):
         call_command("backtest_definition", "99")
+
+
+def leads_with_outcomes(source, n: int = 300) -> None:
+    """`n` won or lost leads where the "plan" property decides most of the outcome."""
+    LeadProperty.objects.get_or_create(key="plan", defaults={"label": "Plan", "kind": "choice"})
+    now = timezone.now()
+    Lead.objects.bulk_create(
+        Lead(
+            email=f"lead{i}@learning.example",
+            source=source,
+            stage=Stage.WON if (i % 3 == 0) == (i % 10 != 0) else Stage.LOST,
+            stage_changed_at=now,
+            created_at=now,
+            properties={"plan": "Enterprise" if i % 3 == 0 else "Free"},
+        )
+        for i in range(n)
+    )
+
+
+def test_a_suggestion_drafts_once_per_request_and_tells_the_person(cast):
+    leads_with_outcomes(cast.source)
+    version = learning.suggestion_execute(
+        by_id=cast.marketer.pk, outcome="won", since=None, until=None, request_key="req-1"
+    )
+    draft = QualificationDefinition.objects.get(version=version)
+    assert draft.status == QualificationDefinition.Status.DRAFT
+    assert draft.field_rules.filter(field="property:plan").exists()
+    note = Notification.objects.get(recipient=cast.marketer)
+    assert f"v{version}" in note.message and note.link.endswith("?outcome=won")
+    # The same request delivered again drafts nothing more.
+    assert (
+        learning.suggestion_execute(by_id=cast.marketer.pk, outcome="won", since=None, until=None, request_key="req-1")
+        == version
+    )
+    assert QualificationDefinition.objects.count() == 1
+
+
+def test_a_suggestion_that_cannot_be_made_says_why_to_the_person(cast):
+    assert (
+        learning.suggestion_execute(by_id=cast.marketer.pk, outcome="won", since=None, until=None, request_key="req-2")
+        is None
+    )
+    assert "No draft was suggested" in Notification.objects.get(recipient=cast.marketer).message
+    assert not QualificationDefinition.objects.exists()
+
+
+def test_the_suggest_button_drafts_at_once_when_few_outcomes_are_known(cast, client):
+    leads_with_outcomes(cast.source)
+    client.force_login(cast.marketer)
+    response = client.post("/definitions/suggest/", {"outcome": "won"})
+    draft = QualificationDefinition.objects.get()
+    assert response.status_code == 302 and response["Location"].startswith(f"/definitions/{draft.pk}/backtest/")
+    page = client.get(response["Location"]).content.decode()
+    assert "ROC-AUC of priority" in page and "Plan" in page
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_the_suggest_button_hands_many_outcomes_to_a_real_worker(redis_broker, cast, client, monkeypatch):
+    leads_with_outcomes(cast.source)
+    monkeypatch.setattr(learning, "SUGGEST_INLINE_OUTCOMES", 100)
+    client.force_login(cast.marketer)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        response = client.post("/definitions/suggest/", {"outcome": "won"}, follow=True)
+        assert "a worker fits the suggestion" in response.content.decode()
+        deadline = time.monotonic() + 30
+        while not Notification.objects.filter(recipient=cast.marketer).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    draft = QualificationDefinition.objects.get()
+    assert f"v{draft.version} is a new draft" in Notification.objects.get(recipient=cast.marketer).message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_is_said_and_drafts_nothing(cast, client, monkeypatch):
+    leads_with_outcomes(cast.source, n=40)
+    monkeypatch.setattr(learning, "SUGGEST_INLINE_OUTCOMES", 10)
+    previous = celery_app.conf.broker_url
+    use_broker("redis://127.0.0.1:9/0", max_retries=0)  # nothing listens there
+    try:
+        client.force_login(cast.marketer)
+        response = client.post("/definitions/suggest/", {"outcome": "won"}, follow=True)
+    finally:
+        use_broker(previous)
+    assert "background worker could not be reached" in response.content.decode()
+    assert not QualificationDefinition.objects.exists()
+
+
+def test_the_suggest_button_refuses_a_period_that_ends_before_it_starts(cast, client):
+    client.force_login(cast.marketer)
+    response = client.post("/definitions/suggest/", {"since": "2026-05-02", "until": "2026-05-01"}, follow=True)
+    assert "The period starts after it ends." in response.content.decode()
+    assert not QualificationDefinition.objects.exists()
+
+
+def test_a_rep_cannot_ask_for_a_suggestion(cast, client):
+    client.force_login(cast.rep)
+    assert client.post("/definitions/suggest/", {"outcome": "won"}).status_code == 403
