@@ -23,6 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
+from tests import bench_import
 from tests.bench import BASE_DIR, BENCH_DIR, print_table, row
 from tests.bench_import import at_least
 
@@ -39,13 +40,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def configure_environment() -> None:
-    BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["ACCORD_VAR_DIR"] = str(BENCH_DIR)
-    os.environ["DJANGO_LOG_LEVEL"] = "ERROR"
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
-    os.environ.pop("REDIS_URL", None)
+    """As the import benchmark's, with a database of its own."""
+    bench_import.configure_environment()
     if not os.environ.get("DATABASE_URL"):
         os.environ["SQLITE_PATH"] = str(BENCH_DIR / "learning.sqlite3")
 

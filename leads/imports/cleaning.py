@@ -204,6 +204,10 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
     lead: dict = {}
     for name, raw in values.items():
         values[name] = unescape(raw)
+        if "\x00" in raw:  # no database stores it in text, and no person typed it
+            errors.append((name, "The cell holds a NUL character (\\x00), which cannot be stored."))
+    if errors:
+        raise RowErrors(errors)
 
     first, last = values.get("first_name", ""), values.get("last_name", "")
     if not last and values.get("full_name"):

@@ -16,7 +16,7 @@ from tests.insights.builders import handoff, lead_with_history, passive_source
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_leader_follows_an_alert_to_the_campaign_that_causes_it(cast, page_for):
+def test_a_leader_follows_an_alert_to_the_campaign_that_causes_it(cast, reasons, page_for):
     show = passive_source()
     booth = Campaign.objects.create(name="Summit booth", source=show, cost=Decimal("6000"))
     born = timezone.now() - timedelta(days=5)

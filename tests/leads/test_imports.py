@@ -355,6 +355,14 @@ def test_a_row_with_neither_email_phone_nor_id_is_rejected(cast):
     assert Lead.objects.get().salesforce_id == "00Q5e00000AbCdEAAV"
 
 
+def test_a_cell_with_a_nul_character_rejects_its_row_naming_the_field(cast):
+    rows = [ada_row(Id="00Q5e0\x00", Email="", Phone=""), ada_row(Id="", Email="grace@y.example")]
+    report = run(cast, csv_bytes(SALESFORCE_API, rows))
+    assert (report.rows, report.created, report.rejected) == (2, 1, 1)
+    assert report.errors[0]["row"] == 1 and report.errors[0]["field"] == "salesforce_id"
+    assert "NUL" in report.errors[0]["message"]
+
+
 def test_a_full_name_column_gives_first_and_last_name(cast):
     header = ["Id", "Name", "Email", "LeadSource"]
     rows = [["", "Ada King Lovelace", "ada@x.example", ""], ["", "Hopper, Grace", "grace@y.example", ""]]
