@@ -50,7 +50,8 @@ def definition_compare(request):
         b = versions.get(pk=int(request.GET["b"]))
     except (KeyError, ValueError, versions.model.DoesNotExist):
         raise Http404("Choose two versions to compare.") from None
-    return render(request, "alignment/definition_compare.html", {"a": a, "b": b, "rows": selectors.compare(a, b)})
+    context = {"a": a, "b": b, "rows": selectors.compare(a, b), "can_draft": services.may_draft(request.user)}
+    return render(request, "alignment/definition_compare.html", context)
 
 
 def _act(request, pk: int, action, success: str):

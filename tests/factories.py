@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from alignment.models import Membership, Team
+from alignment.models import LeadProperty, Membership, Team
 from alignment.roles import GROUP_NAMES, Role
 from leads.models import Handoff, Lead, Source, Stage
 
@@ -114,3 +114,20 @@ def bulk_handed_off_leads(*, n: int, rep, marketer, team, source, status=Handoff
         ]
     )
     return leads
+
+
+def leads_with_outcomes(source, n: int = 300) -> None:
+    """`n` won or lost leads where the "plan" property decides most of the outcome."""
+    LeadProperty.objects.get_or_create(key="plan", defaults={"label": "Plan", "kind": "choice"})
+    now = timezone.now()
+    Lead.objects.bulk_create(
+        Lead(
+            email=f"lead{i}@learning.example",
+            source=source,
+            stage=Stage.WON if (i % 3 == 0) == (i % 10 != 0) else Stage.LOST,
+            stage_changed_at=now,
+            created_at=now,
+            properties={"plan": "Enterprise" if i % 3 == 0 else "Free"},
+        )
+        for i in range(n)
+    )

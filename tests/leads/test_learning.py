@@ -5,14 +5,14 @@ import time
 import pytest
 from celery.contrib.testing.worker import start_worker
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
-from alignment.models import LeadProperty, QualificationDefinition
+from alignment.models import QualificationDefinition
 from config.celery import app as celery_app
 from leads import learning, services
 from leads.learning import known_outcomes
 from leads.models import Lead, Notification, Stage
 from tests.brokers import use_broker
+from tests.factories import leads_with_outcomes
 
 pytestmark = pytest.mark.django_db
 
@@ -60,23 +60,6 @@ def test_suggesting_with_too_few_outcomes_refuses_and_drafts_nothing(cast, make_
 def test_backtesting_an_unknown_version_says_so():
     with pytest.raises(CommandError, match="no definition version 99"):
         call_command("backtest_definition", "99")
-
-
-def leads_with_outcomes(source, n: int = 300) -> None:
-    """`n` won or lost leads where the "plan" property decides most of the outcome."""
-    LeadProperty.objects.get_or_create(key="plan", defaults={"label": "Plan", "kind": "choice"})
-    now = timezone.now()
-    Lead.objects.bulk_create(
-        Lead(
-            email=f"lead{i}@learning.example",
-            source=source,
-            stage=Stage.WON if (i % 3 == 0) == (i % 10 != 0) else Stage.LOST,
-            stage_changed_at=now,
-            created_at=now,
-            properties={"plan": "Enterprise" if i % 3 == 0 else "Free"},
-        )
-        for i in range(n)
-    )
 
 
 def test_a_suggestion_drafts_once_per_request_and_tells_the_person(cast):
