@@ -35,6 +35,14 @@ from itertools import pairwise
 
 from alignment import scoring
 
+OUTCOMES: dict[str, str] = {
+    "won": "Won (against lost or disqualified)",
+    "qualified": "Qualified by sales (SQL)",
+    "accepted": "Accepted by sales",
+}
+"""What may count as a success, as the pages offer it (leads.learning says which leads each
+counts)."""
+
 PRIORITIES = 101
 """Priorities run from 0 to 100 (:func:`alignment.scoring.priority_of` clamps them)."""
 

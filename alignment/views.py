@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from alignment import selectors, services
+from alignment.backtest import OUTCOMES
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
 from alignment.models import ACTIVITY_KINDS
 from alignment.panels import definition_panels
@@ -18,7 +19,7 @@ from alignment.panels import definition_panels
 @login_required
 def definition_list(request):
     versions = list(selectors.definitions())
-    context = {"versions": versions, "can_draft": services.may_draft(request.user)}
+    context = {"versions": versions, "can_draft": services.may_draft(request.user), "outcomes": OUTCOMES}
     return render(request, "alignment/definition_list.html", context)
 
 

@@ -38,11 +38,7 @@ BATCH_SIZE = 5000
 # Up to this many known outcomes a suggestion is fitted while the person waits (a few seconds);
 # beyond, a worker fits it and tells them when the draft is ready.
 SUGGEST_INLINE_OUTCOMES = 20_000
-OUTCOMES: dict[str, str] = {
-    "won": "Won (against lost or disqualified)",
-    "qualified": "Qualified by sales (SQL)",
-    "accepted": "Accepted by sales",
-}
+OUTCOMES = backtest.OUTCOMES
 _REACHED_QUALIFIED = (Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON)
 _FAILED = (Stage.LOST, Stage.DISQUALIFIED)
 # The standard fields a suggestion may learn from, with the kind of value each holds.
