@@ -43,7 +43,10 @@ def configure_environment() -> None:
     """As the import benchmark's, with a database of its own."""
     bench_import.configure_environment()
     if not os.environ.get("DATABASE_URL"):
-        os.environ["SQLITE_PATH"] = str(BENCH_DIR / "learning.sqlite3")
+        path = BENCH_DIR / "learning.sqlite3"
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)  # each run starts from an empty database of its own
+        os.environ["SQLITE_PATH"] = str(path)
 
 
 def fresh_database() -> None:
