@@ -503,6 +503,24 @@ class ImportMapping(models.Model):
         default=list, blank=True, help_text='Cell values that mean "empty" in this layout, such as "Select".'
     )
     day_first = models.BooleanField(default=False, help_text="Dates are written day first (22/11/2026).")
+    date_pattern = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="How dates are written when neither ISO nor day/month first reads them, as a strftime pattern"
+        " such as %d %b, %Y %H:%M:%S.",
+    )
+    phone_region = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text="The country (ISO code) phones without a country code are read in when the row names none;"
+        " blank: the installation's region.",
+    )
+    source_values = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="For the source column: file value → the id of an existing source, or the interest (active or"
+        " passive) of a new source named as in the file.",
+    )
     outcome_values = models.JSONField(
         default=dict,
         blank=True,
@@ -542,7 +560,12 @@ class LeadImport(models.Model):
     created_at = models.DateTimeField()
     layout = models.CharField(max_length=80, help_text="The layout the columns were read with.")
     mapping = models.ForeignKey(ImportMapping, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    default_source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="+")
+    default_source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.PROTECT, related_name="+", help_text="For rows naming none."
+    )
+    source_values = models.JSONField(
+        default=dict, blank=True, help_text="File source value → existing source id, or the interest of a new one."
+    )
     day_first = models.BooleanField(default=False)
     strict = models.BooleanField(default=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PREVIEWED)

@@ -12,8 +12,8 @@ from django.utils.http import content_disposition_header
 from alignment.roles import is_marketing
 from leads.exceptions import LeadError
 from leads.imports import jobs
-from leads.imports.forms import MappingForm, UploadForm
-from leads.imports.layouts import FIELDS
+from leads.imports.forms import ConfirmForm, MappingForm, UploadForm
+from leads.imports.layouts import FIELDS, detect
 from leads.models import ImportMapping, LeadImport
 from leads.spreadsheets import csv_response
 
@@ -37,9 +37,20 @@ class MarketingOnlyMixin:
 
 @admin.register(ImportMapping)
 class ImportMappingAdmin(MarketingOnlyMixin, admin.ModelAdmin):
-    list_display = ("name", "columns_mapped", "day_first", "created_by", "created_at")
+    list_display = ("name", "columns_mapped", "day_first", "date_pattern", "phone_region", "created_by", "created_at")
     list_select_related = ("created_by",)
-    fields = ("name", "columns", "empty_values", "day_first", "created_by", "created_at")
+    fields = (
+        "name",
+        "columns",
+        "empty_values",
+        "day_first",
+        "date_pattern",
+        "phone_region",
+        "source_values",
+        "outcome_values",
+        "created_by",
+        "created_at",
+    )
     readonly_fields = ("created_by", "created_at")
     search_fields = ("name",)
 
@@ -114,16 +125,22 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             request, "admin/leads/leadimport/upload.html", self._context(request, "Import leads", form=form)
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(self, request, object_id, form_url="", extra_context=None, **extra):
         job = self.get_object(request, admin.utils.unquote(object_id))
         if job is None or not self.has_view_permission(request, job):
             raise Http404("No such import.")
-        if request.method == "POST":
+        if request.method == "POST" and not extra:
             return self._act(request, job)
         if jobs.needs_mapping(job):
-            # The upload's "dates are day first" is the mapping's starting point.
-            form = MappingForm(header=jobs.header_of(job), initial={"day_first": job.day_first})
-            return self._mapping_page(request, job, form)
+            header = jobs.header_of(job)
+            detection = detect(header)
+            # The upload's "dates are day first" and the best-guess layout are the starting point.
+            form = MappingForm(
+                header=header,
+                guess=detection.guess,
+                initial={"dates": "day_first" if job.day_first else "month_first"},
+            )
+            return self._mapping_page(request, job, form, detection)
         figures = job.result or job.preview
         context = self._context(
             request,
@@ -133,14 +150,25 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             errors=figures.get("errors", [])[:SHOWN_ERRORS],
             more_errors=max(0, len(figures.get("errors", [])) - SHOWN_ERRORS),
             working=job.status in (Status.PREVIEWING, Status.QUEUED, Status.RUNNING),
+            warnings=figures.get("warnings", [])[:SHOWN_ERRORS],
+            more_warnings=max(0, len(figures.get("warnings", [])) - SHOWN_ERRORS),
             may_confirm=job.status == Status.PREVIEWED and job.uploaded_by_id == request.user.pk,
             may_discard=job.status == Status.FAILED and job.uploaded_by_id == request.user.pk,
             fields=FIELDS,
+            **extra,
         )
+        if context["may_confirm"] and "confirm_form" not in context:
+            context["confirm_form"] = self._confirm_form(job, figures)
         return TemplateResponse(request, "admin/leads/leadimport/status.html", context)
 
-    def _mapping_page(self, request, job, form):
-        context = self._context(request, f"Map the columns of {job.file_name}", job=job, form=form)
+    @staticmethod
+    def _confirm_form(job, figures, data=None) -> ConfirmForm:
+        needs_default = bool(figures.get("rows_without_source")) and job.default_source_id is None
+        return ConfirmForm(data, figures=figures, needs_default=needs_default)
+
+    def _mapping_page(self, request, job, form, detection=None):
+        detection = detection or detect(jobs.header_of(job))
+        context = self._context(request, f"Map the columns of {job.file_name}", job=job, form=form, detection=detection)
         return TemplateResponse(request, "admin/leads/leadimport/mapping.html", context)
 
     def _act(self, request, job):
@@ -159,13 +187,22 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
                         name=form.cleaned_data["name"],
                         columns=form.columns(),
                         empty_values=form.empty_value_list(),
-                        day_first=form.cleaned_data["day_first"],
+                        phone_region=form.cleaned_data["phone_region"],
+                        **form.date_settings(),
                     )
                 except LeadError as error:
                     form.add_error(None, str(error))
                     return self._mapping_page(request, job, form)
             elif action == "confirm":
-                job = jobs.lead_import_confirm(job=job, by=request.user)
+                form = self._confirm_form(job, job.preview, request.POST)
+                if not form.is_valid():
+                    return self.change_view(request, str(job.pk), confirm_form=form)
+                job = jobs.lead_import_confirm(
+                    job=job,
+                    by=request.user,
+                    default_source=form.cleaned_data["default_source"],
+                    source_values=form.source_values(),
+                )
                 if job.status == Status.DONE:
                     self.message_user(request, f"{job.file_name} is imported.")
             elif action == "discard":

@@ -1,10 +1,15 @@
-"""One row's cells → the values of a lead, or the reasons the row cannot become one.
+"""One row's cells → the values of a lead, with a warning for every cell it could not keep, or
+the reasons the row cannot become a lead at all.
 
-Nothing is silently dropped or changed: a cell that cannot be read as its field (a malformed
-email, a phone number that is not one, a date in an unknown form) rejects the row with the
-field and the reason, rather than importing the lead without it.
+A row becomes a lead when it has a valid email, a valid phone or an id from the system it came
+from. Any other cell that cannot be read as its field (a placeholder phone beside a good email,
+a head count that is no number, a date in an unknown form) leaves that field empty, or cut to
+what fits, and is reported as a **warning** with the raw value, which the lead's history keeps.
+Only a row that cannot be told apart is rejected, or every row with a warning when the import is
+``strict``.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
@@ -14,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils import timezone
 
+from leads.imports.countries import region_of
 from leads.imports.layouts import EXTERNAL_ID_PREFIX, PROPERTY_PREFIX
 from leads.matching import company_domain_of, normalize_email
 from leads.models import Campaign, ExternalId, Lead, Source
@@ -33,6 +39,13 @@ US_FORMATS = (
     "%m/%d/%Y",
     "%m/%d/%y %I:%M %p",
     "%m/%d/%y",
+)
+# Month names make the order plain, so these are read whichever way the file writes numbers:
+# Zoho's "15 Apr, 2021 00:03:00", Marketo's "Mar 4, 2021 2:30 PM", "4-Mar-2021".
+MONTH_NAME_FORMATS = tuple(
+    f"{day} {time}".strip()
+    for day in ("%d %b, %Y", "%d %b %Y", "%d %B %Y", "%d %B, %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%Y", "%d-%b-%y")
+    for time in ("%H:%M:%S", "%H:%M", "%I:%M %p", "%I:%M:%S %p", "")
 )
 DAY_FIRST_FORMATS = tuple(
     pattern.replace("/", separator)
@@ -95,11 +108,17 @@ OUTCOME_WORDS: dict[str, str] = {
 @dataclass(frozen=True)
 class Options:
     day_first: bool = False
-    phone_region: str = "US"
+    # An explicit strptime pattern a mapping states (``%d %b, %Y %H:%M:%S``), tried first.
+    date_pattern: str = ""
+    # Phones without a country code are read in the row's own country, else in these regions in
+    # turn (the mapping's, then the installation's) until one reads them as a valid number.
+    phone_regions: tuple[str, ...] = ("US",)
     time_zone: tzinfo | None = None
     # Declared lead properties: key → kind of value (alignment.LeadProperty.Kind).
     properties: Mapping[str, str] = field(default_factory=dict)
     outcome_values: Mapping[str, str] = field(default_factory=dict)
+    # Reject every row with a warning, instead of importing it without the cells it warns about.
+    strict: bool = False
 
 
 class RowErrors(Exception):
@@ -114,15 +133,18 @@ def unescape(cell: str) -> str:
     return cell
 
 
-def parse_datetime(text: str, *, day_first: bool, time_zone: tzinfo | None = None) -> datetime:
-    """ISO 8601 (with ``Z`` or an offset, as Salesforce and HubSpot write it), else US
+def parse_datetime(text: str, *, day_first: bool, time_zone: tzinfo | None = None, pattern: str = "") -> datetime:
+    """ISO 8601 (with ``Z`` or an offset, as Salesforce and HubSpot write it), else ``pattern``
+    when one is given, else forms with a month name (``15 Apr, 2021 00:03:00``), else US
     month-first forms such as ``3/15/2024 2:30 PM`` or, when ``day_first``, forms such as
     ``15/03/2024`` and ``22.11.2026``. Times without an offset are in ``time_zone``."""
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         parsed = None
-        for pattern in DAY_FIRST_FORMATS if day_first else US_FORMATS:
+        patterns = (pattern,) if pattern else ()
+        patterns += MONTH_NAME_FORMATS + (DAY_FIRST_FORMATS if day_first else US_FORMATS)
+        for pattern in patterns:
             try:
                 parsed = datetime.strptime(text, pattern)
                 break
@@ -150,9 +172,17 @@ def _reads_day_first(text: str) -> bool:
     return False
 
 
+# What a written phone number holds: digits, a leading +, spacing and grouping marks, and an
+# extension. Anything else (a question mark, a letter, an email typed in the wrong column) means
+# the cell is not a number someone can dial, even when the digits in it happen to make one.
+PHONE_TEXT = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:ext\.?|x|#)\s*\d+)?", re.IGNORECASE)
+
+
 def normalize_phone(text: str, region: str) -> str:
     """``text`` in E.164 form (+14155550132); numbers without a country code are read as
     ``region``'s. Raises ValueError when it is not a valid number."""
+    if not PHONE_TEXT.fullmatch(text):
+        raise ValueError(f"'{text}' is not a phone number.")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -182,7 +212,11 @@ def property_value(text: str, kind: str, options: Options):
             return False
         raise ValueError(f"'{text}' is neither yes nor no.")
     if kind == "date":
-        return parse_datetime(text, day_first=options.day_first, time_zone=options.time_zone).date().isoformat()
+        return (
+            parse_datetime(text, day_first=options.day_first, time_zone=options.time_zone, pattern=options.date_pattern)
+            .date()
+            .isoformat()
+        )
     if len(text) > PROPERTY_TEXT_LIMIT:
         raise ValueError(f"Longer than {PROPERTY_TEXT_LIMIT} characters ({len(text)}).")
     return text
@@ -197,60 +231,102 @@ def split_full_name(name: str) -> tuple[str, str]:
     return first.strip(), last.strip()
 
 
+IDENTITY_MISSING = "A lead needs an email, a phone or an id from the system it came from; this row has none."
+# The fields that tell a lead apart: when none of them holds a valid value the row is rejected.
+IDENTITY_FIELDS = ("email", "phone", "salesforce_id", "hubspot_id")
+
+
+class _Row:
+    """One row being cleaned: what it yields, and what it warns about (field, message, raw)."""
+
+    def __init__(self, values: dict[str, str], options: Options):
+        self.values = values
+        self.options = options
+        self.warnings: list[tuple[str, str, str]] = []
+        # Why a cell that could have told the lead apart was not kept: the rejection names it.
+        self.identity_problems: list[tuple[str, str]] = []
+
+    def warn(self, name: str, message: str) -> None:
+        self.warnings.append((name, message, self.values.get(name, "")))
+
+    def drop_identity(self, name: str, reason: str, consequence: str) -> None:
+        self.identity_problems.append((name, reason))
+        self.warn(name, f"{reason} {consequence}")
+
+    def text(self, name: str, limit: int) -> str:
+        """A text field as written, cut to what the database holds (with a warning)."""
+        value = self.values.get(name, "")
+        if len(value) > limit:
+            self.warn(name, f"Longer than {limit} characters ({len(value)}); only the first {limit} are kept.")
+            return value[:limit]
+        return value
+
+
 def clean_row(values: dict[str, str], options: Options) -> dict:
     """The lead values of one row (text fields stripped, the email normalized, the phone in
-    E.164, numbers and dates parsed), or RowErrors listing every field that failed."""
-    errors: list[tuple[str, str]] = []
-    lead: dict = {}
-    for name, raw in values.items():
+    E.164, numbers and dates parsed) with its ``warnings``: (field, message, raw value) of every
+    cell it could not keep as written. Raises RowErrors when the row cannot become a lead."""
+    row = _Row(values, options)
+    for name, raw in list(values.items()):
         values[name] = unescape(raw)
-        if "\x00" in raw:  # no database stores it in text, and no person typed it
-            errors.append((name, "The cell holds a NUL character (\\x00), which cannot be stored."))
-    if errors:
-        raise RowErrors(errors)
+        if "\x00" in raw:  # no database stores it in text, and no person typed it; the warning keeps it escaped
+            values[name] = raw.replace("\x00", "\\x00")
+            reason = "The cell holds a NUL character (\\x00), which cannot be stored."
+            if name in IDENTITY_FIELDS or name.startswith(EXTERNAL_ID_PREFIX):
+                row.drop_identity(name, reason, "It is left empty.")
+            else:
+                row.warn(name, f"{reason} It is left empty.")
+            values[name] = ""
+    lead: dict = {}
 
     first, last = values.get("first_name", ""), values.get("last_name", "")
     if not last and values.get("full_name"):
         split_first, last = split_full_name(values["full_name"])
         first = first or split_first
-    lead["first_name"], lead["last_name"] = first, last
+    values["first_name"], values["last_name"] = first, last
+    lead["first_name"] = row.text("first_name", TEXT_LIMITS["first_name"])
+    lead["last_name"] = row.text("last_name", TEXT_LIMITS["last_name"])
 
     email = values.get("email", "")
     if email:
         try:
+            if len(email) > TEXT_LIMITS["email"]:
+                raise ValidationError("too long")
             validate_email(email)
         except ValidationError:
-            errors.append(("email", f"'{email}' is not a valid email address."))
+            row.drop_identity("email", f"'{email[:80]}' is not a valid email address.", "The lead has no email.")
+            email = ""
     lead["email"] = email
     lead["email_normalized"] = normalize_email(email)
     lead["company_domain"] = company_domain_of(email)
 
-    phone = values.get("phone", "")
-    if phone:
-        try:
-            phone = normalize_phone(phone, options.phone_region)
-        except ValueError as error:
-            errors.append(("phone", str(error)))
-    lead["phone"] = phone
+    for name in ("title", "company", "country", "industry"):
+        lead[name] = row.text(name, TEXT_LIMITS[name])
+
+    lead["phone"] = _phone(row, lead["country"])
 
     external_ids = []
     for target, value in values.items():
         if target.startswith(EXTERNAL_ID_PREFIX) and value.strip():
             system, value = target.removeprefix(EXTERNAL_ID_PREFIX), value.strip()
             if len(value) > EXTERNAL_ID_LIMIT:
-                errors.append((target, f"'{value[:40]}…' is longer than {EXTERNAL_ID_LIMIT} characters."))
+                reason = f"'{value[:40]}…' is longer than {EXTERNAL_ID_LIMIT} characters."
+                row.drop_identity(target, reason, "It is not kept.")
+                continue
             external_ids.append((system, value))
     lead["external_ids"] = external_ids
-    if (
-        not email
-        and not phone
-        and not external_ids
-        and not values.get("salesforce_id")
-        and not values.get("hubspot_id")
-    ):
-        errors.append(
-            ("email", "A lead needs an email, a phone or an id from the system it came from; this row has none.")
-        )
+    for name, limit in ID_LIMITS.items():
+        lead[name] = values.get(name, "")
+        if len(lead[name]) > limit:
+            reason = f"'{lead[name][:40]}' is longer than {limit} characters, so it is no id of that system."
+            row.drop_identity(name, reason, "It is not kept.")
+            lead[name] = ""
+
+    if not any(lead[name] for name in IDENTITY_FIELDS) and not external_ids:
+        # What was wrong with the cells that could have told the lead apart says why.
+        reasons = " ".join(reason for _, reason in row.identity_problems)
+        field_name = row.identity_problems[0][0] if row.identity_problems else "email"
+        raise RowErrors([(field_name, f"{reasons} {IDENTITY_MISSING}".strip())])
 
     lead["properties"] = {}
     for target, raw in values.items():
@@ -259,39 +335,31 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
             try:
                 lead["properties"][key] = property_value(raw, options.properties.get(key, "text"), options)
             except ValueError as error:
-                errors.append((target, str(error)))
+                row.warn(target, f"{error} The property is left empty.")
 
     outcome = values.get("outcome", "").strip()
     lead["outcome"] = None
     if outcome:
         known = options.outcome_values.get(outcome.casefold()) or OUTCOME_WORDS.get(outcome.casefold())
         if known is None:
-            errors.append(
-                (
-                    "outcome",
-                    f"'{outcome}' is not an outcome Accord knows; say in the mapping whether it is won, lost,"
-                    " disqualified or open.",
-                )
+            row.warn(
+                "outcome",
+                f"'{outcome}' is not an outcome Accord knows, so the lead stays open; say in the mapping whether it"
+                " is won, lost, disqualified or open.",
             )
         elif known != "open":
             lead["outcome"] = known
-
-    for name in ("title", "company", "country", "industry"):
-        lead[name] = values.get(name, "")
-    for name, limit in TEXT_LIMITS.items():
-        if len(lead[name]) > limit:
-            errors.append((name, f"Longer than {limit} characters ({len(lead[name])})."))
 
     employees = values.get("employees", "")
     lead["employees"] = None
     if employees:
         try:
             number = float(employees.replace(",", "").replace("\u00a0", "").replace(" ", ""))
-            if number < 0 or not number.is_integer():
+            if number < 0 or not number.is_integer() or number > 2**31 - 1:
                 raise ValueError
             lead["employees"] = int(number)
         except ValueError:
-            errors.append(("employees", f"'{employees}' is not a whole number of employees."))
+            row.warn("employees", f"'{employees}' is not a whole number of employees; the company size is left empty.")
 
     customer = values.get("is_customer", "").casefold()
     lead["is_customer"] = None
@@ -301,33 +369,58 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
         elif customer in FALSE_WORDS:
             lead["is_customer"] = False
         else:
-            errors.append(("is_customer", f"'{values['is_customer']}' is neither yes nor no."))
+            row.warn("is_customer", f"'{values['is_customer']}' is neither yes nor no; it is left unknown.")
 
     created = values.get("created_at", "")
     lead["created_at"] = None
     if created:
         try:
-            lead["created_at"] = parse_datetime(created, day_first=options.day_first, time_zone=options.time_zone)
-            if lead["created_at"] > timezone.now():
-                errors.append(("created_at", f"'{created}' is in the future."))
+            moment = parse_datetime(
+                created, day_first=options.day_first, time_zone=options.time_zone, pattern=options.date_pattern
+            )
         except ValueError as error:
-            errors.append(("created_at", str(error)))
+            row.warn("created_at", f"{error} The lead is dated at the import.")
+        else:
+            if moment > timezone.now():
+                row.warn("created_at", f"'{created}' is in the future; the lead is dated at the import.")
+            else:
+                lead["created_at"] = moment
 
-    for name, limit in ID_LIMITS.items():
-        lead[name] = values.get(name, "")
-        if len(lead[name]) > limit:
-            errors.append((name, f"'{lead[name]}' is longer than {limit} characters."))
     accord_id = values.get("accord_id", "")
     lead["accord_id"] = None
     if accord_id:
-        if accord_id.isdigit():
+        if accord_id.isdigit() and len(accord_id) < 19:
             lead["accord_id"] = int(accord_id)
         else:
-            errors.append(("accord_id", f"'{accord_id}' is not an Accord ID (a whole number)."))
+            row.warn(
+                "accord_id", f"'{accord_id[:40]}' is not an Accord ID (a whole number); the row is matched without it."
+            )
     for name, limit in NAME_LIMITS.items():
-        lead[name] = values.get(name, "")
-        if len(lead[name]) > limit:
-            errors.append((name, f"A {name} name is at most {limit} characters ({len(lead[name])})."))
-    if errors:
-        raise RowErrors(errors)
+        lead[name] = row.text(name, limit)
+
+    if options.strict and row.warnings:
+        raise RowErrors([(name, message) for name, message, _ in row.warnings])
+    lead["warnings"] = row.warnings
     return lead
+
+
+def _phone(row: _Row, country: str) -> str:
+    """The row's phone in E.164, read in the row's own country when it names one Accord knows,
+    then in the import's regions; "" (with a warning) when it still is not a valid number."""
+    text = row.values.get("phone", "")
+    if not text:
+        return ""
+    region = region_of(country) if country else None
+    regions = tuple(dict.fromkeys((region, *row.options.phone_regions) if region else row.options.phone_regions))
+    error = None
+    for tried in regions:
+        try:
+            phone = normalize_phone(text, tried)
+        except ValueError as failure:
+            error = failure
+            continue
+        if country and region is None and not text.lstrip().startswith("+"):
+            row.warn("country", f"'{country}' is not a country Accord knows; the phone {text} was read as {tried}'s.")
+        return phone
+    row.drop_identity("phone", str(error), "The lead has no phone.")
+    return ""

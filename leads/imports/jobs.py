@@ -23,10 +23,15 @@ log = logging.getLogger(__name__)
 Status = LeadImport.Status
 
 
-def count_rows(data: bytes, file_name: str) -> tuple[list[str], int]:
-    """The header and the number of non-blank data rows."""
+def count_rows(data: bytes, file_name: str, *, up_to: int | None = None) -> tuple[list[str], int]:
+    """The header and the number of non-blank data rows, counting no further than ``up_to``
+    (a request only needs to know whether a file is small enough to handle at once)."""
     table = read_table(data, file_name)
-    return table.header, sum(1 for _ in data_rows(table))
+    count = 0
+    for count, _ in data_rows(table):
+        if up_to is not None and count >= up_to:
+            break
+    return table.header, count
 
 
 def runs_in_background(job: LeadImport) -> bool:
@@ -38,18 +43,19 @@ def lead_import_upload(
     file_name: str,
     data: bytes,
     by,
-    default_source: Source,
+    default_source: Source | None = None,
     mapping: ImportMapping | None = None,
     day_first: bool = False,
     strict: bool = False,
 ) -> LeadImport:
-    """Keep an uploaded file and start its preview; when its columns are no known layout and no
-    mapping is given, it waits for one (``needs_mapping``). Raises ImportFileError, saving
-    nothing, when the file cannot be read."""
-    header, total = count_rows(data, file_name)
+    """Keep an uploaded file and start its preview; when its columns are no known layout (or look
+    like several) and no mapping is given, it waits for one (``needs_mapping``). A large file is
+    counted and previewed by a worker: the request reads no more rows than it handles at once.
+    Raises ImportFileError, saving nothing, when the file cannot be read."""
+    header, total = count_rows(data, file_name, up_to=settings.ACCORD_IMPORT_INLINE_ROWS + 1)
     if total == 0:
         raise ImportFileError("The file has a header but no rows.")
-    layout = mapping.name if mapping else getattr(detect(header), "name", "")
+    layout = mapping.name if mapping else getattr(detect(header).layout, "name", "")
     job = LeadImport.objects.create(
         file=ContentFile(data, name=file_name),
         file_name=file_name[:255],
@@ -78,9 +84,18 @@ def header_of(job: LeadImport) -> list[str]:
 
 
 def lead_import_map(
-    *, job: LeadImport, by, name: str, columns: dict[str, str], empty_values: list[str], day_first: bool
+    *,
+    job: LeadImport,
+    by,
+    name: str,
+    columns: dict[str, str],
+    empty_values: list[str],
+    day_first: bool,
+    date_pattern: str = "",
+    phone_region: str = "",
 ) -> ImportMapping:
-    """Save a column mapping (header → field) under ``name`` and preview the file with it."""
+    """Save a column mapping (header → field, how dates are written, the phones' default
+    country) under ``name`` and preview the file with it."""
     name = name.strip()
     if not name:
         raise LeadError("Give the mapping a name, so it can be chosen for the next file of this kind.")
@@ -106,6 +121,8 @@ def lead_import_map(
             columns=columns,
             empty_values=[value for value in empty_values if value],
             day_first=day_first,
+            date_pattern=date_pattern,
+            phone_region=phone_region,
             created_by=by,
             created_at=timezone.now(),
         )
@@ -115,17 +132,53 @@ def lead_import_map(
     return mapping
 
 
-def lead_import_confirm(*, job: LeadImport, by) -> LeadImport:
-    """Import the previewed file (claimed once: a second click does nothing)."""
+def lead_import_confirm(
+    *,
+    job: LeadImport,
+    by,
+    default_source: Source | None = None,
+    source_values: dict[str, int | str] | None = None,
+) -> LeadImport:
+    """Import the previewed file (claimed once: a second click does nothing), with the source
+    table the person confirmed (file value → an existing source's id, or a new source's
+    interest; saved with the mapping too) and, when some new lead's row names no source, the
+    default source for them."""
     if by != job.uploaded_by and not by.is_superuser:
         raise LeadError("Only the person who uploaded the file confirms its import.")
-    claimed = LeadImport.objects.filter(pk=job.pk, status=Status.PREVIEWED).update(status=Status.QUEUED, done=0)
-    if not claimed:
-        raise LeadError("This file is not waiting for confirmation any more.")
+    default_source = default_source or job.default_source
+    without_source = (job.preview or {}).get("rows_without_source", 0)
+    if without_source and default_source is None:
+        raise LeadError(f"{without_source} new leads name no source in the file: choose the source they came from.")
+    table = _source_table(source_values or {})
+    with transaction.atomic():
+        claimed = LeadImport.objects.filter(pk=job.pk, status=Status.PREVIEWED).update(
+            status=Status.QUEUED, done=0, default_source=default_source, source_values=table
+        )
+        if not claimed:
+            raise LeadError("This file is not waiting for confirmation any more.")
+        if job.mapping_id and table:
+            mapping = ImportMapping.objects.select_for_update().get(pk=job.mapping_id)
+            mapping.source_values = {**mapping.source_values, **table}
+            mapping.save(update_fields=["source_values"])
     job.refresh_from_db()
     _start(job, dry_run=False)
     job.refresh_from_db()
     return job
+
+
+def _source_table(choices: dict[str, int | str]) -> dict[str, int | str]:
+    """The source table as stored: case-folded file value → an existing source's id, or the
+    interest of a new source. Raises LeadError for a choice that is neither."""
+    known = set(
+        Source.objects.filter(pk__in=[c for c in choices.values() if isinstance(c, int)]).values_list("pk", flat=True)
+    )
+    table = {}
+    for value, choice in choices.items():
+        if (isinstance(choice, int) and choice in known) or choice in Source.Interest.values:
+            table[value.casefold()] = choice
+        else:
+            raise LeadError(f"Choose an existing source or a new one for '{value}'.")
+    return table
 
 
 def lead_import_discard(*, job: LeadImport, by) -> None:
@@ -192,6 +245,10 @@ def import_execute(*, import_id: int, dry_run: bool) -> dict:
     try:
         with job.file.open("rb") as file:
             data = file.read()
+        if dry_run and runs_in_background(job):
+            # The upload counted only far enough to know the file is large: count it here.
+            job.total = count_rows(data, job.file_name)[1]
+            LeadImport.objects.filter(pk=job.pk).update(total=job.total)
         report = leads_import(
             data=data,
             file_name=job.file_name,
@@ -199,6 +256,7 @@ def import_execute(*, import_id: int, dry_run: bool) -> dict:
             default_source=job.default_source,
             mapping=job.mapping,
             day_first=job.day_first,
+            source_values=job.source_values,
             strict=job.strict,
             dry_run=dry_run,
             import_id=job.pk,

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz, process, utils
 
 from alignment import scoring
 from alignment.models import LeadProperty
@@ -29,7 +29,7 @@ from leads.evaluation import RESULT_FIELDS, evaluation_moment, facts_of_row, lea
 from leads.exceptions import ImportFileError
 from leads.imports import bulk
 from leads.imports.cleaning import Options, RowErrors, clean_row
-from leads.imports.layouts import Layout, detect, from_mapping
+from leads.imports.layouts import KNOWN_LAYOUTS, Detection, Layout, detect, from_mapping
 from leads.imports.reading import data_rows, read_table
 from leads.models import Campaign, DuplicateCandidate, ExternalId, ImportMapping, Lead, LeadEvent, Source, Stage
 
@@ -52,6 +52,16 @@ UPDATABLE = (
     "is_customer",
 )
 SAMPLE_SIZE = 20
+# Warnings the report lists in full (each lead's own history keeps its own, however many).
+WARNINGS_LISTED = 10_000
+# Raw values in the report are cut to this; the lead's history keeps them whole.
+WARNING_VALUE_SHOWN = 200
+# Rows whose created date the preview shows beside the text it was read from.
+DATE_SAMPLES = 5
+# Similarity (rapidfuzz WRatio, 0 to 100) from which a file's source value is proposed as an
+# existing source: "Webinar" and "Webinar sign-up" score 90.
+SOURCE_SIMILARITY = 80
+NO_SOURCE = "The row names no source and no default source was chosen for such rows."
 # What a row may match an existing lead on, strongest first. A phone counts only for a row
 # without an email, and only against leads without one: colleagues share switchboard numbers.
 MATCH_KEYS = {
@@ -74,14 +84,23 @@ def _match_keys(values: dict) -> list[tuple[str, object]]:
 
 
 class LayoutUnknown(ImportFileError):
-    """The header is no layout Accord knows and no mapping was given."""
+    """The header is no layout Accord knows, or looks like several, and no mapping was given."""
 
-    def __init__(self, header: list[str]):
-        super().__init__(
-            "Accord does not recognise these columns as a Salesforce, HubSpot or Accord export. "
-            "Choose a saved column mapping or map the columns."
-        )
+    def __init__(self, header: list[str], detection: Detection):
+        if len(detection.candidates) > 1:
+            message = (
+                f"These columns could come from {' or '.join(detection.candidates)}; Accord does not guess. "
+                "Choose a saved column mapping or map the columns."
+            )
+        else:
+            known = ", ".join(layout.name for layout in KNOWN_LAYOUTS)
+            message = (
+                f"Accord does not recognise these columns as an export of a tool it knows ({known}). "
+                "Choose a saved column mapping or map the columns."
+            )
+        super().__init__(message)
         self.header = header
+        self.detection = detection
 
 
 @dataclass
@@ -96,8 +115,19 @@ class Report:
     flagged: int = 0
     rejected: int = 0
     errors: list[dict] = field(default_factory=list)
+    # Cells a lead was imported without, or with a cut value: {"row", "field", "message", "value"}.
+    warnings: list[dict] = field(default_factory=list)
+    warned_rows: int = 0
     unused_columns: list[str] = field(default_factory=list)
     new_sources: list[str] = field(default_factory=list)
+    # File source value → the existing source proposed for it: {"source", "name", "similarity"}, or
+    # None when none is close (a new source would be made).
+    source_proposals: dict[str, dict | None] = field(default_factory=dict)
+    # New leads whose row names no source: they take the default source, which must be chosen.
+    rows_without_source: int = 0
+    # The created dates of the first rows beside the text they were read from.
+    date_samples: list[dict] = field(default_factory=list)
+    dated_at_import: bool = False
     new_campaigns: list[str] = field(default_factory=list)
     # property key → values a choice property did not list yet (added to it by the import).
     new_choices: dict[str, list[str]] = field(default_factory=dict)
@@ -119,14 +149,20 @@ class Report:
             "flagged": self.flagged,
             "rejected": self.rejected,
             "errors": self.errors,
+            "layout": self.layout,
+            "warnings": self.warnings,
         }
 
     def as_dict(self) -> dict:
         return {
             **self.counts(),
-            "layout": self.layout,
+            "warned_rows": self.warned_rows,
             "unused_columns": self.unused_columns,
             "new_sources": self.new_sources,
+            "source_proposals": self.source_proposals,
+            "rows_without_source": self.rows_without_source,
+            "date_samples": self.date_samples,
+            "dated_at_import": self.dated_at_import,
             "new_campaigns": self.new_campaigns,
             "new_choices": self.new_choices,
             "outcomes_not_applied": self.outcomes_not_applied[:SAMPLE_SIZE],
@@ -151,15 +187,17 @@ class _Planned:
     duplicate_of: tuple[int | None, "_Planned | None", int] | None = None
     source: Source | None = None
     campaign: Campaign | None = None
+    # The row's warnings: (field, message, raw value), kept in the lead's import event.
+    warnings: list = field(default_factory=list)
 
 
 def resolve_layout(header: list[str], mapping: ImportMapping | None) -> Layout:
     if mapping is not None:
         return from_mapping(mapping)
-    layout = detect(header)
-    if layout is None:
-        raise LayoutUnknown(header)
-    return layout
+    detection = detect(header)
+    if detection.layout is None:
+        raise LayoutUnknown(header, detection)
+    return detection.layout
 
 
 def leads_import(
@@ -167,9 +205,10 @@ def leads_import(
     data: bytes,
     file_name: str,
     by,
-    default_source: Source,
+    default_source: Source | None,
     mapping: ImportMapping | None = None,
     day_first: bool | None = None,
+    source_values: dict[str, int | str] | None = None,
     strict: bool = False,
     dry_run: bool = False,
     import_id: int | None = None,
@@ -178,10 +217,14 @@ def leads_import(
 ) -> Report:
     """Import the leads in ``data`` (CSV or XLSX bytes) and report on every row.
 
-    Rows without a source column, or with an empty one, get ``default_source``; a source or
-    campaign name Accord does not know yet is created (passive interest, listed in the report).
-    ``strict`` imports nothing when any row fails (a dry run finds out first). ``progress(rows)``
-    is called after each batch. Raises ImportFileError when the file cannot be read at all."""
+    New leads whose row names no source get ``default_source`` (rejected when there is none). A
+    source value is looked up in ``source_values`` (over the mapping's own table: file value →
+    an existing source's id, or the interest of a new source), then by name; a name Accord does
+    not know yet is created (passive interest unless the table says otherwise, listed in the
+    report, where a dry run proposes the closest existing source for it). ``strict`` rejects
+    every row with a warning and imports nothing when any row fails (a dry run finds out first).
+    ``progress(rows)`` is called after each batch. Raises ImportFileError when the file cannot be
+    read at all."""
     if strict and not dry_run:
         trial = leads_import(
             data=data,
@@ -190,6 +233,8 @@ def leads_import(
             default_source=default_source,
             mapping=mapping,
             day_first=day_first,
+            source_values=source_values,
+            strict=True,
             dry_run=True,
             batch_size=batch_size,
         )
@@ -202,17 +247,26 @@ def leads_import(
     bound = layout.bind(table.header)
     options = Options(
         day_first=layout.day_first if day_first is None else day_first,
-        phone_region=settings.ACCORD_PHONE_REGION,
+        date_pattern=layout.date_pattern,
+        phone_regions=tuple(dict.fromkeys(r for r in (layout.phone_region, settings.ACCORD_PHONE_REGION) if r)),
         properties=dict(LeadProperty.objects.values_list("key", "kind")),
         outcome_values=layout.outcome_values,
+        strict=strict,
+    )
+    report = Report(
+        layout=layout.name,
+        unused_columns=bound.unused,
+        dry_run=dry_run,
+        dated_at_import="created_at" not in bound.positions,
     )
     run = _ImportRun(
         by=by,
         file_name=file_name,
         default_source=default_source,
+        source_values={**layout.source_values, **(source_values or {})},
         dry_run=dry_run,
         import_id=import_id,
-        report=Report(layout=layout.name, unused_columns=bound.unused, dry_run=dry_run),
+        report=report,
     )
     batch: list[tuple[int, dict]] = []
     for number, cells in data_rows(table):
@@ -223,12 +277,22 @@ def leads_import(
         if cells and cells[0].startswith("\x00"):
             run.reject(number, "", f"The row cannot be read as CSV: {cells[0][1:]}.")
             continue
+        values = bound.values(cells)
+        created_text = values.get("created_at", "")
         try:
-            batch.append((number, clean_row(bound.values(cells), options)))
+            lead = clean_row(values, options)
         except RowErrors as failure:
             for field_name, message in failure.errors:
                 run.reject(number, field_name, message, count=False)
             run.report.rejected += 1
+        else:
+            run.note_warnings(number, lead["warnings"])
+            if created_text and len(report.date_samples) < DATE_SAMPLES:
+                parsed = lead["created_at"]
+                report.date_samples.append(
+                    {"row": number, "text": created_text, "read_as": parsed.isoformat() if parsed else ""}
+                )
+            batch.append((number, lead))
         if len(batch) >= batch_size:
             run.process(batch)
             batch = []
@@ -245,7 +309,17 @@ def leads_import(
 class _ImportRun:
     """The state one import carries from batch to batch."""
 
-    def __init__(self, *, by, file_name: str, default_source: Source, dry_run: bool, import_id, report: Report):
+    def __init__(
+        self,
+        *,
+        by,
+        file_name: str,
+        default_source: Source | None,
+        source_values: dict[str, int | str],
+        dry_run: bool,
+        import_id,
+        report: Report,
+    ):
         self.by = by
         self.file_name = file_name
         self.default_source = default_source
@@ -255,6 +329,14 @@ class _ImportRun:
         # Leads planned by earlier rows of this file, by each key a later row may match on.
         self.seen: dict[tuple[str, str], _Planned] = {}
         self.sources = {source.name.casefold(): source for source in Source.objects.all()}
+        by_id = {source.pk: source for source in self.sources.values()}
+        # File value (case-folded) → the existing source it stands for, or the interest of a new one.
+        self.source_table: dict[str, Source | str] = {}
+        for value, choice in source_values.items():
+            if isinstance(choice, int) and choice in by_id:
+                self.source_table[value.casefold()] = by_id[choice]
+            elif choice in Source.Interest.values:
+                self.source_table[value.casefold()] = choice
         self.campaigns = {campaign.name.casefold(): campaign for campaign in Campaign.objects.all()}
         # company domain → (lead id or None, planned or None, name) of every lead there.
         self.peers: dict[str, list[tuple[int | None, _Planned | None, str]]] = {}
@@ -273,6 +355,15 @@ class _ImportRun:
         self.unwritten_choices: dict[str, list[str]] = {}
 
     # --- bookkeeping ---
+
+    def note_warnings(self, row: int, warnings: list[tuple[str, str, str]]) -> None:
+        if not warnings:
+            return
+        self.report.warned_rows += 1
+        for name, message, value in warnings:
+            if len(self.report.warnings) < WARNINGS_LISTED:
+                shown = value if len(value) <= WARNING_VALUE_SHOWN else f"{value[:WARNING_VALUE_SHOWN]}…"
+                self.report.warnings.append({"row": row, "field": name, "message": message, "value": shown})
 
     def reject(self, row: int, field_name: str, message: str, *, count: bool = True) -> None:
         self.report.errors.append({"row": row, "field": field_name, "message": message})
@@ -309,8 +400,11 @@ class _ImportRun:
             if targets:
                 self._plan_update(row, values, targets[0][0], updates)
             else:
-                planned = _Planned(row=row, values=values)
+                planned = _Planned(row=row, values=values, warnings=values["warnings"])
                 planned.source = self._source_of(values)
+                if planned.source is None and not self.dry_run:
+                    self.reject(row, "source", NO_SOURCE)
+                    continue
                 planned.campaign = self._campaign_of(values, planned.source)
                 self._remember(planned)
                 creates.append(planned)
@@ -399,6 +493,8 @@ class _ImportRun:
             new = values[name]
             if new in ("", None) or new == current.get(name):
                 continue  # an empty cell never erases what the lead already says
+            if name == "email" and new.casefold() == (current.get("email") or "").casefold():
+                continue  # the same address: the stored spelling stays
             changes[name] = new
         for key in ("salesforce_id", "hubspot_id"):
             if values[key] and not current.get(key):
@@ -430,7 +526,11 @@ class _ImportRun:
             if target.pk is None:
                 return
         pk = target.pk if isinstance(target, _Planned) else current["id"]
-        updates.append(_Planned(row=row, values=current, pk=pk, changes={**changes, "_before": before}))
+        updates.append(
+            _Planned(
+                row=row, values=current, pk=pk, changes={**changes, "_before": before}, warnings=values["warnings"]
+            )
+        )
         if not isinstance(target, _Planned):
             # Later rows compare with the lead as this row left it, in a dry run too.
             self._remember(_Planned(row=row, values=current, pk=pk))
@@ -492,23 +592,41 @@ class _ImportRun:
 
     # --- writing ---
 
-    def _source_of(self, values: dict) -> Source:
+    def _source_of(self, values: dict) -> Source | None:
+        """The source of a new lead: the row's (through the source table, else by name, else a
+        new one) or, when it names none, the default source (None when there is none)."""
         name = values["source"]
         if not name:
+            self.report.rows_without_source += 1
             return self.default_source
+        choice = self.source_table.get(name.casefold())
+        if isinstance(choice, Source):
+            return choice
         source = self.sources.get(name.casefold())
         if source is None:
             if name not in self.report.new_sources:
                 self.report.new_sources.append(name)
+                if self.dry_run and choice is None:
+                    self.report.source_proposals[name] = self._closest_source(name)
             if self.dry_run:
                 return self.default_source
             source, _ = Source.objects.get_or_create(
-                name=name, defaults={"interest": Source.Interest.PASSIVE, "channel": "import"}
+                name=name, defaults={"interest": choice or Source.Interest.PASSIVE, "channel": "import"}
             )
             self.sources[name.casefold()] = source
         return source
 
-    def _campaign_of(self, values: dict, source: Source) -> Campaign | None:
+    def _closest_source(self, name: str) -> dict | None:
+        """The existing source most like ``name``, when one is close enough to propose."""
+        names = {source.name: source for source in self.sources.values()}
+        best = process.extractOne(
+            name, list(names), scorer=fuzz.WRatio, processor=utils.default_process, score_cutoff=SOURCE_SIMILARITY
+        )
+        if best is None:
+            return None
+        return {"source": names[best[0]].pk, "name": best[0], "similarity": round(best[1])}
+
+    def _campaign_of(self, values: dict, source: Source | None) -> Campaign | None:
         name = values["campaign"]
         if not name:
             return None
@@ -517,6 +635,8 @@ class _ImportRun:
             if name not in self.report.new_campaigns:
                 self.report.new_campaigns.append(name)
             if self.dry_run:
+                return None
+            if source is None:
                 return None
             campaign, _ = Campaign.objects.get_or_create(name=name, defaults={"source": source})
             self.campaigns[name.casefold()] = campaign
@@ -591,7 +711,7 @@ class _ImportRun:
                 "kind": LeadEvent.Kind.IMPORTED.value,
                 "actor_id": actor,
                 "to_stage": Stage.NEW.value,
-                "details": self._details(planned.row),
+                "details": self._details(planned.row, **_kept(planned.warnings)),
                 "created_at": self.now,
             }
             for planned in creates
@@ -646,7 +766,7 @@ class _ImportRun:
                     "lead_id": planned.pk,
                     "kind": LeadEvent.Kind.IMPORTED.value,
                     "actor_id": actor,
-                    "details": self._details(planned.row, changes=shown),
+                    "details": self._details(planned.row, changes=shown, **_kept(planned.warnings)),
                     "created_at": self.now,
                 }
             )
@@ -671,6 +791,13 @@ def _leads_of_external_ids(pairs: set) -> dict[tuple[str, str], int]:
         (system, value): lead_id
         for system, value, lead_id in ExternalId.objects.filter(condition).values_list("system", "value", "lead_id")
     }
+
+
+def _kept(warnings: list[tuple[str, str, str]]) -> dict:
+    """What a lead's import event keeps of the cells it was imported without: every raw value."""
+    if not warnings:
+        return {}
+    return {"warnings": [{"field": name, "message": message, "value": value} for name, message, value in warnings]}
 
 
 def _text(value) -> str:

@@ -178,14 +178,16 @@ class TestUploadPreviewConfirm:
             "of which flagged as likely duplicates": 1,
             "Would update": 1,
             "Unchanged (already in Accord as they are)": 0,
+            "Imported with warnings": 0,
             "Rejected": 2,
         }
         assert error_rows(page) == [
-            (4, "email", "'not-an-email' is not a valid email address."),
+            (4, "email", f"'not-an-email' is not a valid email address. {NO_IDENTITY}"),
             (5, "email", NO_IDENTITY),
         ]
         content = text(page)
-        assert 'value="confirm"' in content  # the uploader may confirm
+        # The button says what confirming does.
+        assert "Create 2, update 1, reject 2" in content
         # The flagged row names the lead it looks like.
         assert f"(lead #{known['lovelace'].pk})" in content
 
@@ -213,6 +215,7 @@ class TestUploadPreviewConfirm:
             "of which flagged as likely duplicates": 1,
             "Updated": 1,
             "Unchanged (already in Accord as they are)": 0,
+            "Imported with warnings": 0,
             "Rejected": 2,
         }
         assert 'value="confirm"' not in text(response)
@@ -276,13 +279,17 @@ class TestUploadPreviewConfirm:
     def test_the_preview_lists_the_sources_it_would_create(self, cast, known, previewed):
         client, job = previewed
         assert job.preview["new_sources"] == ["Webinar"]
-        content = text(client.get(page_of(job)))
-        assert "New sources to be created (passive interest; change it under Sources): Webinar" in content
+        page = client.get(page_of(job))
+        assert "Sources Accord does not know yet" in text(page)
+        # Nothing is created without being shown: the file's value, and what it would become.
+        field = page.context["confirm_form"]["source_0"]
+        assert (field.label, field.value()) == ("Webinar", "new:passive")
+        assert not Source.objects.filter(name="Webinar").exists()
 
     def test_the_result_lists_the_sources_it_created(self, cast, known, previewed):
         client, job = previewed
         response = client.post(page_of(job), {"action": "confirm"}, follow=True)
-        assert "New sources created (passive interest; change it under Sources): Webinar" in text(response)
+        assert "New sources created: Webinar" in text(response)
         assert Source.objects.get(name="Webinar").interest == Source.Interest.PASSIVE
 
     def test_a_strict_import_with_a_failing_row_imports_nothing(self, cast, known):
@@ -328,7 +335,7 @@ class TestRejectedRows:
         table = csv_table(streamed(response))
         assert table == [
             [*SALESFORCE_HEADER, "Rejected because"],
-            [*ROWS[3], "email: 'not-an-email' is not a valid email address."],
+            [*ROWS[3], f"email: 'not-an-email' is not a valid email address. {NO_IDENTITY}"],
             [*ROWS[4], f"email: {NO_IDENTITY}"],
         ]
 
@@ -408,13 +415,30 @@ class TestUnreadableFiles:
         assert not LeadImport.objects.exists()
         assert Lead.objects.count() == leads
 
-    def test_a_missing_default_source_is_a_form_error(self, cast):
-        response = logged_in(cast.marketer).post(
-            UPLOAD_URL, {"file": SimpleUploadedFile("a.csv", csv_bytes(SALESFORCE_HEADER, ROWS[:1]))}
-        )
-        assert response.status_code == 200
-        assert "default_source" in response.context["form"].errors
-        assert not LeadImport.objects.exists()
+    def test_the_default_source_is_asked_for_only_when_a_row_names_none(self, cast):
+        client = logged_in(cast.marketer)
+        # Every row names its source: no default is needed, and none is asked for.
+        client.post(UPLOAD_URL, {"file": SimpleUploadedFile("a.csv", csv_bytes(SALESFORCE_HEADER, ROWS[:1]))})
+        named = LeadImport.objects.get(file_name="a.csv")
+        assert named.preview["rows_without_source"] == 0
+        page = client.get(page_of(named))
+        assert page.context["confirm_form"]["default_source"].is_hidden
+        client.post(page_of(named), {"action": "confirm"})
+        assert Lead.objects.get(email="ada@engines.example").source.name == "Webinar"
+
+        # A row without one: the preview asks, and the import waits for the answer.
+        client.post(UPLOAD_URL, {"file": SimpleUploadedFile("b.csv", csv_bytes(SALESFORCE_HEADER, ROWS[1:2]))})
+        unnamed = LeadImport.objects.get(file_name="b.csv")
+        assert unnamed.preview["rows_without_source"] == 1
+        page = client.get(page_of(unnamed))
+        assert "1 new leads name no source in the file." in text(page)
+        refused = client.post(page_of(unnamed), {"action": "confirm"})
+        assert refused.status_code == 200
+        assert "default_source" in refused.context["confirm_form"].errors
+        unnamed.refresh_from_db()
+        assert unnamed.status == Status.PREVIEWED and not Lead.objects.filter(email="grace@navy.example").exists()
+        client.post(page_of(unnamed), {"action": "confirm", "default_source": cast.source.pk})
+        assert Lead.objects.get(email="grace@navy.example").source == cast.source
 
 
 # --- other layouts: a column mapping ---------------------------------------------------------
@@ -431,7 +455,7 @@ def mapping_post(**overrides) -> dict:
         "action": "map",
         "name": "Trade show",
         "empty_values": "Select, N/A",
-        "day_first": "on",
+        "dates": "day_first",
         "column_0": "last_name",
         "column_1": "first_name",
         "column_2": "email",
@@ -459,7 +483,7 @@ class TestColumnMapping:
         assert page.status_code == 200
         assert next(t.name for t in page.templates) == "admin/leads/leadimport/mapping.html"
         content = text(page)
-        assert "Accord does not recognise the columns of <strong>trade-show.csv</strong> (2 rows)" in content
+        assert "Accord does not recognise the columns of <strong>trade-show.csv</strong> as an export" in content
         for index, column in enumerate(TRADE_SHOW_HEADER):
             assert f'name="column_{index}"' in content
             assert column in content
@@ -584,8 +608,8 @@ class TestColumnMapping:
         job = LeadImport.objects.get()
         assert job.day_first
         page = client.get(page_of(job))
-        assert page.context["form"]["day_first"].value() is True
-        assert re.search(r'<input type="checkbox" name="day_first"[^>]*checked', page.content.decode())
+        assert page.context["form"]["dates"].value() == "day_first"
+        assert re.search(r'<input type="radio" name="dates" value="day_first"[^>]*checked', page.content.decode())
 
     def test_a_file_waiting_for_a_mapping_can_be_discarded(self, cast, unmapped):
         client, job = unmapped
@@ -620,18 +644,18 @@ class TestBackground:
         leads = Lead.objects.count()
         upload(client, csv_bytes(SALESFORCE_HEADER, ROWS), cast.source, name="big.csv")
         job = LeadImport.objects.get()
-        assert (job.status, job.total, job.done) == (Status.PREVIEWING, 5, 0)
+        # The request counts no further than it needs to know the file is large.
+        assert (job.status, job.total, job.done) == (Status.PREVIEWING, 3, 0)
 
         page = client.get(page_of(job))
         content = page.content.decode()
         assert '<meta http-equiv="refresh"' in content
-        assert '<progress value="0" max="5"' in content
-        assert "Previewing: 0 of 5 rows (0 %)" in content
+        assert '<progress value="0" max="3"' in content
         assert 'value="confirm"' not in content
 
         preview = jobs.import_execute(import_id=job.pk, dry_run=True)  # what the worker runs
         job.refresh_from_db()
-        assert (job.status, job.done) == (Status.PREVIEWED, 5)
+        assert (job.status, job.total, job.done) == (Status.PREVIEWED, 5, 5)
         assert (preview["created"], preview["updated"], preview["flagged"], preview["rejected"]) == (2, 1, 1, 2)
         assert job.preview == preview
         assert Lead.objects.count() == leads
@@ -1039,9 +1063,10 @@ class TestWorkspaceExport:
         rows = by_id([list(row) for row in sheet.iter_rows(values_only=True)])
         assert set(rows) == {str(lead.pk) for key, lead in exportable.items() if key != "mql"}
         formula = rows[str(exportable["formula"].pk)]
-        assert formula["First name"] == '\'=HYPERLINK("http://evil.example")'
-        assert formula["Company"] == "'-2+3"
-        assert formula["Title"] == "'@SUM(A1:A2)"
+        # Typed string cells: never a formula, and no apostrophe to see (that is CSV's).
+        assert formula["First name"] == '=HYPERLINK("http://evil.example")'
+        assert formula["Company"] == "-2+3"
+        assert formula["Title"] == "@SUM(A1:A2)"
         unicode = rows[str(exportable["unicode"].pk)]
         assert (unicode["First name"], unicode["Last name"], unicode["Company"]) == (
             "Zoë",

@@ -130,7 +130,7 @@ def active_definition(cast):
     ],
 )
 def test_the_layout_is_recognised_from_the_header(header, expected):
-    assert layouts.detect(header).name == expected
+    assert layouts.detect(header).layout.name == expected
 
 
 def test_a_header_of_no_known_layout_needs_a_mapping(cast):
@@ -285,9 +285,12 @@ def test_a_day_first_date_without_saying_so_is_refused_with_the_hint():
 
 def test_day_first_dates_import_when_the_user_says_so(cast):
     data = csv_bytes(SALESFORCE_API, [ada_row(CreatedDate="15/03/2024 14:30")])
-    refused = run(cast, data, dry_run=True)
-    assert refused.rejected == 1
-    assert refused.errors[0]["field"] == "created_at"
+    unread = run(cast, data, dry_run=True)
+    # Without being told, the date is not read, and the lead would be dated at the import.
+    assert (unread.created, unread.rejected) == (1, 0)
+    assert unread.warnings[0]["field"] == "created_at"
+    assert unread.warnings[0]["value"] == "15/03/2024 14:30"
+    assert unread.date_samples == [{"row": 1, "text": "15/03/2024 14:30", "read_as": ""}]
     report = run(cast, data, day_first=True)
     assert report.created == 1
     assert Lead.objects.get().created_at.date().isoformat() == "2024-03-15"
@@ -296,7 +299,7 @@ def test_day_first_dates_import_when_the_user_says_so(cast):
 # --- Row rules ------------------------------------------------------------------------------
 
 
-def test_bad_rows_are_rejected_with_row_field_and_reason_and_good_rows_still_import(cast):
+def test_rows_without_a_valid_contact_are_rejected_and_other_bad_cells_are_warnings(cast):
     rows = [
         ada_row(),
         ada_row(Id="", Email="nobody@x.example", CreatedDate="someday"),
@@ -308,24 +311,32 @@ def test_bad_rows_are_rejected_with_row_field_and_reason_and_good_rows_still_imp
         ada_row(Id="", FirstName="", LastName="", Email="nameless@x.example", Phone=""),
     ]
     report = run(cast, csv_bytes(SALESFORCE_API, rows))
-    assert (report.rows, report.created, report.rejected) == (8, 3, 5)
-    by_row = {(error["row"], error["field"]) for error in report.errors}
-    assert by_row == {
-        (2, "created_at"),
-        (3, "email"),
-        (4, "email"),
-        (5, "phone"),
-        (6, "employees"),
-    }
-    messages = {error["row"]: error["message"] for error in report.errors}
-    assert messages[3] == "'not-an-email' is not a valid email address."
-    assert messages[4] == NO_IDENTITY
+    assert (report.rows, report.created, report.rejected, report.warned_rows) == (8, 6, 2, 3)
+    assert [(error["row"], error["field"], error["message"]) for error in report.errors] == [
+        (3, "email", f"'not-an-email' is not a valid email address. {NO_IDENTITY}"),
+        (4, "email", NO_IDENTITY),
+    ]
+    assert [(warning["row"], warning["field"], warning["value"]) for warning in report.warnings] == [
+        (2, "created_at", "someday"),
+        (5, "phone", "12"),
+        (6, "employees", "many"),
+    ]
     # A lead's names are optional: the row with an email and no name is a lead.
     assert set(Lead.objects.values_list("last_name", "email")) == {
         ("Lovelace", "Ada@Analytical.example"),
+        ("Lovelace", "nobody@x.example"),
+        ("Lovelace", "ok@x.example"),
+        ("Lovelace", "ok2@x.example"),
         ("Byron", "byron@x.example"),
         ("", "nameless@x.example"),
     }
+    ok = Lead.objects.get(email="ok@x.example")
+    assert ok.phone == ""
+    # The lead's history keeps the cell it was imported without.
+    [event] = ok.events.filter(kind=LeadEvent.Kind.IMPORTED)
+    assert event.details["warnings"] == [
+        {"field": "phone", "message": "'12' is not a valid phone number. The lead has no phone.", "value": "12"}
+    ]
 
 
 def test_a_phone_alone_is_enough_contact(cast):
@@ -355,7 +366,7 @@ def test_a_row_with_neither_email_phone_nor_id_is_rejected(cast):
     assert Lead.objects.get().salesforce_id == "00Q5e00000AbCdEAAV"
 
 
-def test_a_cell_with_a_nul_character_rejects_its_row_naming_the_field(cast):
+def test_a_nul_character_in_the_only_identity_rejects_its_row_naming_the_field(cast):
     rows = [ada_row(Id="00Q5e0\x00", Email="", Phone=""), ada_row(Id="", Email="grace@y.example")]
     report = run(cast, csv_bytes(SALESFORCE_API, rows))
     assert (report.rows, report.created, report.rejected) == (2, 1, 1)
@@ -605,15 +616,20 @@ def test_an_outcome_column_gives_the_lead_its_stage(cast):
     assert LeadEvent.objects.filter(kind=LeadEvent.Kind.IMPORTED, to_stage=Stage.NEW).count() == 7
 
 
-def test_an_unknown_outcome_rejects_the_row_naming_the_value(cast):
+def test_an_unknown_outcome_leaves_the_lead_open_with_a_warning_naming_the_value(cast):
     mapping = saved_mapping({"Email": "email", "Result": "outcome"})
     rows = [["ada@x.example", "won"], ["grace@x.example", "Maybe later"]]
     report = run(cast, csv_bytes(["Email", "Result"], rows), mapping=mapping)
-    assert (report.created, report.rejected) == (1, 1)
-    [error] = report.errors
-    assert (error["row"], error["field"]) == (2, "outcome")
-    assert error["message"].startswith("'Maybe later' is not an outcome Accord knows")
-    assert not Lead.objects.filter(email="grace@x.example").exists()
+    assert (report.created, report.rejected) == (2, 0)
+    [warning] = report.warnings
+    assert (warning["row"], warning["field"], warning["value"]) == (2, "outcome", "Maybe later")
+    assert warning["message"].startswith("'Maybe later' is not an outcome Accord knows")
+    assert Lead.objects.get(email="grace@x.example").stage == Stage.NEW
+    strict = run(
+        cast, csv_bytes(["Email", "Result"], [["hopper@x.example", "Maybe later"]]), mapping=mapping, strict=True
+    )
+    assert (strict.created, strict.rejected, strict.strict_failed) == (0, 1, True)
+    assert not Lead.objects.filter(email="hopper@x.example").exists()
 
 
 def test_a_mappings_outcome_values_come_before_the_defaults(cast):
@@ -630,7 +646,7 @@ def test_a_mappings_outcome_values_come_before_the_defaults(cast):
     }
 
 
-def test_a_property_cell_that_is_not_of_its_kind_rejects_the_row(cast):
+def test_a_property_cell_that_is_not_of_its_kind_is_left_empty_with_a_warning(cast):
     LeadProperty.objects.create(key="visits", label="Visits", kind=LeadProperty.Kind.NUMBER)
     LeadProperty.objects.create(key="do_not_call", label="Do Not Call", kind=LeadProperty.Kind.YES_NO)
     mapping = saved_mapping({"Email": "email", "Visits": "property:visits", "Do Not Call": "property:do_not_call"})
@@ -641,9 +657,17 @@ def test_a_property_cell_that_is_not_of_its_kind_rejects_the_row(cast):
         ["none@x.example", "", "No"],
     ]
     report = run(cast, csv_bytes(["Email", "Visits", "Do Not Call"], rows), mapping=mapping)
-    assert (report.created, report.rejected) == (3, 1)
-    assert report.errors == [{"row": 1, "field": "property:visits", "message": "'many' is not a number."}]
+    assert (report.created, report.rejected) == (4, 0)
+    assert report.warnings == [
+        {
+            "row": 1,
+            "field": "property:visits",
+            "message": "'many' is not a number. The property is left empty.",
+            "value": "many",
+        }
+    ]
     assert dict(Lead.objects.values_list("email", "properties")) == {
+        "many@x.example": {"do_not_call": False},
         "three@x.example": {"visits": 3, "do_not_call": True},
         "half@x.example": {"visits": 2.5},
         "none@x.example": {"do_not_call": False},
@@ -713,7 +737,8 @@ def test_rows_that_update_one_lead_across_batches_preview_as_they_import(cast, m
     assert preview.counts() == real.counts()
     assert (real.created, real.updated, real.unchanged, real.rejected) == (1, 2, 1, 0)
     lead.refresh_from_db()
-    assert (lead.email, lead.title) == ("ADA@new.example", "CEO")
+    # The last row spells the same address in capitals: the stored spelling stays.
+    assert (lead.email, lead.title) == ("ada@new.example", "CEO")
 
 
 def test_the_customer_flag_of_an_accord_export_updates_the_lead(cast, make_lead):
@@ -734,8 +759,10 @@ def test_an_accord_export_row_matches_its_lead_by_accord_id(cast, make_lead):
     assert (report.created, report.updated) == (0, 1)
     lead.refresh_from_db()
     assert lead.email_normalized == "new@x.example"
+    # A broken Accord ID is no match key: the row still matches its lead by email, with a warning.
     bad = run(cast, csv_bytes(header, [["12x", "Lovelace", "new@x.example"]]))
-    assert bad.errors == [{"row": 1, "field": "accord_id", "message": "'12x' is not an Accord ID (a whole number)."}]
+    assert (bad.created, bad.unchanged, bad.rejected) == (0, 1, 0)
+    assert [(warning["field"], warning["value"]) for warning in bad.warnings] == [("accord_id", "12x")]
 
 
 def test_a_phone_only_row_does_not_match_a_colleague_who_shares_the_number(cast, make_lead):
@@ -754,10 +781,11 @@ def test_an_exported_lead_since_merged_changes_nothing_when_imported_back(cast, 
     assert Lead.objects.count() == 1
 
 
-def test_a_source_name_longer_than_a_source_can_be_is_refused(cast):
+def test_a_source_name_longer_than_a_source_can_be_is_cut_with_a_warning(cast):
     report = run(cast, csv_bytes(SALESFORCE_API, [ada_row(LeadSource="x" * 121)]))
-    assert (report.rejected, report.errors[0]["field"]) == (1, "source")
-    assert not Source.objects.filter(name__startswith="xxx").exists()
+    assert (report.created, report.rejected) == (1, 0)
+    assert (report.warnings[0]["field"], report.new_sources) == ("source", ["x" * 120])
+    assert Lead.objects.get().source.name == "x" * 120
 
 
 def test_a_phone_entered_by_hand_is_kept_in_the_form_an_import_matches(cast):

@@ -15,15 +15,20 @@ SHOWN_ERRORS = 20
 
 class Command(BaseCommand):
     help = (
-        "Import leads from a CSV or XLSX file: Salesforce, HubSpot and Accord exports are recognised, any other "
-        "layout needs a saved column mapping. Exits non-zero only when the file cannot be read."
+        "Import leads from a CSV or XLSX file: exports of Salesforce, HubSpot, Zoho CRM, Pipedrive, SuiteCRM, "
+        "Marketo, Mailchimp and Accord are recognised, any other layout (or one that looks like several) needs a "
+        "saved column mapping. Exits non-zero only when the file cannot be read."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="The CSV or XLSX file.")
         parser.add_argument("--mapping", help="The name of a saved column mapping (for layouts Accord does not know).")
         parser.add_argument("--dry-run", action="store_true", help="Report what would happen; change nothing.")
-        parser.add_argument("--strict", action="store_true", help="Import nothing if any row fails.")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="Reject every row with a warning (a cell that cannot be kept), and import nothing if any row fails.",
+        )
         parser.add_argument("--json", action="store_true", dest="as_json", help="Print the counts as JSON last.")
         parser.add_argument(
             "--source", help=f"The source of rows that name none (default: a source called '{DEFAULT_SOURCE}')."
@@ -74,6 +79,12 @@ class Command(BaseCommand):
             f"({report.flagged} flagged as likely duplicates), {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.rejected} rejected."
         )
+        if report.warned_rows:
+            self.stdout.write(f"{report.warned_rows} rows were imported without a cell they held (warnings):")
+            for warning in report.warnings[:SHOWN_ERRORS]:
+                self.stdout.write(
+                    f"  row {warning['row']}, {warning['field']}: {warning['message']} (was: {warning['value']!r})"
+                )
         if report.strict_failed:
             self.stdout.write("Nothing was imported: --strict and some rows failed.")
         for error in report.errors[:SHOWN_ERRORS]:
