@@ -3,18 +3,35 @@
 CRM and spreadsheet exports differ in ways that must not cost a row: UTF-8 with or without a
 byte-order mark or Windows-1252 (Excel's "CSV" on Windows), comma, semicolon (European Excel) or
 tab delimiters, CRLF line endings, a trailing empty column on every line, and XLSX workbooks.
+
+Files are also read as if written by someone hostile: a CSV cell may be as long as the upload
+allows, and a workbook of a few kilobytes may claim a million rows of 16,384 columns. A sheet is
+refused by its declared size before a row is read and, since writers may leave the size out or
+get it wrong, again when its header is wider than ``MAX_COLUMNS`` or as soon as its rows pass
+``MAX_ROWS``; cells past column ``MAX_COLUMNS + 1`` are not read.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from leads.exceptions import ImportFileError
+from leads.imports.forms import MAX_UPLOAD_MB
 
 # Delimiters real exports use; anything else is read as one column and fails layout detection.
 DELIMITERS = ",;\t"
 XLSX_MAGIC = b"PK\x03\x04"
+FIRST_LINE_END = re.compile(r"\r\n?|\n")
+
+# A cell may be as long as an upload (the csv module's default stops at 131,072 characters).
+csv.field_size_limit(MAX_UPLOAD_MB * 1024 * 1024)
+
+# The largest sheet read: rows below the header (blank ones count, as they cost reading too)
+# and columns. Excel itself stops at 1,048,576 rows and 16,384 columns.
+MAX_ROWS = 1_000_000
+MAX_COLUMNS = 500
 
 
 @dataclass
@@ -52,7 +69,10 @@ def sniff_delimiter(first_line: str) -> str:
     (quoted headers are read with the csv module so a comma inside quotes does not count)."""
     best, best_width = ",", 1
     for delimiter in DELIMITERS:
-        width = len(next(csv.reader([first_line], delimiter=delimiter), []))
+        try:
+            width = len(next(csv.reader([first_line], delimiter=delimiter), []))
+        except csv.Error as error:
+            raise ImportFileError(f"The header line cannot be read as CSV: {error}.") from error
         if width > best_width:
             best, best_width = delimiter, width
     return best
@@ -70,7 +90,8 @@ def read_csv(data: bytes) -> Table:
     text, encoding = decode(data)
     if not text.strip():
         raise ImportFileError("The file is empty.")
-    first_line = text.split("\n", 1)[0].rstrip("\r")
+    # Old Mac Excel ends lines with CR alone; the csv module refuses a CR inside one line.
+    first_line = FIRST_LINE_END.split(text, maxsplit=1)[0]
     delimiter = sniff_delimiter(first_line)
     # newline="" keeps quoted line breaks inside a cell; csv handles CRLF, LF and CR itself.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
@@ -100,18 +121,59 @@ def read_xlsx(data: bytes) -> Table:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
     except Exception as error:  # openpyxl raises a zoo of types for a damaged workbook
         raise ImportFileError(f"The workbook cannot be opened: {error}.") from error
-    sheet = workbook.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
+    # The size the sheet declares (<dimension ref="A1:XFD1048576"/>) is read without reading a
+    # row. When it is absent or wrong (some writers put just "A1"), openpyxl would stop at the
+    # declared last row, so it is forgotten and the rows are counted while they stream.
+    declared_rows, declared_columns = sheet.max_row or 0, sheet.max_column or 0
+    if declared_rows > MAX_ROWS + 1 or declared_columns > MAX_COLUMNS:
+        raise _sheet_too_large(f"The sheet declares {declared_rows:,} rows and {declared_columns:,} columns")
+    sheet.reset_dimensions()
+    # One column more than is read shows a sheet too wide; openpyxl drops the cells beyond it, so
+    # a styled but empty cell in column XFD does not make 16,384 values of every row.
+    values = sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True)
     try:
-        header = _trim_header([_xlsx_text(cell) for cell in next(values)])
+        first = next(values)
     except StopIteration:
         raise ImportFileError("The first sheet of the workbook is empty.") from None
+    if first[MAX_COLUMNS:] != (None,):
+        raise _sheet_too_large(f"The first row names more than {MAX_COLUMNS:,} columns")
+    header = _trim_header([_xlsx_text(cell) for cell in first])
     if not any(header):
         raise ImportFileError("The first row of the sheet, which should name the columns, is empty.")
-    rows = ([_xlsx_text(cell) for cell in row] for row in values)
-    return Table(header=header, rows=rows, encoding="xlsx", delimiter="", kind="xlsx")
+    return Table(header=header, rows=_xlsx_rows(values, len(header)), encoding="xlsx", delimiter="", kind="xlsx")
+
+
+def _sheet_too_large(what: str) -> ImportFileError:
+    return ImportFileError(
+        f"{what}; Accord reads at most {MAX_ROWS:,} rows below the header and {MAX_COLUMNS:,} columns. "
+        "Split the sheet into several files, or delete the empty rows and columns that make it look larger."
+    )
+
+
+def _xlsx_rows(values, width: int) -> Iterator[list[str]]:
+    """The rows below the header as text, ``width`` cells long unless a cell beyond the header
+    holds a value (the row is then kept up to its last value, so the extra cells are reported).
+    Emptiness is counted in C, not cell by cell: every row arrives MAX_COLUMNS + 1 wide, and
+    openpyxl hands out one and the same tuple for each row missing from the file."""
+    blank = None
+    for count, row in enumerate(values, start=1):
+        if count > MAX_ROWS:
+            raise _sheet_too_large(f"The sheet has more than {MAX_ROWS:,} rows below its header")
+        if row is blank or row.count(None) == len(row):
+            blank = row
+            yield []
+            continue
+        if row[width:].count(None) == len(row) - width:
+            row = row[:width]
+        else:
+            end = len(row)
+            while row[end - 1] is None:
+                end -= 1
+            row = row[:end]
+        yield [_xlsx_text(cell) for cell in row]
 
 
 def _xlsx_text(cell) -> str:

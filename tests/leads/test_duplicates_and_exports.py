@@ -153,15 +153,17 @@ def test_csv_export_escapes_every_cell_a_spreadsheet_would_run(make_lead):
     assert cells["Email"] == "safe@x.example"
 
 
-def test_xlsx_export_escapes_formulas_and_replaces_forbidden_characters(make_lead):
+def test_xlsx_export_writes_formula_like_text_as_text_cells_and_replaces_forbidden_characters(make_lead):
     make_lead(email="safe@x.example", title="Bell\x07Ringer", **{k: v for k, v in DANGEROUS.items() if k != "title"})
     sheet = load_workbook(io.BytesIO(xlsx_bytes(export_rows(Lead.objects.all())))).active
     header, row = [[cell for cell in line] for line in sheet.iter_rows(min_row=1, max_row=2)]
     cells = {h.value: c for h, c in zip(header, row, strict=True)}
-    assert cells["Company"].value == "'" + DANGEROUS["company"]
+    # A string cell is never run, so XLSX needs no apostrophe (that is CSV's alone).
+    assert cells["Company"].value == DANGEROUS["company"]
     assert cells["Company"].data_type == "s"  # text, not a formula
     assert cells["Title"].value == "Bell\ufffdRinger"
-    assert cells["First name"].value == "'@SUM(A1)"
+    assert (cells["First name"].value, cells["First name"].data_type) == ("@SUM(A1)", "s")
+    assert (cells["Last name"].value, cells["Last name"].data_type) == ("-Minus", "s")
 
 
 def test_non_ascii_text_survives_csv_and_xlsx(make_lead):
@@ -196,6 +198,9 @@ def test_an_export_imports_back_unchanged_and_recreates_the_same_leads(cast, mak
     if file_format == "xlsx":
         # XML, and so XLSX, stores a carriage return as a line feed: that one cell cannot come back.
         dangerous["country"] = "=Returned"
+        # The importer strips the white space around every cell; in CSV the apostrophe in front
+        # of the tab shields it, XLSX text has none.
+        dangerous["industry"] = "@Tabbed"
     make_lead(email="a@x.example", phone="+14155550132", employees=250, is_customer=True, **dangerous)
     make_lead(first_name="Zoë", last_name="Nuñez", email="zoe@y.example", hubspot_id="77", salesforce_id="00QA")
     before = sorted(Lead.objects.values_list(*ROUND_TRIP_FIELDS))
