@@ -138,7 +138,7 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             form = MappingForm(
                 header=header,
                 guess=detection.guess,
-                initial={"dates": "day_first" if job.day_first else "month_first"},
+                initial={"dates": "day_first"} if job.day_first else {},
             )
             return self._mapping_page(request, job, form, detection)
         figures = job.result or job.preview

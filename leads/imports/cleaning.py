@@ -68,13 +68,17 @@ NAME_LIMITS = {
 
 # What an outcome cell may say, case-folded, and the outcome it gives: Accord's stage names,
 # 1/0 and true/false (X Education's Converted, Salesforce's IsConverted), Salesforce lead and
-# opportunity statuses, HubSpot lifecycle stages and lead statuses. "open" is no outcome yet: the
+# opportunity statuses, HubSpot lifecycle stages and lead statuses, Zoho, SuiteCRM and Pipedrive
+# statuses. "open" is no outcome yet: the
 # lead stays open. A mapping's own table (ImportMapping.outcome_values) comes first.
 OUTCOMES = ("won", "lost", "disqualified", "open")
 OUTCOME_WORDS: dict[str, str] = {
     **dict.fromkeys(["won", "1", "true", "yes", "converted", "closed - converted", "closed won", "customer"], "won"),
-    **dict.fromkeys(["lost", "0", "false", "no", "closed - not converted", "closed lost", "not converted"], "lost"),
-    **dict.fromkeys(["disqualified", "unqualified", "junk", "junk lead", "bad fit"], "disqualified"),
+    **dict.fromkeys(
+        ["lost", "0", "false", "no", "closed - not converted", "closed lost", "not converted", "lost lead", "dead"],
+        "lost",
+    ),
+    **dict.fromkeys(["disqualified", "unqualified", "junk", "junk lead", "bad fit", "not qualified"], "disqualified"),
     **dict.fromkeys(
         [
             "open",
@@ -99,6 +103,14 @@ OUTCOME_WORDS: dict[str, str] = {
             "salesqualifiedlead",
             "evangelist",
             "other",
+            "bad timing",
+            "not contacted",
+            "contact in future",
+            "pre-qualified",
+            "pre qualified",
+            "assigned",
+            "in process",
+            "recycled",
         ],
         "open",
     ),
