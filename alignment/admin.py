@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 
 from alignment import services
 from alignment.exceptions import AlignmentError
@@ -16,10 +18,45 @@ from alignment.models import (
     RejectionReason,
     Team,
 )
+from alignment.resources import MembershipResource, RejectionReasonResource, SpreadsheetCSV, TeamResource
+
+
+class ReferenceDataAdminMixin(ImportExportMixin):
+    """Import and export buttons on the changelist (django-import-export: upload, preview as a
+    dry run with each row's errors, confirm). Importing creates and changes rows, so it takes
+    the model's add and change permissions, which alignment.roles grants per role; exporting
+    takes its view permission. Anyone else gets 403 on the import and export pages."""
+
+    import_formats = [SpreadsheetCSV, base_formats.XLSX]
+    export_formats = [base_formats.CSV, base_formats.XLSX]
+    to_encoding = "utf-8-sig"  # Excel reads non-ASCII text in a CSV only after a byte-order mark
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+
+class MembershipForm(forms.ModelForm):
+    """Shows the rules of services.membership_check on the form, as an import shows them on
+    its row."""
+
+    class Meta:
+        model = Membership
+        fields = ("team", "user", "ended_at")
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            services.membership_check(membership=self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
     extra = 0
     fields = ("user", "joined_at", "ended_at", "last_assigned_at")
     readonly_fields = ("joined_at", "last_assigned_at")
@@ -30,7 +67,8 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
+    resource_classes = [TeamResource]
     list_display = ("name", "kind", "manager", "time_zone", "member_count")
     list_select_related = ("manager",)
     list_filter = ("kind",)
@@ -66,13 +104,41 @@ class TeamAdmin(admin.ModelAdmin):
     def member_count(self, obj):
         return obj.member_count
 
+    def save_model(self, request, obj, form, change):
+        services.team_save(team=obj)
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
+    """Who is in which team, for onboarding many people at once by import; a membership ends
+    (ended_at) rather than being deleted."""
+
+    resource_classes = [MembershipResource]
+    form = MembershipForm
+    list_display = ("user", "team", "joined_at", "ended_at")
+    list_select_related = ("user", "team")
+    list_filter = ("team", ("ended_at", admin.EmptyFieldListFilter))
+    search_fields = ("user__username", "user__first_name", "user__last_name", "team__name")
+    autocomplete_fields = ("team", "user")
+    fields = ("team", "user", "joined_at", "ended_at", "last_assigned_at")
+    readonly_fields = ("joined_at", "last_assigned_at")
+    ordering = ("team__name", "user__username")
+    show_full_result_count = False
+
+    def save_model(self, request, obj, form, change):
+        services.membership_save(membership=obj)
+
 
 @admin.register(RejectionReason)
-class RejectionReasonAdmin(admin.ModelAdmin):
+class RejectionReasonAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
+    resource_classes = [RejectionReasonResource]
     list_display = ("label", "code", "phase", "disposition", "is_active", "position")
     list_filter = ("phase", "disposition", "is_active")
     search_fields = ("label", "code")
     ordering = ("position",)
+
+    def save_model(self, request, obj, form, change):
+        services.rejection_reason_save(reason=obj)
 
 
 class DraftOnlyInline(admin.TabularInline):

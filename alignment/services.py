@@ -1,4 +1,5 @@
-"""Every write to the agreement: qualified-lead definitions and their approval workflow.
+"""Every write to the agreement: qualified-lead definitions and their approval workflow, and
+the reference data the admin edits and imports (teams, memberships, rejection reasons).
 
 draft → proposed → active → retired. A marketer or a leader drafts and proposes; a marketing
 leader and a sales leader each approve their side, or ask for changes (back to draft). The
@@ -8,6 +9,7 @@ before it. Only drafts change; active and retired versions are kept as agreed.""
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,8 +20,10 @@ from alignment.models import (
     DefinitionEvent,
     EngagementRule,
     FieldRule,
+    Membership,
     QualificationDefinition,
     RejectionReason,
+    Team,
 )
 from alignment.roles import Role, has_role
 from alignment.signals import definition_activated, definition_proposed
@@ -334,3 +338,54 @@ def definition_request_changes(
         definition.save(update_fields=["status"])
         _record(definition, "changes_requested", by, {"comment": comment.strip()}, at=now)
     return definition
+
+
+# --- Reference data -----------------------------------------------------------------------------
+# Written by the admin's forms and by its imports (alignment.resources) alike. Each validates in
+# full and raises ValidationError, which a form shows on its fields and an import on its row.
+
+
+def team_save(*, team: Team) -> Team:
+    """Create or change a team and its business calendar."""
+    team.full_clean()
+    team.save()
+    return team
+
+
+def membership_check(*, membership: Membership) -> None:
+    """What a membership must satisfy beyond its fields: a deactivated person does not join a
+    team, and a membership does not end before it began."""
+    errors = {}
+    user = membership.user if membership.user_id else None
+    if user is not None and not user.is_active and membership.ended_at is None:
+        errors["user"] = f"{user.get_username()} is deactivated and cannot be a current member of a team."
+    began, ended = membership.joined_at, membership.ended_at
+    if isinstance(began, datetime) and isinstance(ended, datetime) and ended < began:
+        errors["ended_at"] = f"A membership cannot end before it began ({began:%Y-%m-%d %H:%M})."
+    if errors:
+        raise ValidationError(errors)
+
+
+def membership_save(*, membership: Membership) -> Membership:
+    """Put a person in a team, or end their membership (ended_at), which is kept rather than
+    deleted. Ending one hands the person's open leads on (leads.receivers)."""
+    errors: dict = {}
+    try:
+        membership.full_clean()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    try:
+        membership_check(membership=membership)
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    membership.save()
+    return membership
+
+
+def rejection_reason_save(*, reason: RejectionReason) -> RejectionReason:
+    """Add a reason to the catalogue or change one."""
+    reason.full_clean()
+    reason.save()
+    return reason

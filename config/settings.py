@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_filters",
     "django_celery_beat",
+    "import_export",
     "alignment",
     "leads",
     "reviews",
@@ -117,6 +118,17 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+
+# Reference data (sources, campaigns, teams, memberships, rejection reasons) is imported and
+# exported from the admin with django-import-export. Importing takes the model's change
+# permission and exporting its view permission (the admin mixin also asks for add); each import
+# runs in one transaction, and its preview is a dry run that is rolled back. Uploads wait for
+# confirmation under MEDIA_ROOT, which every web process reads.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_CONFIRM = False
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

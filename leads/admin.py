@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from alignment.admin import ReferenceDataAdminMixin
 from alignment.roles import is_marketing
 from leads import selectors, services
 from leads.duplicates import (
@@ -34,6 +35,7 @@ from leads.models import (
     Source,
     Touch,
 )
+from leads.resources import CampaignResource, SourceResource
 from leads.spreadsheets import csv_response, xlsx_response
 
 
@@ -133,7 +135,8 @@ class ActivityInline(ReadOnlyInline):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
+    resource_classes = [SourceResource]
     list_display = ("name", "channel", "interest", "lead_count")
     list_filter = ("interest",)
     search_fields = ("name", "channel")
@@ -150,14 +153,37 @@ class SourceAdmin(admin.ModelAdmin):
     def lead_count(self, obj):
         return obj.lead_count
 
+    def save_model(self, request, obj, form, change):
+        services.source_save(source=obj)
+
+
+class CampaignAdminForm(forms.ModelForm):
+    """Shows the rules of services.campaign_check on the form, as an import shows them on its row."""
+
+    class Meta:
+        model = Campaign
+        fields = ("name", "source", "cost", "starts_on", "ends_on")
+
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            services.campaign_check(campaign=self.instance)
+        except ValidationError as error:
+            self._update_errors(error)
+
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
+    resource_classes = [CampaignResource]
+    form = CampaignAdminForm
     list_display = ("name", "source", "cost", "starts_on", "ends_on")
     list_select_related = ("source",)
     list_filter = ("source__interest", "source")
     search_fields = ("name", "source__name")
     autocomplete_fields = ("source",)
+
+    def save_model(self, request, obj, form, change):
+        services.campaign_save(campaign=obj)
 
 
 class LeadAdminForm(forms.ModelForm):

@@ -3,10 +3,12 @@ transaction; state changes are guarded by ALLOWED_TRANSITIONS and by conditional
 people acting at the same moment cannot both win."""
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -649,3 +651,44 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+# --- Sources and campaigns ------------------------------------------------------------------------
+# Marketing's reference data, written by the admin's forms and by its imports (leads.resources)
+# alike. Each validates in full and raises ValidationError, which a form shows on its fields and
+# an import on its row.
+
+
+def source_save(*, source: Source) -> Source:
+    """Create or change a source and its interest (active or passive)."""
+    source.full_clean()
+    source.save()
+    return source
+
+
+def campaign_check(*, campaign: Campaign) -> None:
+    """What a campaign must satisfy beyond its fields: its cost (what it has cost so far, which
+    cost per accepted lead divides) is not negative, and it does not end before it starts."""
+    errors = {}
+    # Fields their own validation refused are still raw input: compare only what is typed.
+    if isinstance(campaign.cost, int | float | Decimal) and campaign.cost < 0:
+        errors["cost"] = f"A campaign's cost cannot be negative ({campaign.cost})."
+    starts, ends = campaign.starts_on, campaign.ends_on
+    if isinstance(starts, date) and isinstance(ends, date) and ends < starts:
+        errors["ends_on"] = f"The campaign cannot end before it starts ({starts:%Y-%m-%d})."
+    if errors:
+        raise ValidationError(errors)
+
+
+def campaign_save(*, campaign: Campaign) -> Campaign:
+    """Create or change a campaign; its monthly cost import replaces the cost to date."""
+    errors: dict = {}
+    for check in (campaign.full_clean, lambda: campaign_check(campaign=campaign)):
+        try:
+            check()
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+    campaign.save()
+    return campaign

@@ -55,6 +55,18 @@ MATRIX = {
     "/notifications/": (200, 200, 200, 200, 200),
     "/definitions/{definition}/backtest/?outcome=won": (403, 403, 200, 200, 200),
     "/admin/alignment/leadproperty/": (403, 403, 200, 200, 200),
+    # Reference data: importing takes add and change, exporting view (alignment.roles).
+    "/admin/leads/source/import/": (403, 403, 200, 200, 403),
+    "/admin/leads/source/export/": (403, 403, 200, 200, 200),
+    "/admin/leads/campaign/import/": (403, 403, 200, 200, 403),
+    "/admin/leads/campaign/export/": (403, 403, 200, 200, 200),
+    "/admin/alignment/team/import/": (403, 403, 403, 403, 200),
+    "/admin/alignment/team/export/": (403, 200, 403, 200, 200),
+    "/admin/alignment/membership/": (403, 200, 403, 200, 200),
+    "/admin/alignment/membership/import/": (403, 403, 403, 403, 200),
+    "/admin/alignment/membership/export/": (403, 200, 403, 200, 200),
+    "/admin/alignment/rejectionreason/import/": (403, 403, 403, 403, 403),
+    "/admin/alignment/rejectionreason/export/": (403, 403, 200, 200, 200),
 }
 
 
