@@ -8,7 +8,6 @@ a username and a team) whatever its case, and every row is written by the app's 
 import obeys the rules the admin's forms obey. The admin's first step is a dry run whose writes
 are rolled back; a row the service refuses is shown as that row's error."""
 
-import csv
 import re
 from datetime import datetime, time
 
@@ -19,12 +18,9 @@ from django.utils import timezone
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
+import tabular
 from alignment import services
 from alignment.models import WEEKDAY_DIGITS, Membership, RejectionReason, Team
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-DELIMITERS = ",;\t"
 
 
 class SpreadsheetCSV(base_formats.CSV):
@@ -39,14 +35,9 @@ class SpreadsheetCSV(base_formats.CSV):
 
     def create_dataset(self, in_stream, **kwargs):
         if isinstance(in_stream, bytes):
-            try:
-                in_stream = in_stream.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                in_stream = in_stream.decode("cp1252")  # undefined bytes raise: the form says so
+            in_stream, _ = tabular.decode(in_stream)  # undefined bytes raise: the form says so
         first_line = in_stream.split("\n", 1)[0].rstrip("\r")
-        widths = {d: len(next(csv.reader([first_line], delimiter=d), [])) for d in DELIMITERS}
-        delimiter = max(DELIMITERS, key=lambda d: widths[d])  # ties keep the comma
-        return super().create_dataset(in_stream, delimiter=delimiter, **kwargs)
+        return super().create_dataset(in_stream, delimiter=tabular.sniff_delimiter(first_line), **kwargs)
 
 
 class NaturalKeyWidget(widgets.ForeignKeyWidget):
@@ -94,9 +85,6 @@ class ChoiceWidget(widgets.CharWidget):
 class YesNoWidget(widgets.Widget):
     """yes/no, true/false, 1/0 in any case; a blank cell keeps the default."""
 
-    YES = frozenset({"yes", "y", "true", "1"})
-    NO = frozenset({"no", "n", "false", "0"})
-
     def __init__(self, default: bool, **kwargs):
         self.default = default
         super().__init__(**kwargs)
@@ -107,9 +95,9 @@ class YesNoWidget(widgets.Widget):
         text = "" if value is None else str(value).strip().casefold()
         if not text:
             return self.default
-        if text in self.YES:
+        if text in tabular.YES_WORDS:
             return True
-        if text in self.NO:
+        if text in tabular.NO_WORDS:
             return False
         raise ValueError(f"{value!r} is neither yes nor no.")
 
@@ -248,10 +236,8 @@ class ReferenceResource(resources.ModelResource):
     def before_import_row(self, row, **kwargs):
         for key, value in row.items():
             if isinstance(value, str):
-                value = value.strip()
-                if value[:1] == "'" and value[1:2] and value[1] in FORMULA_STARTS:
-                    value = value[1:]  # the text mark this export writes (and spreadsheets keep)
-                row[key] = value
+                # The text mark this export writes (and spreadsheets keep) comes off again.
+                row[key] = tabular.unguard_formula(value.strip())
 
     def get_instance(self, instance_loader, row):
         (name,) = self.get_import_id_fields()
@@ -278,9 +264,7 @@ class ReferenceResource(resources.ModelResource):
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
-        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-            return f"'{value}"
-        return value
+        return tabular.guard_formula(value) if isinstance(value, str) else value
 
 
 class TeamResource(ReferenceResource):

@@ -25,7 +25,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from tabular import guard_formula
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -42,9 +43,7 @@ def _text(value) -> str:
 def safe_text(value) -> str:
     """``value`` as CSV text that no spreadsheet runs as a formula."""
     text = _text(value)
-    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
-        return f"'{text}"
-    return text
+    return guard_formula(text) if isinstance(value, str) else text
 
 
 def _xlsx_value(sheet, value):

@@ -50,9 +50,15 @@ def insert(model: type[models.Model], rows: Sequence[dict]) -> None:
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
     # Text, numbers and None go to the driver as they are; anything else (times, JSON) is
-    # prepared by its field as Django would, once per distinct value (a batch shares its times).
+    # prepared by its field as Django would, once per distinct value and kind of field (a batch
+    # shares its times, a lead's creation and stage times are one, most JSON is empty).
     plain = {str, int, float, bool, type(None)}
     names = [(field.attname, defaults.get(field.attname)) for field in fields]
+    # Every DateTimeField prepares a time the same way; other fields' preparation may depend on
+    # the field itself (a decimal's places), so their values are kept apart.
+    kinds = [
+        models.DateTimeField if isinstance(field, models.DateTimeField) else index for index, field in enumerate(fields)
+    ]
     prepared: dict = {}
     params = []
     for row in rows:
@@ -62,9 +68,12 @@ def insert(model: type[models.Model], rows: Sequence[dict]) -> None:
                 continue
             field = fields[index]
             if isinstance(value, dict | list):
-                values[index] = field.get_db_prep_save(value, connection)
-                continue
-            key = (index, value)
+                if value:
+                    values[index] = field.get_db_prep_save(value, connection)
+                    continue
+                key = (kinds[index], type(value))
+            else:
+                key = (kinds[index], value)
             if key not in prepared:
                 prepared[key] = field.get_db_prep_save(value, connection)
             values[index] = prepared[key]

@@ -23,12 +23,7 @@ from leads.imports.countries import region_of
 from leads.imports.layouts import EXTERNAL_ID_PREFIX, PROPERTY_PREFIX
 from leads.matching import company_domain_of, normalize_email
 from leads.models import Campaign, ExternalId, Lead, Source
-
-# A leading character that makes a spreadsheet run a cell as a formula. Accord's export puts
-# an apostrophe before such cells; reading its own export back takes the apostrophe off.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-TRUE_WORDS = frozenset({"yes", "y", "true", "1", "x"})
-FALSE_WORDS = frozenset({"no", "n", "false", "0"})
+from tabular import NO_WORDS, YES_WORDS, unguard_formula
 
 ISO_EXAMPLE = "2024-03-15T14:30:00Z"
 US_FORMATS = (
@@ -139,12 +134,6 @@ class RowErrors(Exception):
         self.errors = errors
 
 
-def unescape(cell: str) -> str:
-    if cell[:1] == "'" and cell[1:2] in FORMULA_STARTS and cell[1:2]:
-        return cell[1:]
-    return cell
-
-
 def parse_datetime(text: str, *, day_first: bool, time_zone: tzinfo | None = None, pattern: str = "") -> datetime:
     """ISO 8601 (with ``Z`` or an offset, as Salesforce and HubSpot write it), else ``pattern``
     when one is given, else forms with a month name (``15 Apr, 2021 00:03:00``), else US
@@ -218,9 +207,9 @@ def property_value(text: str, kind: str, options: Options):
         return int(number) if number.is_integer() and "." not in text and "e" not in text.casefold() else number
     if kind == "yes_no":
         folded = text.casefold()
-        if folded in TRUE_WORDS:
+        if folded in YES_WORDS:
             return True
-        if folded in FALSE_WORDS:
+        if folded in NO_WORDS:
             return False
         raise ValueError(f"'{text}' is neither yes nor no.")
     if kind == "date":
@@ -280,7 +269,7 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
     cell it could not keep as written. Raises RowErrors when the row cannot become a lead."""
     row = _Row(values, options)
     for name, raw in list(values.items()):
-        values[name] = unescape(raw)
+        values[name] = unguard_formula(raw)  # Accord's CSV export guards cells a spreadsheet would run
         if "\x00" in raw:  # no database stores it in text, and no person typed it; the warning keeps it escaped
             values[name] = raw.replace("\x00", "\\x00")
             reason = "The cell holds a NUL character (\\x00), which cannot be stored."
@@ -376,9 +365,9 @@ def clean_row(values: dict[str, str], options: Options) -> dict:
     customer = values.get("is_customer", "").casefold()
     lead["is_customer"] = None
     if customer:
-        if customer in TRUE_WORDS:
+        if customer in YES_WORDS:
             lead["is_customer"] = True
-        elif customer in FALSE_WORDS:
+        elif customer in NO_WORDS:
             lead["is_customer"] = False
         else:
             row.warn("is_customer", f"'{values['is_customer']}' is neither yes nor no; it is left unknown.")

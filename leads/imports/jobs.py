@@ -148,7 +148,7 @@ def lead_import_confirm(
     default_source = default_source or job.default_source
     without_source = (job.preview or {}).get("rows_without_source", 0)
     if without_source and default_source is None:
-        raise LeadError(f"{without_source} new leads name no source in the file: choose the source they came from.")
+        raise LeadError(f"New leads name no source in the file ({without_source}): choose the source they came from.")
     table = _source_table(source_values or {})
     with transaction.atomic():
         claimed = LeadImport.objects.filter(pk=job.pk, status=Status.PREVIEWED).update(

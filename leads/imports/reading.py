@@ -17,11 +17,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import tabular
 from leads.exceptions import ImportFileError
 from leads.imports.forms import MAX_UPLOAD_MB
 
-# Delimiters real exports use; anything else is read as one column and fails layout detection.
-DELIMITERS = ",;\t"
 XLSX_MAGIC = b"PK\x03\x04"
 FIRST_LINE_END = re.compile(r"\r\n?|\n")
 
@@ -49,15 +48,10 @@ class Table:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """The text of ``data`` and the encoding it was read with: UTF-8 (a byte-order mark is
-    dropped), else Windows-1252, which maps every byte Excel writes."""
+    """The text of ``data`` and its encoding (tabular.decode), or ImportFileError saying why not."""
     try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError as error:  # the five bytes cp1252 leaves undefined
+        return tabular.decode(data)
+    except UnicodeDecodeError as error:
         raise ImportFileError(
             f"The file is neither UTF-8 nor Windows-1252 text (byte {error.start + 1} cannot be read). "
             "Save it as CSV UTF-8 and upload it again."
@@ -65,17 +59,12 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def sniff_delimiter(first_line: str) -> str:
-    """The delimiter of the header line: the candidate that splits it into the most columns
-    (quoted headers are read with the csv module so a comma inside quotes does not count)."""
-    best, best_width = ",", 1
-    for delimiter in DELIMITERS:
-        try:
-            width = len(next(csv.reader([first_line], delimiter=delimiter), []))
-        except csv.Error as error:
-            raise ImportFileError(f"The header line cannot be read as CSV: {error}.") from error
-        if width > best_width:
-            best, best_width = delimiter, width
-    return best
+    """The delimiter of the header line (tabular.sniff_delimiter; anything but a comma,
+    semicolon or tab is read as one column and fails layout detection)."""
+    try:
+        return tabular.sniff_delimiter(first_line)
+    except csv.Error as error:
+        raise ImportFileError(f"The header line cannot be read as CSV: {error}.") from error
 
 
 def _trim_header(header: list[str]) -> list[str]:

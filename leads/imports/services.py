@@ -150,6 +150,7 @@ class Report:
             "rejected": self.rejected,
             "errors": self.errors,
             "layout": self.layout,
+            "unused_columns": self.unused_columns,
             "warnings": self.warnings,
         }
 
@@ -157,7 +158,6 @@ class Report:
         return {
             **self.counts(),
             "warned_rows": self.warned_rows,
-            "unused_columns": self.unused_columns,
             "new_sources": self.new_sources,
             "source_proposals": self.source_proposals,
             "rows_without_source": self.rows_without_source,

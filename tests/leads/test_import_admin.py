@@ -431,7 +431,7 @@ class TestUnreadableFiles:
         unnamed = LeadImport.objects.get(file_name="b.csv")
         assert unnamed.preview["rows_without_source"] == 1
         page = client.get(page_of(unnamed))
-        assert "1 new leads name no source in the file." in text(page)
+        assert "1 new lead names no source in the file." in text(page)
         refused = client.post(page_of(unnamed), {"action": "confirm"})
         assert refused.status_code == 200
         assert "default_source" in refused.context["confirm_form"].errors

@@ -81,6 +81,7 @@ class TestImportLeads:
                 {"row": 4, "field": "email", "message": f"'not-an-email' is not a valid email address. {NO_IDENTITY}"}
             ],
             "layout": "Salesforce",
+            "unused_columns": [],
             "warnings": [
                 {
                     "row": 5,
