@@ -205,7 +205,7 @@ def leads_import(
     data: bytes,
     file_name: str,
     by,
-    default_source: Source | None,
+    default_source: Source | Callable[[], Source] | None,
     mapping: ImportMapping | None = None,
     day_first: bool | None = None,
     source_values: dict[str, int | str] | None = None,
@@ -314,7 +314,7 @@ class _ImportRun:
         *,
         by,
         file_name: str,
-        default_source: Source | None,
+        default_source: Source | Callable[[], Source] | None,
         source_values: dict[str, int | str],
         dry_run: bool,
         import_id,
@@ -598,7 +598,7 @@ class _ImportRun:
         name = values["source"]
         if not name:
             self.report.rows_without_source += 1
-            return self.default_source
+            return self._default_source()
         choice = self.source_table.get(name.casefold())
         if isinstance(choice, Source):
             return choice
@@ -609,12 +609,19 @@ class _ImportRun:
                 if self.dry_run and choice is None:
                     self.report.source_proposals[name] = self._closest_source(name)
             if self.dry_run:
-                return self.default_source
+                return None  # not made by a dry run
             source, _ = Source.objects.get_or_create(
                 name=name, defaults={"interest": choice or Source.Interest.PASSIVE, "channel": "import"}
             )
             self.sources[name.casefold()] = source
         return source
+
+    def _default_source(self) -> Source | None:
+        """The default source; one given as a function (the command's "Imported file") is made
+        when a new lead first needs it, and never by a dry run."""
+        if callable(self.default_source) and not self.dry_run:
+            self.default_source = self.default_source()
+        return None if callable(self.default_source) else self.default_source
 
     def _closest_source(self, name: str) -> dict | None:
         """The existing source most like ``name``, when one is close enough to propose."""

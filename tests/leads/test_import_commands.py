@@ -139,6 +139,13 @@ class TestImportLeads:
         assert (Lead.objects.count(), LeadEvent.objects.count()) == (leads, events)
         assert not Source.objects.filter(name="Webinar").exists()
 
+    def test_a_file_whose_rows_all_name_their_source_adds_no_default_source(self, cast, tmp_path):
+        path = write_csv(tmp_path / "named.csv", SALESFORCE_HEADER, [GOOD[1]])
+        _, report = run("import_leads", str(path), "--json")
+        assert (report["created"], report["rejected"]) == (1, 0)
+        assert Lead.objects.get().source.name == "Webinar"
+        assert not Source.objects.filter(name="Imported file").exists()
+
     def test_strict_imports_everything_when_no_row_fails(self, cast, good):
         leads = Lead.objects.count()
         _, report = run("import_leads", str(good), "--strict", "--json")

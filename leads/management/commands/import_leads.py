@@ -59,7 +59,7 @@ class Command(BaseCommand):
             resolve_layout(read_table(data, file.name).header, saved)
         except ImportFileError as error:
             raise CommandError(f"{file.name}: {error}") from error
-        source = self._default_source(options["source"], dry_run)
+        source = self._default_source(options["source"])
         try:
             report = leads_import(
                 data=data,
@@ -94,15 +94,16 @@ class Command(BaseCommand):
         if as_json:
             self.stdout.write(json.dumps(report.counts()))
 
-    def _default_source(self, name: str | None, dry_run: bool) -> Source:
+    def _default_source(self, name: str | None):
+        """The source named by --source, else "Imported file", made only when a new lead's row
+        names no source (so a file whose rows all name theirs adds no source)."""
         if name:
             source = Source.objects.filter(name__iexact=name).first()
             if source is None:
                 raise CommandError(f"No source is called '{name}'.")
             return source
-        source = Source.objects.filter(name=DEFAULT_SOURCE).first()
-        if source is None:
-            source = Source(name=DEFAULT_SOURCE, interest=Source.Interest.PASSIVE, channel="import")
-            if not dry_run:
-                source.save()
-        return source
+        return Source.objects.filter(name=DEFAULT_SOURCE).first() or (
+            lambda: Source.objects.get_or_create(
+                name=DEFAULT_SOURCE, defaults={"interest": Source.Interest.PASSIVE, "channel": "import"}
+            )[0]
+        )
