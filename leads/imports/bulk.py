@@ -10,9 +10,36 @@ on SQLite as the next ids after the highest ever used, which no one else can tak
 transaction holds SQLite's write lock (Accord's transactions begin IMMEDIATE).
 """
 
-from collections.abc import Sequence
+import gc
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection, models
+
+_set_aside = {"depth": 0}
+_set_aside_lock = threading.Lock()
+
+
+@contextmanager
+def heap_set_aside() -> Iterator[None]:
+    """Keep the objects that exist before a large batch job out of the garbage collector's
+    passes until it ends. A Django process holds hundreds of thousands of them (models, URL
+    patterns, templates), and every full pass over them, which the job's many rows trigger
+    again and again, cost a fifth of an import's time. Objects the job makes are collected as
+    usual; the ones set aside return to the collector when the outermost job ends
+    (gc.freeze/unfreeze). Usable as a decorator."""
+    with _set_aside_lock:
+        if _set_aside["depth"] == 0:
+            gc.freeze()
+        _set_aside["depth"] += 1
+    try:
+        yield
+    finally:
+        with _set_aside_lock:
+            _set_aside["depth"] -= 1
+            if _set_aside["depth"] == 0:
+                gc.unfreeze()
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:

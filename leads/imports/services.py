@@ -200,6 +200,7 @@ def resolve_layout(header: list[str], mapping: ImportMapping | None) -> Layout:
     return detection.layout
 
 
+@bulk.heap_set_aside()
 def leads_import(
     *,
     data: bytes,

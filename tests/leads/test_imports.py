@@ -810,3 +810,20 @@ def test_leads_an_import_updates_are_graded_anew(cast, make_lead, active_definit
     lead.refresh_from_db()
     assert imported == (lead.grade, lead.fit_points, lead.score, lead.bucket, lead.sales_ready)
     assert lead.fit_points > 0 and lead.evaluated_with == active_definition
+
+
+def test_the_heap_set_aside_during_an_import_returns_to_the_collector_afterwards(cast):
+    import gc
+
+    from leads.imports.bulk import heap_set_aside
+
+    assert gc.get_freeze_count() == 0
+    with heap_set_aside():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with heap_set_aside():  # a strict import's dry run inside the import
+            pass
+        assert gc.get_freeze_count() >= frozen, "the inner job gave the heap back too early"
+    assert gc.get_freeze_count() == 0
+    run(cast, csv_bytes(SALESFORCE_API, [ada_row()]), strict=True)
+    assert gc.get_freeze_count() == 0
