@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 N ?= 100000
 PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-constraint requirements-build.txt
+# --build-constraint needs pip 25.3: bring an older .venv's pip up first (nothing is fetched when it is current).
+PIP_CURRENT := $(BIN)/python -m pip install --quiet --disable-pip-version-check "pip>=25.3"
 
 .PHONY: run test bench lint install install-dev
 
@@ -14,10 +16,12 @@ $(BIN)/python:
 
 # Stamp files make a second `make run` skip the install unless a requirements file changed.
 $(VENV)/.installed: $(BIN)/python requirements.txt requirements-build.txt
+	$(PIP_CURRENT)
 	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP_CURRENT)
 	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
@@ -25,9 +29,12 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# Debug off, as in production (DJANGO_DEBUG=1 for debug pages), over plain HTTP on loopback;
+# the secret key is generated once into var/secret_key.
 run: install
 	$(BIN)/python manage.py migrate --no-input -v 0
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py collectstatic --no-input -v 0
+	$(BIN)/python manage.py seed_demo --force
 	@echo
 	@echo "Accord is starting at http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web, worker and beat)"
 	@echo

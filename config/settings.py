@@ -1,6 +1,7 @@
 """Accord settings: everything comes from the environment, with defaults that run a checkout at once
 (SQLite in WAL mode, Celery's filesystem broker under var/)."""
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -8,16 +9,20 @@ import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.secret_key import generated_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ACCORD_VAR_DIR", str(BASE_DIR / "var")))
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
-_DEV_SECRET_KEY = "django-insecure-accord-development-only-key-never-use-in-production"
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET_KEY if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+# Debug is for developers who ask for it (DJANGO_DEBUG=1); `make run` looks and fails like production.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Without DJANGO_SECRET_KEY, a key generated once under var/ (mode 600). Machines that share
+# sessions must share the key: set it.
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or generated_secret_key(VAR_DIR / "secret_key")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+# The HTTPS-only settings (redirect, HSTS, secure cookies; see the end of this file): on in
+# production behind TLS, off for `make run` on loopback over plain HTTP.
+HTTPS = env_bool("ACCORD_HTTPS", False)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -110,11 +115,15 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_ROOT = Path(env_str("ACCORD_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Bootstrap is served from the xstatic package: no CDN, nothing fetched at run time.
 STATICFILES_DIRS = [("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
+# WhiteNoise serves the static files collectstatic hashed and compressed (`make run` runs it).
+# Where nothing collects them (debug, pytest, which forces DEBUG off, and the benchmarks:
+# ACCORD_STATIC_MANIFEST=0) they are served under their own names.
+STATIC_MANIFEST = env_bool("ACCORD_STATIC_MANIFEST", not DEBUG and "pytest" not in sys.modules)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if STATIC_MANIFEST
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -202,7 +211,7 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-if not DEBUG:
+if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
     SECURE_HSTS_SECONDS = env_int("DJANGO_SECURE_HSTS_SECONDS", 31536000)

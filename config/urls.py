@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+handler400 = "config.views.bad_request"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),

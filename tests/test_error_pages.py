@@ -1,0 +1,58 @@
+"""The product answers errors with its own pages, in the workspace's look, never Django's debug
+pages (pytest-django runs with DEBUG off, as `make run` and production do)."""
+
+import pytest
+from django.test import Client, RequestFactory
+from django.views.defaults import server_error
+
+pytestmark = pytest.mark.django_db
+
+
+def logged_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_missing_page_answers_the_products_404(cast):
+    response = logged_in(cast.rep).get("/no-such-page/")
+    assert response.status_code == 404
+    assert response.templates[0].name == "404.html"
+    content = response.content.decode()
+    assert "Page not found" in content
+    assert "Error 404" in content
+    # The workspace's own page: its navigation for the person, not Django's debug page.
+    assert 'href="/inbox/"' in content
+    assert "Using the URLconf" not in content
+
+
+def test_a_missing_page_answers_404_before_login_too():
+    response = Client().get("/leads/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_a_forbidden_page_answers_the_products_403(cast):
+    response = logged_in(cast.rep).get("/handoffs/outcomes/")
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "Not allowed" in content
+    assert "Error 403" in content
+    assert 'href="/inbox/"' in content
+
+
+def test_a_request_for_another_host_answers_the_products_400():
+    """Refused before the middleware that knows the person: the page needs nobody."""
+    response = Client().get("/accounts/login/", HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    content = response.content.decode()
+    assert "Bad request" in content
+    assert "Error 400" in content
+
+
+def test_a_server_error_answers_a_standalone_500():
+    response = server_error(RequestFactory().get("/"))
+    assert response.status_code == 500
+    content = response.content.decode()
+    assert "Something went wrong" in content
+    assert "Error 500" in content
