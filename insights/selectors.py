@@ -29,6 +29,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from alignment import policies
 from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import Role, has_role, is_leader, is_marketing
 from leads.models import (
@@ -82,16 +83,13 @@ def may_view_dashboard(user) -> bool:
 
 
 def teams_visible_to(*, user) -> QuerySet[Team] | None:
-    """None means every team (and the leads no team holds). Leaders and marketing see everything:
-    marketing owns every lead until it is handed off and follows each hand-off's outcome. A sales
-    manager sees the sales teams they are a current member of."""
+    """None means every team (and the leads no team holds): leaders and marketing. A sales
+    manager sees the sales teams they manage (alignment.policies)."""
     if not may_view_dashboard(user):
         raise PermissionDenied
-    if user.is_superuser or is_leader(user) or is_marketing(user):
+    if policies.sees_everything(user):
         return None
-    return Team.objects.filter(
-        kind=Team.Kind.SALES, memberships__user=user, memberships__ended_at__isnull=True
-    ).distinct()
+    return policies.teams_managed_by(user)
 
 
 @dataclass(frozen=True)

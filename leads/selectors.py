@@ -7,39 +7,22 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from alignment import policies
 from alignment.models import LeadProperty, Membership, QualificationDefinition, RejectionReason, Team
-from alignment.roles import GROUP_NAMES, Role, has_role, is_leader, is_marketing
+from alignment.roles import GROUP_NAMES, Role
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification
 
 User = get_user_model()
 
 
-def _sees_everything(user) -> bool:
-    return user.is_superuser or is_leader(user) or is_marketing(user)
-
-
 def leads_visible_to(*, user) -> QuerySet[Lead]:
-    """Leaders and marketing see every lead; a manager sees their teams' leads and their own;
-    a rep sees the leads they own."""
-    leads = Lead.objects.all()
-    if _sees_everything(user):
-        return leads
-    if has_role(user, Role.SALES_MANAGER):
-        return leads.filter(Q(team__manager=user) | Q(owner=user))
-    if has_role(user, Role.SALES_REP):
-        return leads.filter(owner=user)
-    return leads.none()
+    """Leaders and marketing see every lead; a manager the leads of the teams they manage and
+    their own; a rep the leads they own (alignment.policies)."""
+    return policies.visible(Lead.objects.all(), user, team="team", person="owner")
 
 
 def handoffs_visible_to(*, user) -> QuerySet[Handoff]:
-    handoffs = Handoff.objects.all()
-    if _sees_everything(user):
-        return handoffs
-    if has_role(user, Role.SALES_MANAGER):
-        return handoffs.filter(Q(team__manager=user) | Q(assigned_to=user))
-    if has_role(user, Role.SALES_REP):
-        return handoffs.filter(assigned_to=user)
-    return handoffs.none()
+    return policies.visible(Handoff.objects.all(), user, team="team", person="assigned_to")
 
 
 def service_level_breached(now: datetime | None = None) -> Q:

@@ -7,7 +7,8 @@ from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from alignment.roles import Role, has_role, is_leader
+from alignment import policies
+from alignment.roles import Role, has_role
 from leads.admin import ReadOnlyAdminMixin
 from reviews import selectors, services
 from reviews.exceptions import ReviewError
@@ -157,12 +158,7 @@ class ReviewItemAdmin(ReadOnlyScopedAdmin):
     def get_queryset(self, request):
         visible = selectors.meetings_visible_to(user=request.user)
         items = ReviewItem.objects.filter(meeting__in=visible.values("pk"))
-        user = request.user
-        if not (user.is_superuser or is_leader(user) or has_role(user, Role.SALES_MANAGER)):
-            items = items.filter(rep=user)
-        elif has_role(user, Role.SALES_MANAGER) and not (user.is_superuser or is_leader(user)):
-            items = items.filter(Q(meeting__team__manager=user) | Q(rep=user))
-        return items
+        return policies.visible(items, request.user, team="meeting__team", person="rep")
 
     @admin.display(boolean=True, description="Update")
     def has_update(self, obj):

@@ -7,6 +7,7 @@ from datetime import date
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from alignment import policies
 from alignment.models import Membership, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role, has_role, is_leader
 from reviews.models import ReviewItem, ReviewMeeting, ReviewReminder
@@ -21,7 +22,7 @@ def takes_part(*, user) -> bool:
 
 def sees_every_item(*, meeting: ReviewMeeting, user) -> bool:
     """The team's manager and the leaders see the whole agenda; a rep sees their own items."""
-    return bool(user.is_superuser or is_leader(user) or meeting.team.manager_id == user.pk)
+    return policies.sees_whole_team(user, meeting.team)
 
 
 def sales_teams() -> QuerySet[Team]:
@@ -36,7 +37,7 @@ def meetings_visible_to(*, user) -> QuerySet[ReviewMeeting]:
         return meetings
     scope = Q()
     if has_role(user, Role.SALES_MANAGER):
-        scope |= Q(team__manager=user)
+        scope |= Q(team__in=policies.teams_managed_by(user).values("pk"))
     if has_role(user, Role.SALES_MANAGER, Role.SALES_REP):
         scope |= Q(team__in=Membership.objects.filter(user=user, ended_at__isnull=True).values("team_id"))
         scope |= Q(Exists(ReviewItem.objects.filter(meeting=OuterRef("pk"), rep=user)))
@@ -60,9 +61,7 @@ def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
 
 def teams_run_by(*, user) -> QuerySet[Team]:
     """Teams whose meetings the person may open and run."""
-    if user.is_superuser or has_role(user, Role.SALES_LEADER):
-        return sales_teams()
-    return sales_teams().filter(manager=user)
+    return policies.teams_run_by(user).order_by("name")
 
 
 def give_up_reasons() -> QuerySet[RejectionReason]:

@@ -16,8 +16,9 @@ from django.db.models import Exists, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from alignment import policies
 from alignment.models import Membership, RejectionReason, Team
-from alignment.roles import GROUP_NAMES, Role, has_role
+from alignment.roles import GROUP_NAMES, Role
 from leads import services as lead_services
 from leads.exceptions import LeadError
 from leads.models import SALES_STAGES, WORKING_STAGES, Handoff, Lead, LeadEvent, Stage, Touch
@@ -112,7 +113,7 @@ def _name(user) -> str:
 
 def may_run(*, team: Team, user) -> bool:
     """The team's manager or a sales leader runs and closes the team's meetings."""
-    return bool(user.is_superuser or has_role(user, Role.SALES_LEADER) or team.manager_id == user.pk)
+    return policies.runs(user, team)
 
 
 def _require_runner(team: Team, by) -> None:

@@ -1,4 +1,6 @@
-"""Shared personas: one person per role, two sales teams, and a lead handed to each team."""
+"""Shared personas: one person per role, two sales teams, and a lead handed to each team. One
+manager manages a team without being its member; the other is a member of a team they do not
+manage."""
 
 import importlib
 from dataclasses import dataclass
@@ -6,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from django.apps import apps
 
-from alignment.models import RejectionReason
+from alignment.models import RejectionReason, Team
 from alignment.roles import Role
 from leads import services
 from tests.factories import LeadFactory, SourceFactory, TeamFactory, UserFactory, add_member
@@ -43,7 +45,11 @@ def cast(db) -> Cast:
     add_member(team, people["manager"], manager=True)
     add_member(team, people["rep"])
     add_member(team, people["teammate"])
-    add_member(other_team, people["other_manager"], manager=True)
+    # SMB's manager runs it without being one of its members, and Enterprise's manager is a
+    # member of SMB who does not manage it: what a manager sees follows what they manage.
+    Team.objects.filter(pk=other_team.pk).update(manager=people["other_manager"])
+    other_team.refresh_from_db()
+    add_member(other_team, people["manager"])
     add_member(other_team, people["other_rep"])
     return Cast(**people, team=team, other_team=other_team, source=SourceFactory())
 

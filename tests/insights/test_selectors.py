@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from alignment.models import Membership
+from alignment.models import Membership, Team
 from alignment.roles import Role
 from insights import rollups, selectors
 from leads.models import Campaign, DuplicateCandidate, Lead, Reminder, Touch
@@ -367,12 +367,16 @@ class TestScope:
     def test_leaders_and_marketing_see_every_team(self, cast, who):
         assert scope(getattr(cast, who)).teams is None
 
-    def test_a_manager_sees_their_current_teams_only(self, cast):
+    def test_a_manager_sees_the_teams_they_manage_only(self, cast):
+        # The manager is also a member of SMB, which someone else manages: that gives no sight.
         assert scope(cast.manager).teams == (cast.team.pk,)
         with pytest.raises(PermissionDenied):
             scope(cast.manager, team=cast.other_team)
-        Membership.objects.filter(user=cast.manager).update(ended_at=NOW - timedelta(days=1))
+        # SMB's manager is no member of it, and sees it.
+        assert scope(cast.other_manager).teams == (cast.other_team.pk,)
+        Team.objects.filter(pk=cast.team.pk).update(manager=cast.other_manager)
         assert scope(cast.manager).teams == ()
+        assert set(scope(cast.other_manager).teams) == {cast.team.pk, cast.other_team.pk}
 
     def test_the_period_includes_its_last_day(self, cast):
         s = scope(cast.cmo)
