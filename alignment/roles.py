@@ -37,11 +37,19 @@ _REVIEWS = {
     "reviews.reviewitem": _VIEW,
     "reviews.reviewevent": _VIEW,
 }
-# The sweeps' schedules (django-celery-beat): sales leadership sees and tunes them.
+# The sweeps' schedules (django-celery-beat) run for the whole organisation: only the leaders
+# (and superusers) see and tune them; a team's manager does not.
 _SCHEDULES = {
     "django_celery_beat.periodictask": _CHANGE,
-    "django_celery_beat.intervalschedule": _VIEW,
-    "django_celery_beat.crontabschedule": _VIEW,
+    "django_celery_beat.intervalschedule": _EDIT,
+    "django_celery_beat.crontabschedule": _EDIT,
+    "django_celery_beat.clockedschedule": _EDIT,
+    "django_celery_beat.solarschedule": _EDIT,
+}
+# Locked-out logins (django-axes): the leaders see them and unlock one by deleting its attempt.
+_LOCKOUTS = {
+    "axes.accessattempt": ("view", "delete"),
+    "axes.accessfailurelog": _VIEW,
 }
 # Imports, their column mappings and the likely duplicates they find belong to marketing.
 _IMPORTS = {
@@ -60,6 +68,8 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         **_IMPORTS,
         **_REVIEWS,
         **_DEFINITIONS,
+        **_SCHEDULES,
+        **_LOCKOUTS,
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
         "alignment.rejectionreason": _VIEW,
@@ -84,6 +94,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.leadevent": _VIEW,
         "leads.reminder": _VIEW,
         **_SCHEDULES,
+        **_LOCKOUTS,
         **_REVIEWS,
         **_DEFINITIONS,
         "alignment.team": _EDIT,
@@ -96,7 +107,6 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
         "leads.reminder": _VIEW,
-        **_SCHEDULES,
         **_REVIEWS,
         "alignment.qualificationdefinition": _VIEW,
         "alignment.team": _VIEW,

@@ -12,8 +12,10 @@ from django.views.decorators.http import require_POST
 from alignment import selectors, services
 from alignment.backtest import OUTCOMES
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
+from alignment.forms import SignatureForm
 from alignment.models import ACTIVITY_KINDS
 from alignment.panels import definition_panels
+from security.limits import parse_id
 
 
 @login_required
@@ -47,12 +49,20 @@ def definition_detail(request, pk: int):
 def definition_compare(request):
     versions = selectors.definitions()
     try:
-        a = versions.get(pk=int(request.GET["a"]))
-        b = versions.get(pk=int(request.GET["b"]))
-    except (KeyError, ValueError, versions.model.DoesNotExist):
+        a = versions.get(pk=parse_id(request.GET["a"]))
+        b = versions.get(pk=parse_id(request.GET["b"]))
+    except (KeyError, versions.model.DoesNotExist):
         raise Http404("Choose two versions to compare.") from None
     context = {"a": a, "b": b, "rows": selectors.compare(a, b), "can_draft": services.may_draft(request.user)}
     return render(request, "alignment/definition_compare.html", context)
+
+
+def _refuse(request, pk: int, form):
+    """Back to the version's page with what was wrong with the form."""
+    get_object_or_404(selectors.definitions(), pk=pk)
+    for field, errors in form.errors.items():
+        messages.error(request, f"{field.capitalize()}: {' '.join(errors)}")
+    return redirect("definition_detail", pk=pk)
 
 
 def _act(request, pk: int, action, success: str):
@@ -87,12 +97,14 @@ def definition_propose(request, pk: int):
 @login_required
 @require_POST
 def definition_approve(request, pk: int):
-    side = request.POST.get("side", "")
+    form = SignatureForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
     return _act(
         request,
         pk,
         lambda d: services.definition_approve(
-            definition=d, by=request.user, side=side, comment=request.POST.get("comment", "")
+            definition=d, by=request.user, side=form.cleaned_data["side"], comment=form.cleaned_data["comment"]
         ),
         "You approved v{definition.version}.",
     )
@@ -101,11 +113,14 @@ def definition_approve(request, pk: int):
 @login_required
 @require_POST
 def definition_request_changes(request, pk: int):
+    form = SignatureForm(request.POST)
+    if not form.is_valid():
+        return _refuse(request, pk, form)
     return _act(
         request,
         pk,
         lambda d: services.definition_request_changes(
-            definition=d, by=request.user, comment=request.POST.get("comment", "")
+            definition=d, by=request.user, comment=form.cleaned_data["comment"]
         ),
         "v{definition.version} went back to draft with your comment.",
     )

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "leads",
     "reviews",
     "insights",
+    "security",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +56,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, so it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,6 +110,36 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is locked out for AXES_COOLOFF_TIME hours, on the workspace login and the
+# admin's alike; the login page says so (status 429). A leader unlocks someone by deleting the
+# row in the admin's "Access attempts", or `manage.py axes_reset_username NAME` / `axes_reset`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline.
+# Styles allow 'unsafe-inline' because the dashboard's inline SVG charts carry <style> elements and
+# a few progress bars set their width in a style attribute.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("ACCORD_TIME_ZONE", "UTC")
 USE_I18N = True
@@ -114,7 +150,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # Uploaded import files; never served, only read back by the importer.
 MEDIA_ROOT = Path(env_str("ACCORD_MEDIA_ROOT", str(VAR_DIR / "media")))
 # Bootstrap is served from the xstatic package: no CDN, nothing fetched at run time.
-STATICFILES_DIRS = [("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
+STATICFILES_DIRS = [("bootstrap", xstatic.pkg.bootstrap.BASE_DIR), BASE_DIR / "static"]
 # WhiteNoise serves the static files collectstatic hashed and compressed (`make run` runs it).
 # Where nothing collects them (debug, pytest, which forces DEBUG off, and the benchmarks:
 # ACCORD_STATIC_MANIFEST=0) they are served under their own names.

@@ -37,13 +37,16 @@ from leads.models import (
 )
 from leads.resources import CampaignResource, SourceResource
 from leads.spreadsheets import csv_response, xlsx_response
+from security.limits import NOTE_MAX_LENGTH
 
 
 class TeamChoiceForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=selectors.sales_teams(), help_text="Each lead goes to the team's least-loaded active rep."
     )
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60}))
+    note = forms.CharField(
+        required=False, max_length=NOTE_MAX_LENGTH, widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+    )
 
 
 class ReadOnlyAdminMixin:

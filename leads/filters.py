@@ -6,6 +6,7 @@ from alignment import scoring
 from alignment.models import LeadProperty, RejectionReason
 from leads import selectors
 from leads.models import Handoff, Lead, Source, Stage
+from security.limits import SEARCH_MAX_LENGTH
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
@@ -23,7 +24,7 @@ def _search_lead(queryset, prefix: str, value: str):
 
 
 class LeadFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label="Search", method="search", max_length=SEARCH_MAX_LENGTH)
     stage = django_filters.ChoiceFilter(choices=Stage.choices, empty_label="Any")
     source = django_filters.ModelChoiceFilter(queryset=Source.objects.order_by("name"), empty_label="Any")
     interest = django_filters.ChoiceFilter(
@@ -37,7 +38,7 @@ class LeadFilter(django_filters.FilterSet):
     )
     grade = django_filters.ChoiceFilter(choices=[(g, g) for g in scoring.GRADES], empty_label="Any")
     prop = django_filters.ChoiceFilter(label="Property", choices=[], method="no_filter", empty_label="Any")
-    prop_value = django_filters.CharFilter(label="is", method="no_filter")
+    prop_value = django_filters.CharFilter(label="is", method="no_filter", max_length=SEARCH_MAX_LENGTH)
     order = django_filters.ChoiceFilter(
         label="Order",
         choices=[("priority", "Priority, highest first")],
@@ -83,7 +84,7 @@ class LeadFilter(django_filters.FilterSet):
 
 
 class InboxFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label="Search", method="search", max_length=SEARCH_MAX_LENGTH)
     status = django_filters.ChoiceFilter(
         choices=[(Handoff.Status.PENDING, "Waiting for a decision"), (Handoff.Status.ACCEPTED, "Accepted")],
         empty_label="Pending and accepted",
@@ -98,7 +99,7 @@ class InboxFilter(django_filters.FilterSet):
 
 
 class OutcomeFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label="Search", method="search")
+    q = django_filters.CharFilter(label="Search", method="search", max_length=SEARCH_MAX_LENGTH)
     status = django_filters.ChoiceFilter(choices=Handoff.Status.choices, label="Decision", empty_label="Any")
     reason = django_filters.ModelChoiceFilter(queryset=RejectionReason.objects.order_by("position"), empty_label="Any")
     team = django_filters.ModelChoiceFilter(queryset=selectors.sales_teams(), empty_label="Any")

@@ -4,7 +4,8 @@ from django.utils import timezone
 from alignment.models import ACTIVITY_KINDS, RejectionReason
 from leads import selectors
 from leads.learning import OUTCOMES
-from leads.models import Handoff, Touch
+from leads.models import Handoff, Stage, Touch
+from security.limits import NOTE_MAX_LENGTH
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -28,6 +29,7 @@ class HandoffForm(forms.Form):
     note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         label="Note for the rep",
     )
     override = forms.BooleanField(
@@ -38,6 +40,7 @@ class HandoffForm(forms.Form):
     override_reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         label="Why it goes to sales although it is not sales-ready",
     )
 
@@ -53,7 +56,7 @@ class RejectForm(forms.Form):
         queryset=RejectionReason.objects.none(),
         error_messages={"required": "Choose a reason for rejecting the lead."},
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_MAX_LENGTH)
 
     def __init__(self, *args, handoff: Handoff, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,7 +76,7 @@ class TouchForm(forms.Form):
         help_text="Leave empty for now.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_MAX_LENGTH)
 
     def clean_happened_at(self):
         value = self.cleaned_data.get("happened_at")
@@ -91,6 +94,13 @@ class ActivityForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     note = forms.CharField(required=False, max_length=500)
+
+
+class AdvanceForm(forms.Form):
+    """Moving a worked lead on (the buttons on its page)."""
+
+    to_stage = forms.ChoiceField(choices=Stage.choices)
+    note = forms.CharField(required=False, max_length=NOTE_MAX_LENGTH)
 
 
 class OutcomePeriodForm(forms.Form):

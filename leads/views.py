@@ -20,9 +20,11 @@ from leads import evaluation, learning, selectors, services
 from leads.exceptions import LeadError, NotAllowed
 from leads.exports import FORMATS, export_rows
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
-from leads.forms import ActivityForm, HandoffForm, OutcomePeriodForm, RejectForm, TouchForm
+from leads.forms import ActivityForm, AdvanceForm, HandoffForm, OutcomePeriodForm, RejectForm, TouchForm
 from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
 from leads.spreadsheets import csv_response, xlsx_response
+from security.limits import parse_id
+from security.redirects import next_url
 
 PAGE_SIZE = 50
 
@@ -129,7 +131,7 @@ def touch_log(request, pk: int):
             form.add_error(None, str(error))
         else:
             messages.success(request, f"Touch logged on {lead}.")
-            return redirect(request.POST.get("next") or "inbox")
+            return redirect(next_url(request, "inbox"))
     return render(request, "leads/touch_form.html", {"lead": lead, "form": form})
 
 
@@ -163,7 +165,7 @@ def lead_export(request, file_format: str):
     definition = None
     if request.GET.get("definition"):
         # Any version, a draft included: marketing sees what it would do to real leads.
-        definition = QualificationDefinition.objects.filter(pk=_int_or_none(request.GET["definition"])).first()
+        definition = QualificationDefinition.objects.filter(pk=parse_id(request.GET["definition"])).first()
         if definition is None:
             messages.error(request, "That definition version does not exist, so nothing was exported.")
             return redirect("lead_list")
@@ -177,10 +179,6 @@ def lead_export(request, file_format: str):
     if file_format == "xlsx":
         return xlsx_response(rows, f"accord-leads-{stamp}{suffix}.xlsx", title="Leads")
     return csv_response(rows, f"accord-leads-{stamp}{suffix}.csv")
-
-
-def _int_or_none(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
 
 
 @login_required
@@ -244,9 +242,14 @@ def activity_log(request, pk: int):
 @require_POST
 def lead_advance(request, pk: int):
     lead = get_object_or_404(selectors.leads_visible_to(user=request.user), pk=pk)
-    to_stage = request.POST.get("to_stage", "")
+    form = AdvanceForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field.replace('_', ' ').capitalize()}: {' '.join(errors)}")
+        return redirect("lead_detail", pk=lead.pk)
+    to_stage = form.cleaned_data["to_stage"]
     try:
-        services.lead_advance(lead=lead, by=request.user, to_stage=to_stage, note=request.POST.get("note", ""))
+        services.lead_advance(lead=lead, by=request.user, to_stage=to_stage, note=form.cleaned_data["note"])
     except NotAllowed as error:
         raise PermissionDenied(str(error)) from error
     except LeadError as error:

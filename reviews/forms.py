@@ -7,6 +7,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from reviews.models import Outcome, ReviewItem
+from security.limits import NOTE_MAX_LENGTH
 
 
 class QuickSelect(forms.Select):
@@ -74,6 +75,7 @@ def _prefix(item: ReviewItem) -> str:
 class RepUpdateForm(forms.Form):
     update = forms.CharField(
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         label="Update",
         widget=QuickTextarea(attrs={**SMALL, "rows": 2, "placeholder": "Where it stands"}),
     )
@@ -119,7 +121,12 @@ class OutcomeForm(forms.Form):
         widget=QuickTextInput(attrs={**SMALL, "placeholder": "Next step"}),
     )
     next_step_due = forms.DateField(required=False, label="Due", widget=DATE_WIDGET)
-    note = forms.CharField(required=False, label="Note", widget=QuickTextInput(attrs={**SMALL, "placeholder": "Note"}))
+    note = forms.CharField(
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        label="Note",
+        widget=QuickTextInput(attrs={**SMALL, "placeholder": "Note"}),
+    )
     step_done = forms.BooleanField(required=False, label="Done", widget=CHECKBOX)
 
     def __init__(self, *args, item: ReviewItem, reason_choices, rep_choices, **kwargs):
