@@ -26,7 +26,7 @@ from django.utils import timezone
 from alignment.models import Membership, Team
 from alignment.roles import GROUP_NAMES, LEADERS, Role
 from leads import sla
-from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Reminder, Stage
+from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification, Reminder, Stage
 from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
 
@@ -173,7 +173,7 @@ def _act_on_accept_breach(claimed: list[_Breach], level: int, now: datetime, cou
             [
                 Draft(
                     recipient=reps[rep_id],
-                    kind="reminder",
+                    kind=Notification.Kind.REMINDER,
                     message=f"{len(items)} lead(s) are waiting for you to accept or reject: "
                     f"{names_preview([b.lead_name for b in items])}.",
                     link=inbox,
@@ -198,7 +198,7 @@ def _act_on_first_touch_breach(claimed: list[_Breach], level: int, counts: Count
             [
                 Draft(
                     recipient=reps[rep_id],
-                    kind="reminder",
+                    kind=Notification.Kind.REMINDER,
                     message=f"{len(items)} accepted lead(s) have had no first touch in time: "
                     f"{names_preview([b.lead_name for b in items])}.",
                     link=reverse("inbox") + "?status=accepted",
@@ -229,7 +229,7 @@ def _escalate(claimed: list[_Breach], what: str, counts: Counter) -> None:
             drafts.append(
                 Draft(
                     recipient=recipient,
-                    kind="escalation",
+                    kind=Notification.Kind.ESCALATION,
                     message=f"{rep.get_full_name() or rep.username} has {len(items)} lead(s) {what}: "
                     f"{names_preview([b.lead_name for b in items])}.",
                     link=reverse("inbox"),
@@ -273,7 +273,7 @@ def _expire(claimed: list[_Breach], now: datetime, counts: Counter) -> None:
         drafts.append(
             Draft(
                 recipient=people[rep_id],
-                kind="expired",
+                kind=Notification.Kind.EXPIRED,
                 message=f"The accept time ran out on {len(items)} lead(s), now back with marketing: "
                 f"{names_preview([b.lead_name for b in items])}.",
             )
@@ -282,7 +282,7 @@ def _expire(claimed: list[_Breach], now: datetime, counts: Counter) -> None:
         drafts.append(
             Draft(
                 recipient=people[marketer_id],
-                kind="expired",
+                kind=Notification.Kind.EXPIRED,
                 message=f"Sales did not decide on {len(items)} lead(s) you handed off in time; they are back in "
                 f"your queue: {names_preview([b.lead_name for b in items])}.",
                 link=reverse("lead_list") + "?stage=mql",
@@ -507,7 +507,7 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
         drafts.append(
             Draft(
                 recipient=people[owner_id],
-                kind="reassigned",
+                kind=Notification.Kind.REASSIGNED,
                 message=f"{len(group)} lead(s) from {names_preview(sorted(sources))} are now yours "
                 f"({why(group[0].pk).split(':')[0]}): {names_preview([lead.full_name for lead in group])}.",
                 link=reverse("inbox"),
@@ -556,7 +556,7 @@ def _return_unplaced(*, leads: list[Lead], now: datetime) -> None:
         [
             Draft(
                 recipient=leader,
-                kind="unowned",
+                kind=Notification.Kind.UNOWNED,
                 message=f"{len(leads)} lead(s) of {names_preview(owners)}, who left, went back to the marketing "
                 "queue: their team has no active rep or manager.",
                 link=reverse("lead_list") + "?stage=mql",
