@@ -210,9 +210,18 @@ class TestImmutability:
         definition = draft()
         client = Client()
         client.force_login(cast.marketer)
-        page = client.get(f"/admin/alignment/qualificationdefinition/{definition.pk}/change/")
+        url = f"/admin/alignment/qualificationdefinition/{definition.pk}/change/"
+        page = client.get(url)
         assert b'name="hot_min"' in page.content
-        assert DefinitionEvent.objects.filter(definition=definition, kind="drafted").exists()
+        data = admin_form_data(page)
+        data["hot_min"] = str(definition.hot_min + 5)
+        response = client.post(url, data)
+        assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+        definition.refresh_from_db()
+        assert definition.hot_min == 65
+        # The service wrote the change to the version's history, by the person who made it.
+        edited = DefinitionEvent.objects.get(definition=definition, kind="edited")
+        assert (edited.actor, edited.details["changes"]["hot_min"]) == (cast.marketer, ["60", "65"])
 
 
 class TestAgreedServiceLevels:
@@ -309,3 +318,30 @@ class TestWorkflowPages:
         page = self.post(cast.marketer, f"/definitions/{definition.pk}/new-draft/")
         assert b"is a new draft copied from this version" in page.content
         assert QualificationDefinition.objects.filter(based_on=definition, status=Status.DRAFT).exists()
+
+
+def admin_form_data(page) -> dict:
+    """What the admin's change form would post as it stands: the main form's values and every
+    inline's management data and rows."""
+    data = {}
+
+    def add(form):
+        for field in form:
+            value = field.value()
+            if value is None:
+                continue
+            if isinstance(value, list | tuple):
+                data[field.html_name] = [str(item) for item in value]
+            elif isinstance(value, bool):
+                if value:
+                    data[field.html_name] = "on"
+            else:
+                data[field.html_name] = str(value)
+
+    add(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    return data
