@@ -3,8 +3,10 @@
 
 It builds a database of its own under var/bench/ with N leads (default 1,000,000): 50,000
 hand-offs pending past their due time, and 50,000 accepted leads owned by one rep of a team of
-20 who is then deactivated. It times the overdue sweep and the reassignment of the departed
-rep's leads, counts their queries, and merges the figures into var/bench/results.json.
+20 who is then deactivated (one lead in twenty each, for a smaller N). The leads are written
+by the bulk insert the importer uses, so every column the models add gets its default. It
+times the overdue sweep and the reassignment of the departed rep's leads, counts their
+queries, and merges the figures into var/bench/results.json.
 
 The seeded database is kept pristine and copied before each run, so reruns start at once.
 """
@@ -23,14 +25,15 @@ DEPARTED_LEADS = 50_000
 TEAM_REPS = 20
 SWEEP_TARGET_S = 30
 REASSIGN_TARGET_S = 20
+SEED_BATCH = 10_000
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_sweeps", description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads in the database (default 1000000)")
     args = parser.parse_args(argv)
-    if args.leads < OVERDUE + DEPARTED_LEADS:
-        parser.error(f"--leads must be at least {OVERDUE + DEPARTED_LEADS}")
+    if args.leads < 1000:
+        parser.error("--leads must be at least 1000")
     return args
 
 
@@ -49,21 +52,31 @@ def configure_environment(n_leads: int) -> tuple[str, str] | None:
     return str(pristine), str(working)
 
 
+def scaled(n_leads: int) -> tuple[int, int]:
+    """(overdue hand-offs, leads of the departed rep): 50,000 each at 1,000,000 leads, one in
+    twenty of a smaller database."""
+    share = n_leads // 20
+    return min(OVERDUE, share), min(DEPARTED_LEADS, share)
+
+
 def seed(n_leads: int) -> None:
-    """N leads with set-based SQL (a recursive sequence), then the hand-offs."""
+    """N leads written through leads.imports.bulk.insert (which fills every column the models
+    give a default), then the hand-offs with bulk_create."""
     from datetime import timedelta
 
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from alignment.models import Membership, Team
     from alignment.roles import GROUP_NAMES, Role
-    from leads.models import Handoff, Lead, Source
+    from leads.imports.bulk import insert
+    from leads.models import Handoff, Lead, Source, Stage
 
     User = get_user_model()
     now = timezone.now()
+    overdue, departed_leads = scaled(n_leads)
     with transaction.atomic():
         team = Team.objects.create(name="Bench team", manager=User.objects.create(username="bench-manager"))
         marketer = User.objects.create(username="bench-marketer")
@@ -72,42 +85,37 @@ def seed(n_leads: int) -> None:
         Membership.objects.bulk_create([Membership(team=team, user=rep) for rep in reps])
         source = Source.objects.create(name="Bench source", interest=Source.Interest.ACTIVE)
         departed = reps[0]
-        pending_first = n_leads - OVERDUE - DEPARTED_LEADS + 1
-        accepted_first = n_leads - DEPARTED_LEADS + 1
+        pending_first = n_leads - overdue - departed_leads + 1
+        accepted_first = n_leads - departed_leads + 1
         # Owners of the overdue hand-offs: reps 1..19 in turn (never the departed one).
         rep_ids = [rep.pk for rep in reps[1:]]
-        owner_case = " ".join(f"WHEN {i} THEN {rep_id}" for i, rep_id in enumerate(rep_ids))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < %s)
-                INSERT INTO leads_lead (first_name, last_name, email, phone, title, company, country,
-                    is_customer, email_normalized, company_domain, source_id, stage, stage_changed_at,
-                    cycle_count, created_at, updated_at, owner_id, team_id)
-                SELECT 'Bench', 'Lead ' || x, 'lead' || x || '@bench.example', '', '', 'Bench Co', '',
-                    FALSE, 'lead' || x || '@bench.example', 'bench.example', %s,
-                    CASE WHEN x >= %s THEN 'accepted' WHEN x >= %s THEN 'handed_off' ELSE 'nurturing' END,
-                    %s, 0, %s, %s,
-                    CASE WHEN x >= %s THEN %s WHEN x >= %s THEN (CASE (x %% {len(rep_ids)}) {owner_case} END)
-                         ELSE NULL END,
-                    CASE WHEN x >= %s THEN %s ELSE NULL END
-                FROM seq
-                """,
-                [
-                    n_leads,
-                    source.pk,
-                    accepted_first,
-                    pending_first,
-                    now,
-                    now,
-                    now,
-                    accepted_first,
-                    departed.pk,
-                    pending_first,
-                    pending_first,
-                    team.pk,
-                ],
-            )
+
+        def lead(x: int) -> dict:
+            if x >= accepted_first:
+                stage, owner, lead_team = Stage.ACCEPTED, departed.pk, team.pk
+            elif x >= pending_first:
+                stage, owner, lead_team = Stage.HANDED_OFF, rep_ids[x % len(rep_ids)], team.pk
+            else:
+                stage, owner, lead_team = Stage.NURTURING, None, None
+            email = f"lead{x}@bench.example"
+            return {
+                "first_name": "Bench",
+                "last_name": f"Lead {x}",
+                "email": email,
+                "company": "Bench Co",
+                "email_normalized": email,
+                "company_domain": "bench.example",
+                "source_id": source.pk,
+                "stage": stage.value,
+                "stage_changed_at": now,
+                "created_at": now,
+                "updated_at": now,
+                "owner_id": owner,
+                "team_id": lead_team,
+            }
+
+        for first in range(1, n_leads + 1, SEED_BATCH):
+            insert(Lead, [lead(x) for x in range(first, min(first + SEED_BATCH, n_leads + 1))])
         working = Lead.objects.filter(stage__in=["handed_off", "accepted"]).values_list("pk", "owner_id", "stage")
         due = now - timedelta(hours=2)
         Handoff.objects.bulk_create(
@@ -173,27 +181,28 @@ def main(argv=None) -> int:
             connection.close()
             shutil.copyfile(files[1], files[0])
 
+    overdue, departed_leads = scaled(args.leads)
     rows = []
-    print(f"sweeping {OVERDUE:,} overdue hand-offs among {Lead.objects.count():,} leads ...", flush=True)
+    print(f"sweeping {overdue:,} overdue hand-offs among {Lead.objects.count():,} leads ...", flush=True)
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         counts = sweep_overdue()
         elapsed = time.perf_counter() - started
     print(f"  {counts} in {elapsed:.1f} s, {len(queries)} queries")
-    rows.append(row(f"overdue sweep, {OVERDUE:,} overdue", round(elapsed, 1), "s", SWEEP_TARGET_S))
+    rows.append(row(f"overdue sweep, {overdue:,} overdue", round(elapsed, 1), "s", SWEEP_TARGET_S))
     rows.append(row("overdue sweep queries", len(queries), "", None))
 
     departed = Lead.objects.filter(stage="accepted").values_list("owner", flat=True).first()
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(pk=departed).update(is_active=False)
-    print(f"reassigning the {DEPARTED_LEADS:,} leads of a deactivated rep ...", flush=True)
+    print(f"reassigning the {departed_leads:,} leads of a deactivated rep ...", flush=True)
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         counts = reassign_departed()
         elapsed = time.perf_counter() - started
     print(f"  {counts} in {elapsed:.1f} s, {len(queries)} queries")
-    rows.append(row(f"reassign departed rep, {DEPARTED_LEADS:,} leads", round(elapsed, 1), "s", REASSIGN_TARGET_S))
+    rows.append(row(f"reassign departed rep, {departed_leads:,} leads", round(elapsed, 1), "s", REASSIGN_TARGET_S))
     rows.append(row("reassign departed queries", len(queries), "", None))
 
     header = (
