@@ -41,6 +41,14 @@ def test_a_forbidden_page_answers_the_products_403(cast):
     assert 'href="/inbox/"' in content
 
 
+def test_a_form_without_its_csrf_token_answers_the_products_403():
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "rep", "password": "x"})
+    assert response.status_code == 403
+    content = response.content.decode()
+    assert "This form has expired" in content
+    assert "Error 403" in content
+
+
 def test_a_request_for_another_host_answers_the_products_400():
     """Refused before the middleware that knows the person: the page needs nobody."""
     response = Client().get("/accounts/login/", HTTP_HOST="evil.example")
