@@ -73,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "alignment.team": _VIEW,
         "alignment.membership": _VIEW,
         "alignment.rejectionreason": _VIEW,
+        "outbox.outboxmessage": _VIEW,
     },
     Role.MARKETER: {
         "leads.lead": _EDIT,
@@ -100,6 +101,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "alignment.team": _EDIT,
         "alignment.membership": _EDIT,
         "alignment.rejectionreason": _VIEW,
+        "outbox.outboxmessage": _VIEW,
     },
     Role.SALES_MANAGER: {
         "leads.lead": _VIEW,

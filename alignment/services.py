@@ -259,7 +259,9 @@ def definition_propose(
         definition.proposed_at = now
         definition.save(update_fields=["status", "round", "proposed_at"])
         _record(definition, "proposed", by, {"round": definition.round}, at=now)
-        transaction.on_commit(lambda: definition_proposed.send(sender=QualificationDefinition, definition=definition))
+        # In the transaction: what the receivers write (notifications, their emails in the outbox)
+        # commits with the proposal or not at all.
+        definition_proposed.send(sender=QualificationDefinition, definition=definition)
     return definition
 
 
@@ -307,9 +309,9 @@ def _activate(definition: QualificationDefinition, *, by, now: datetime) -> None
     definition.activated_at = now
     definition.save(update_fields=["status", "activated_at"])
     _record(definition, "activated", by, {"replaces": previous.version if previous else None}, at=now)
-    transaction.on_commit(
-        lambda: definition_activated.send(sender=QualificationDefinition, definition=definition, by=by)
-    )
+    # In the transaction: the re-evaluation run and its task (in the outbox) commit with the
+    # activation or not at all.
+    definition_activated.send(sender=QualificationDefinition, definition=definition, by=by)
 
 
 def definition_request_changes(

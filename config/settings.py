@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "import_export",
+    "outbox",
     "alignment",
     "leads",
     "reviews",
@@ -188,13 +189,18 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accord <accord@localhost>")
+# The outbox (outbox/): emails sent right after commit wait at most this many seconds for the
+# mail server (the replay retries later); Message-IDs are made in this domain.
+ACCORD_OUTBOX_EMAIL_TIMEOUT = env_int("ACCORD_OUTBOX_EMAIL_TIMEOUT", 10)
+ACCORD_OUTBOX_MAIL_DOMAIN = env_str("ACCORD_OUTBOX_MAIL_DOMAIN", "accord.localhost")
 
 # Celery: Redis when REDIS_URL is set, otherwise the filesystem transport under var/.
 REDIS_URL = env_str("REDIS_URL")
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A broker that does not answer fails a publish in seconds (the outbox keeps the message).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 3}
 else:
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -8,7 +8,6 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from alignment.roles import GROUP_NAMES, LEADERS
 from insights import diagnostics, selectors
 from insights.diagnostics import Alert
 from insights.models import WeeklyDigest
+from outbox.services import enqueue_emails
 
 User = get_user_model()
 
@@ -103,14 +103,19 @@ def digest_send(*, now: datetime | None = None) -> int:
     if not recipients:
         return 0
     digest = digest_build(now=now)
+    body = render_to_string("insights/email/digest.txt", {"digest": digest})
     try:
         with transaction.atomic():
             WeeklyDigest.objects.create(
                 week_start=digest.week_start, sent_at=now, recipients=len(recipients), alerts=len(digest.alerts)
             )
+            # One outbox row per leader, written with the week's record and sent after commit.
+            return enqueue_emails(
+                messages=[
+                    (f"digest:{digest.week_start.isoformat()}:{person.pk}", person.email, digest.subject, body)
+                    for person in recipients
+                ],
+                now=now,
+            )
     except IntegrityError:
         return 0  # already sent for this week
-    body = render_to_string("insights/email/digest.txt", {"digest": digest})
-    emails = [EmailMessage(subject=digest.subject, body=body, to=[person.email]) for person in recipients]
-    get_connection().send_messages(emails)
-    return len(emails)

@@ -42,6 +42,9 @@ from leads.notifications import Draft, notify
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
+# A running re-evaluation without progress for this long has lost its worker, or its task never
+# arrived (the broker was down): :func:`evaluation_runs_resume` runs it.
+STALLED_AFTER = timedelta(minutes=10)
 # The Lead fields an evaluation writes, besides evaluated_with and evaluated_at.
 RESULT_FIELDS = ("grade", "fit_points", "score", "bucket", "sales_ready", "priority")
 # The result fields written together: the grade follows from the fit points and the bucket from
@@ -316,6 +319,8 @@ def evaluation_run_execute(*, run_id: int, batch_size: int = BATCH_SIZE) -> dict
     """Do the run's re-evaluation, keep its progress up to date (one UPDATE per batch), mark it
     finished with the summary and tell whoever activated the version. A finished run does
     nothing (returns its summary), so a redelivered task is harmless; a failed one starts over.
+    One worker at a time: the run is claimed by a conditional UPDATE, and a run another worker is
+    making progress on (within ``STALLED_AFTER``) is left to it (returns {}).
     A run whose version is no longer active finishes without evaluating: the newer version's own
     run re-evaluates the leads."""
     run = EvaluationRun.objects.select_related("definition", "started_by").filter(pk=run_id).first()
@@ -326,15 +331,25 @@ def evaluation_run_execute(*, run_id: int, batch_size: int = BATCH_SIZE) -> dict
         summary = {"skipped": f"Version {definition.version} is no longer active."}
         _finish(run, summary)
         return summary
-    EvaluationRun.objects.filter(pk=run.pk).update(status=EvaluationRun.Status.RUNNING, done=0)
+    now = timezone.now()
+    claimed = (
+        EvaluationRun.objects.filter(pk=run.pk)
+        .exclude(status=EvaluationRun.Status.FINISHED)
+        .filter(Q(progressed_at__isnull=True) | Q(progressed_at__lt=now - STALLED_AFTER))
+        .update(status=EvaluationRun.Status.RUNNING, done=0, progressed_at=now)
+    )
+    if claimed != 1:
+        return {}  # finished meanwhile, or another worker is on it
 
     def progress(done: int, total: int) -> None:
-        EvaluationRun.objects.filter(pk=run.pk).update(done=done, total=total)
+        EvaluationRun.objects.filter(pk=run.pk).update(done=done, total=total, progressed_at=timezone.now())
 
     try:
         summary = leads_evaluate_all(definition=definition, batch_size=batch_size, progress=progress)
     except Exception:
-        EvaluationRun.objects.filter(pk=run.pk).update(status=EvaluationRun.Status.FAILED, finished_at=timezone.now())
+        EvaluationRun.objects.filter(pk=run.pk).update(
+            status=EvaluationRun.Status.FAILED, finished_at=timezone.now(), progressed_at=None
+        )
         raise
     if _finish(run, summary) and run.started_by is not None:
         notify(
@@ -349,6 +364,24 @@ def evaluation_run_execute(*, run_id: int, batch_size: int = BATCH_SIZE) -> dict
             ]
         )
     return summary
+
+
+def evaluation_runs_resume(*, now: datetime | None = None) -> list[int]:
+    """Run every re-evaluation that is running without progress for ``STALLED_AFTER``: its task
+    never arrived (the broker was down when the version became active) or its worker stopped.
+    Safe to run twice and beside the task itself (each run is claimed). Returns the runs done."""
+    stale = (now or timezone.now()) - STALLED_AFTER
+    stalled = list(
+        EvaluationRun.objects.filter(status=EvaluationRun.Status.RUNNING, started_at__lt=stale)
+        .filter(Q(progressed_at__isnull=True) | Q(progressed_at__lt=stale))
+        .order_by("id")
+        .values_list("pk", flat=True)
+    )
+    resumed = []
+    for run_id in stalled:
+        if evaluation_run_execute(run_id=run_id):
+            resumed.append(run_id)
+    return resumed
 
 
 def _finish(run: EvaluationRun, summary: dict) -> bool:

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from uuid import uuid4
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.db.models.fields import BooleanField
 from django.urls import reverse
@@ -33,6 +34,8 @@ from leads.evaluation import FACT_COLUMNS, activities_of_rows, counted_kinds, ev
 from leads.exceptions import LeadError
 from leads.models import Handoff, Lead, LeadEvent, Notification, Stage
 from leads.notifications import Draft, notify
+from outbox.models import OutboxMessage
+from outbox.services import enqueue_task
 
 BATCH_SIZE = 5000
 # Up to this many known outcomes a suggestion is fitted while the person waits (a few seconds);
@@ -196,20 +199,20 @@ def suggestion_runs_in_background(*, outcome: str, since: date | None, until: da
     return known_outcomes(outcome=outcome, since=since, until=until).count() > SUGGEST_INLINE_OUTCOMES
 
 
-def definition_suggest_later(*, by, outcome: str, since: date | None, until: date | None) -> None:
+def definition_suggest_later(*, by, outcome: str, since: date | None, until: date | None) -> bool:
     """Have a worker fit the suggestion; ``by`` is told when the draft is ready, or why there is
-    none. Raises LeadError when the worker cannot be reached (nothing is then queued)."""
-    from leads.tasks import suggest_definition
-
+    none. The request goes through the outbox: True when it reached the broker at once, False
+    when it waits there for the broker to come back (it is fitted then)."""
     _check_outcome(outcome)
-    try:
-        suggest_definition.delay(
-            by.pk, outcome, since.isoformat() if since else None, until.isoformat() if until else None, uuid4().hex
+    request_key = uuid4().hex
+    with transaction.atomic():
+        key = enqueue_task(
+            task="leads.tasks.suggest_definition",
+            args=[by.pk, outcome, since.isoformat() if since else None, until.isoformat() if until else None],
+            kwargs={"request_key": request_key},
+            key=f"suggest:{request_key}",
         )
-    except Exception as error:  # the broker is down: say so rather than promise a draft
-        raise LeadError(
-            "The background worker could not be reached; ask for the suggestion again in a few minutes."
-        ) from error
+    return OutboxMessage.objects.filter(key=key, sent_at__isnull=False).exists()
 
 
 def suggestion_execute(

@@ -1,18 +1,15 @@
 """Telling people things: an in-app notification (with an unread count in the header) and,
-where it matters, an email through Django's email backend. Emails go out after the transaction
-that decided them commits, so a rolled-back sweep sends nothing."""
+where it matters, an email. Emails are written to the outbox in the transaction that decided
+them, one per notification, and go out after it commits: a rolled-back sweep sends nothing, and
+a mail server outage delays them instead of losing them."""
 
-import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.utils import timezone
 
 from leads.models import Notification
-
-log = logging.getLogger(__name__)
+from outbox.services import enqueue_emails
 
 
 @dataclass(frozen=True)
@@ -35,29 +32,24 @@ def notify(drafts: list[Draft]) -> list[Notification]:
             for d in drafts
         ]
     )
-    emails = [
-        EmailMessage(
-            subject=d.subject,
-            body=f"{d.message}\n\n{_absolute(d.link)}" if d.link else d.message,
-            to=[d.recipient.email],
-        )
-        for d in drafts
-        if d.subject and d.recipient.email
-    ]
-    if emails:
-        transaction.on_commit(lambda: _send(emails))
+    enqueue_emails(
+        messages=[
+            (
+                f"notification:{notification.pk}",
+                d.recipient.email,
+                d.subject,
+                f"{d.message}\n\n{_absolute(d.link)}" if d.link else d.message,
+            )
+            for notification, d in zip(saved, drafts, strict=True)
+            if d.subject and d.recipient.email
+        ],
+        now=now,
+    )
     return saved
 
 
 def _absolute(link: str) -> str:
     return f"{settings.ACCORD_BASE_URL.rstrip('/')}{link}"
-
-
-def _send(emails: list[EmailMessage]) -> None:
-    try:
-        get_connection().send_messages(emails)
-    except OSError:  # the in-app notification is saved; a mail outage must not undo the sweep
-        log.exception("Could not send %d notification email(s)", len(emails))
 
 
 def names_preview(names: list[str], limit: int = 5) -> str:

@@ -1,32 +1,23 @@
 """Reactions to changes made elsewhere: when a person is deactivated or leaves a team, their
-open leads are reassigned right after the change commits (and by the hourly sweep if the
-broker was down); when a qualified-lead definition becomes active, every lead is re-evaluated
-against it by a task whose progress an EvaluationRun shows."""
+open leads are reassigned by a task enqueued through the outbox with the change (and by the
+hourly sweep, which catches misses); when a qualified-lead definition becomes active, every lead
+is re-evaluated against it by a task whose progress an EvaluationRun shows."""
 
-import logging
-
-from django.db import transaction
-
-log = logging.getLogger(__name__)
+from outbox.services import enqueue_task
 
 
 def _enqueue_reassignment(person_id: int) -> None:
-    from leads.tasks import reassign_leads_of_person
-
-    try:
-        reassign_leads_of_person.delay(person_id)
-    except Exception:  # the deactivation is saved; the periodic sweep will do the work
-        log.exception("Could not enqueue the reassignment of person %s's leads", person_id)
+    enqueue_task(task="leads.tasks.reassign_leads_of_person", args=[person_id])
 
 
 def user_saved(sender, instance, created, **kwargs) -> None:
     if not created and not instance.is_active:
-        transaction.on_commit(lambda: _enqueue_reassignment(instance.pk))
+        _enqueue_reassignment(instance.pk)
 
 
 def membership_saved(sender, instance, created, **kwargs) -> None:
     if instance.ended_at is not None:
-        transaction.on_commit(lambda: _enqueue_reassignment(instance.user_id))
+        _enqueue_reassignment(instance.user_id)
 
 
 def definition_proposed(sender, definition, **kwargs) -> None:
@@ -58,21 +49,14 @@ def definition_proposed(sender, definition, **kwargs) -> None:
     )
 
 
-def _enqueue_reevaluation(run_id: int) -> None:
-    from leads.tasks import reevaluate_leads
-
-    try:
-        reevaluate_leads.delay(run_id)
-    except Exception:  # the run stays "running" at 0 done; `manage.py evaluate_leads` does the same work
-        log.exception("Could not enqueue re-evaluation run %s", run_id)
-
-
 def definition_activated(sender, definition, by=None, **kwargs) -> None:
-    """Every lead is re-evaluated against the version that just became active."""
+    """Every lead is re-evaluated against the version that just became active: the run and its
+    task are written in the activation's transaction (a run whose task never arrives is picked
+    up by the stalled-run sweep)."""
     from leads.evaluation import evaluation_run_start
 
     run = evaluation_run_start(definition=definition, by=by)
-    transaction.on_commit(lambda: _enqueue_reevaluation(run.pk))
+    enqueue_task(task="leads.tasks.reevaluate_leads", args=[run.pk], key=f"reevaluate:{run.pk}")
 
 
 def demo_data_loaded(sender, **kwargs) -> str:

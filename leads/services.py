@@ -9,7 +9,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -40,6 +39,7 @@ from leads.models import (
 from leads.notifications import Draft, notify
 from leads.signals import leads_reassigned
 
+from outbox.services import enqueue_email
 # Fields a person may enter or edit directly; stage, owner and counters change only through
 # the workflow below.
 LEAD_INPUT_FIELDS = (
@@ -311,7 +311,7 @@ def handoff_create(
             extra_fields=("owner", "team"),
             at=now,
         )
-        transaction.on_commit(lambda: _enqueue_assignment_email(handoff.pk))
+        handoff_email_assignee(handoff=handoff)
     return handoff
 
 
@@ -327,35 +327,24 @@ def handoff_create_many(*, leads, by, team: Team, note: str = "") -> tuple[list[
     return made, refused
 
 
-def _enqueue_assignment_email(handoff_id: int) -> None:
-    from leads.tasks import email_handoff_assignee
-
-    try:
-        email_handoff_assignee.delay(handoff_id)
-    except Exception:  # a broker outage must not fail the hand-off, which is already saved
-        import logging
-
-        logging.getLogger(__name__).exception("Could not enqueue the email for hand-off %s", handoff_id)
-
-
 def handoff_email_assignee(*, handoff: Handoff) -> bool:
     """Email the rep that a lead is waiting for them (the in-app notification was saved with the
-    hand-off). Returns False when there is nobody to tell."""
+    hand-off), through the outbox: written with the hand-off, sent after it commits, once per
+    hand-off. Returns False when there is nobody to tell."""
     rep = handoff.assigned_to
     if not rep.email or handoff.status != Handoff.Status.PENDING:
         return False
     lead = handoff.lead
-    send_mail(
+    return enqueue_email(
+        key=f"handoff:{handoff.pk}:assigned:{rep.pk}",
+        to=rep.email,
         subject=f"New lead for you: {lead}",
-        message=(
+        body=(
             f"{handoff.handed_off_by.get_full_name() or handoff.handed_off_by} handed you {lead} ({lead.source}).\n"
             f"Please accept or reject it by {timezone.localtime(handoff.accept_due_at):%Y-%m-%d %H:%M %Z}.\n"
             + (f"\nNote from marketing: {handoff.note}\n" if handoff.note else "")
         ),
-        from_email=None,
-        recipient_list=[rep.email],
     )
-    return True
 
 
 def _require_assignee(handoff: Handoff, by) -> None:

@@ -45,6 +45,12 @@ def reevaluate_leads(run_id: int) -> dict:
 
 
 @shared_task(**RETRYING, time_limit=3600, soft_time_limit=3500)
+def resume_stalled_evaluations() -> list[int]:
+    """Finish re-evaluations whose task never arrived or whose worker stopped (every 5 minutes)."""
+    return evaluation.evaluation_runs_resume()
+
+
+@shared_task(**RETRYING, time_limit=3600, soft_time_limit=3500)
 def run_import(import_id: int, dry_run: bool) -> dict:
     from leads.imports.jobs import import_execute
 

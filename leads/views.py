@@ -404,11 +404,17 @@ def definition_suggest(request):
     }
     try:
         if learning.suggestion_runs_in_background(**asked):
-            learning.definition_suggest_later(by=request.user, **asked)
+            handed_over = learning.definition_suggest_later(by=request.user, **asked)
             messages.info(
                 request,
                 "Many outcomes are known, so a worker fits the suggestion;"
-                " you will be notified when the draft is ready.",
+                " you will be notified when the draft is ready."
+                + (
+                    ""
+                    if handed_over
+                    else " The background worker cannot be reached right now: the request is kept and the draft"
+                    " is fitted when it is back."
+                ),
             )
             return redirect("definition_list")
         definition, card, result = learning.definition_suggest(by=request.user, **asked)

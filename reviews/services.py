@@ -10,7 +10,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Subquery
 from django.template.loader import render_to_string
@@ -23,6 +22,7 @@ from leads import services as lead_services
 from leads.exceptions import LeadError
 from leads.models import SALES_STAGES, WORKING_STAGES, Handoff, Lead, LeadEvent, Stage, Touch
 from reviews import selectors
+from outbox.services import enqueue_email, enqueue_emails
 from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, NotAllowed, ReviewError
 from reviews.models import (
     CLOSING_OUTCOMES,
@@ -583,7 +583,7 @@ def review_meeting_close(*, meeting: ReviewMeeting, by, now: datetime | None = N
                 details={"applied": len(items), "carried_into_open_meeting": carried},
                 at=now,
             )
-            transaction.on_commit(lambda: _enqueue_minutes(meeting.pk))
+            review_minutes_email(meeting=meeting, now=now)
     except ItemsRefused as refusal:
         review_event_record(
             meeting=meeting,
@@ -596,15 +596,6 @@ def review_meeting_close(*, meeting: ReviewMeeting, by, now: datetime | None = N
     return meeting
 
 
-def _enqueue_minutes(meeting_id: int) -> None:
-    from reviews.tasks import email_review_minutes
-
-    try:
-        email_review_minutes.delay(meeting_id)
-    except Exception:  # a broker outage must not fail the close, which is already saved
-        logger.exception("Could not enqueue the minutes of review meeting %s", meeting_id)
-
-
 # --- Emails ----------------------------------------------------------------------------------
 
 
@@ -615,8 +606,8 @@ def _base_url() -> str:
 
 def review_reminders_send(*, meeting: ReviewMeeting, now: datetime | None = None) -> int:
     """Remind each rep who has items without an update, once per meeting however often this
-    runs: the reminder row is inserted before the email is sent, in the same transaction, and
-    its unique constraint turns a second attempt into a no-op."""
+    runs: the reminder row and its email (in the outbox) are written in one transaction, and the
+    reminder's unique constraint turns a second attempt into a no-op."""
     if not meeting.is_open:
         return 0
     now = now or timezone.now()
@@ -625,16 +616,16 @@ def review_reminders_send(*, meeting: ReviewMeeting, now: datetime | None = None
         try:
             with transaction.atomic():
                 ReviewReminder.objects.create(meeting=meeting, rep=rep, sent_at=now)
-                if rep.email:
-                    send_mail(
-                        subject=f"Lead review {meeting.week}: {missing} lead(s) still need your update",
-                        message=render_to_string(
-                            "reviews/email/reminder.txt",
-                            {"meeting": meeting, "rep": rep, "missing": missing, "base_url": _base_url()},
-                        ),
-                        from_email=None,
-                        recipient_list=[rep.email],
-                    )
+                enqueue_email(
+                    key=f"review-reminder:{meeting.pk}:{rep.pk}",
+                    to=rep.email,
+                    subject=f"Lead review {meeting.week}: {missing} lead(s) still need your update",
+                    body=render_to_string(
+                        "reviews/email/reminder.txt",
+                        {"meeting": meeting, "rep": rep, "missing": missing, "base_url": _base_url()},
+                    ),
+                    now=now,
+                )
         except IntegrityError:
             continue  # already reminded (another worker, or an earlier run)
         sent.append(rep.username)
@@ -655,7 +646,9 @@ def review_reminders_send_due(*, now: datetime | None = None) -> int:
 
 def review_minutes_email(*, meeting: ReviewMeeting, now: datetime | None = None) -> int:
     """Email the minutes of a closed meeting to its attendees, once: the manager receives every
-    item, each rep their own. Returns the number of emails sent."""
+    item, each rep their own. The emails are outbox rows, one per person, written with the claim
+    on ``minutes_sent_at`` and sent after commit, so a mail server failing on the third person
+    never resends to the first two. Returns the number of emails written."""
     now = now or timezone.now()
     with transaction.atomic():
         claimed = ReviewMeeting.objects.filter(
@@ -674,22 +667,27 @@ def review_minutes_email(*, meeting: ReviewMeeting, now: datetime | None = None)
             recipients.append((manager, items))
         recipients += [(rep_items[0].rep, rep_items) for rep_items in by_rep.values() if rep_items[0].rep.email]
         subject = f"Minutes: {meeting.team} lead review {meeting.week}"
-        for person, person_items in recipients:
-            send_mail(
-                subject=subject,
-                message=render_to_string(
-                    "reviews/email/minutes.txt",
-                    {
-                        "meeting": meeting,
-                        "person": person,
-                        "items": person_items,
-                        "full": person == manager,
-                        "base_url": _base_url(),
-                    },
-                ),
-                from_email=None,
-                recipient_list=[person.email],
-            )
+        enqueue_emails(
+            messages=[
+                (
+                    f"minutes:{meeting.pk}:{person.pk}",
+                    person.email,
+                    subject,
+                    render_to_string(
+                        "reviews/email/minutes.txt",
+                        {
+                            "meeting": meeting,
+                            "person": person,
+                            "items": person_items,
+                            "full": person == manager,
+                            "base_url": _base_url(),
+                        },
+                    ),
+                )
+                for person, person_items in recipients
+            ],
+            now=now,
+        )
         review_event_record(
             meeting=meeting,
             kind=ReviewEvent.Kind.MINUTES_SENT,

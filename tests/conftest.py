@@ -30,6 +30,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _outbox_channels_open():
+    # A test that took a broker or mail server down must not leave the outbox's relay on commit
+    # waiting for the next test.
+    from outbox.services import resume_channels
+
+    resume_channels()
+
+
+@pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path):
     # Uploaded import files go to a folder of the test's own, not var/media.
     settings.MEDIA_ROOT = tmp_path / "media"

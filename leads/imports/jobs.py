@@ -18,6 +18,7 @@ from leads.imports.reading import data_rows, read_table
 from leads.imports.services import leads_import
 from leads.models import ImportMapping, LeadImport, Notification, Source
 from leads.notifications import Draft, notify
+from outbox.services import enqueue_task
 
 log = logging.getLogger(__name__)
 Status = LeadImport.Status
@@ -209,20 +210,9 @@ def _start(job: LeadImport, *, dry_run: bool) -> None:
                 + " The error is logged for the administrators.",
             )
         return
-    from leads.tasks import run_import
-
-    def enqueue():
-        try:
-            run_import.delay(job.pk, dry_run)
-        except Exception:  # the broker is down: say so instead of leaving the file "queued"
-            log.exception("Could not enqueue import %s", job.pk)
-            LeadImport.objects.filter(pk=job.pk).update(
-                status=Status.FAILED,
-                failure="The background worker could not be reached, so nothing was imported. Upload the file again "
-                "in a few minutes.",
-            )
-
-    transaction.on_commit(enqueue)
+    # Through the outbox: with the broker down the file waits, previewing or queued, and the
+    # worker takes it when the broker is back (a task delivered twice does the work once).
+    enqueue_task(task="leads.tasks.run_import", args=[job.pk, dry_run])
 
 
 def import_execute(*, import_id: int, dry_run: bool) -> dict:

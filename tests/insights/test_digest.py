@@ -35,9 +35,12 @@ def test_last_week_is_the_full_week_before():
     assert digest.last_week(MONDAY + timedelta(days=6)) == (date(2026, 11, 16), date(2026, 11, 22))
 
 
-def test_every_leader_gets_the_headline_figures_and_alerts(cast, last_weeks_leads, settings):
+def test_every_leader_gets_the_headline_figures_and_alerts(
+    cast, last_weeks_leads, settings, django_capture_on_commit_callbacks
+):
     settings.ACCORD_BASE_URL = "https://accord.example/"
-    sent = digest.digest_send(now=MONDAY)
+    with django_capture_on_commit_callbacks(execute=True):  # written to the outbox, sent after commit
+        sent = digest.digest_send(now=MONDAY)
     assert sent == 2
     assert sorted(m.to[0] for m in mail.outbox) == sorted([cast.cmo.email, cast.vp.email])
     message = mail.outbox[0]
@@ -55,9 +58,10 @@ def test_every_leader_gets_the_headline_figures_and_alerts(cast, last_weeks_lead
     assert "/dashboard/?start=2026-11-16&end=2026-11-22" in message.body
 
 
-def test_it_goes_out_once_a_week(cast, last_weeks_leads):
-    assert digest.digest_send(now=MONDAY) == 2
-    assert digest.digest_send(now=MONDAY + timedelta(hours=1)) == 0
+def test_it_goes_out_once_a_week(cast, last_weeks_leads, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert digest.digest_send(now=MONDAY) == 2
+        assert digest.digest_send(now=MONDAY + timedelta(hours=1)) == 0
     assert len(mail.outbox) == 2
     assert WeeklyDigest.objects.get().week_start == date(2026, 11, 16)
 

@@ -192,16 +192,19 @@ class TestHandoffs:
 
 class TestEveryLead:
     def test_activation_reevaluates_every_lead_with_progress_and_tells_the_activator(
-        self, cast, active, django_capture_on_commit_callbacks, monkeypatch, mailoutbox
+        self, cast, active, django_capture_on_commit_callbacks, mailoutbox
     ):
+        from outbox.models import OutboxMessage
+
         bulk_leads(5, cast.source)
-        enqueued = []
-        monkeypatch.setattr(tasks.reevaluate_leads, "delay", enqueued.append)
         with django_capture_on_commit_callbacks(execute=True):
             definition = activate(new_version(cast, active, seniority_points=0), cast)
-            assert enqueued == []  # not before the activation commits
-        run = EvaluationRun.objects.get(definition=definition)
-        assert enqueued == [run.pk]
+            run = EvaluationRun.objects.get(definition=definition)
+            message = OutboxMessage.objects.get(key=f"reevaluate:{run.pk}")  # written with the activation
+            assert message.sent_at is None  # not sent before the activation commits
+        assert message.payload == {"task": "leads.tasks.reevaluate_leads", "args": [run.pk], "kwargs": {}}
+        message.refresh_from_db()
+        assert message.sent_at is not None
         assert (run.status, run.started_by, run.total, run.done) == (EvaluationRun.Status.RUNNING, cast.vp, 5, 0)
 
         summary = tasks.reevaluate_leads(run.pk)
@@ -235,17 +238,45 @@ class TestEveryLead:
         run.refresh_from_db()
         assert run.status == EvaluationRun.Status.FINISHED
 
-    def test_a_broker_outage_is_logged_not_raised(
-        self, cast, active, django_capture_on_commit_callbacks, monkeypatch, caplog
-    ):
-        def refuse(run_id):
-            raise OSError("broker down")
+    def test_a_broker_outage_keeps_the_task_in_the_outbox(self, cast, active, django_capture_on_commit_callbacks):
+        from outbox.models import OutboxMessage
+        from tests.brokers import use_broker
 
-        monkeypatch.setattr(tasks.reevaluate_leads, "delay", refuse)
-        with django_capture_on_commit_callbacks(execute=True):
-            definition = activate(new_version(cast, active, seniority_points=5), cast)
+        previous = tasks.reevaluate_leads.app.conf.broker_url
+        use_broker("redis://127.0.0.1:9/0", max_retries=0)  # nothing listens there
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                definition = activate(new_version(cast, active, seniority_points=5), cast)
+        finally:
+            use_broker(previous)
         assert definition.status == QualificationDefinition.Status.ACTIVE
-        assert "Could not enqueue re-evaluation run" in caplog.text
+        run = EvaluationRun.objects.get(definition=definition)
+        message = OutboxMessage.objects.get(key=f"reevaluate:{run.pk}")
+        assert (message.sent_at, message.attempts) == (None, 1)
+        assert "Connection refused" in message.last_error
+
+    def test_a_run_whose_task_never_arrived_is_finished_by_the_sweep(self, cast, active):
+        bulk_leads(4, cast.source)
+        EvaluationRun.objects.all().delete()  # the activation's own run, in the fixture
+        run = evaluation.evaluation_run_start(definition=active, by=cast.vp)
+        assert evaluation.evaluation_runs_resume() == []  # not stalled yet
+        later = timezone.now() + evaluation.STALLED_AFTER + timedelta(minutes=1)
+        with time_machine.travel(later, tick=False):
+            assert tasks.resume_stalled_evaluations() == [run.pk]
+            assert tasks.resume_stalled_evaluations() == []
+        run.refresh_from_db()
+        assert (run.status, run.done) == (EvaluationRun.Status.FINISHED, 4)
+        assert set(Lead.objects.values_list("evaluated_with", flat=True)) == {active.pk}
+        assert Notification.objects.filter(kind=Notification.Kind.EVALUATION).count() == 1
+        assert tasks.reevaluate_leads(run.pk) == run.summary  # the late task changes nothing
+
+    def test_a_run_another_worker_is_progressing_on_is_left_to_it(self, cast, active):
+        bulk_leads(2, cast.source)
+        run = evaluation.evaluation_run_start(definition=active, by=cast.vp)
+        EvaluationRun.objects.filter(pk=run.pk).update(progressed_at=timezone.now(), done=1)
+        assert tasks.reevaluate_leads(run.pk) == {}
+        run.refresh_from_db()
+        assert (run.status, run.done) == (EvaluationRun.Status.RUNNING, 1)
 
     def test_two_runs_give_the_same_summary_and_it_matches_the_leads(self, cast, active):
         bulk_leads(30, cast.source)

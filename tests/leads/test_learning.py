@@ -116,7 +116,9 @@ def test_the_suggest_button_hands_many_outcomes_to_a_real_worker(redis_broker, c
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_broker_outage_is_said_and_drafts_nothing(cast, client, monkeypatch):
+def test_a_broker_outage_is_said_and_the_request_waits_in_the_outbox(cast, client, monkeypatch):
+    from outbox import services as outbox
+
     leads_with_outcomes(cast.source, n=40)
     monkeypatch.setattr(learning, "SUGGEST_INLINE_OUTCOMES", 10)
     previous = celery_app.conf.broker_url
@@ -126,8 +128,11 @@ def test_a_broker_outage_is_said_and_drafts_nothing(cast, client, monkeypatch):
         response = client.post("/definitions/suggest/", {"outcome": "won"}, follow=True)
     finally:
         use_broker(previous)
-    assert "background worker could not be reached" in response.content.decode()
+    assert "background worker cannot be reached right now: the request is kept" in response.content.decode()
     assert not QualificationDefinition.objects.exists()
+    waiting = outbox.unsent().get()
+    assert waiting.payload["task"] == "leads.tasks.suggest_definition"
+    assert waiting.payload["args"] == [cast.marketer.pk, "won", None, None]
 
 
 def test_the_suggest_button_refuses_a_period_that_ends_before_it_starts(cast, client):

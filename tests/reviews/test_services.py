@@ -10,6 +10,7 @@ from django.utils import timezone
 from alignment.models import Membership
 from leads import services as lead_services
 from leads.models import Handoff, Lead, LeadEvent, Stage, Touch
+from outbox import services as outbox_services
 from reviews import services
 from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, NotAllowed
 from reviews.models import Outcome, ReviewEvent, ReviewItem, ReviewMeeting, ReviewReminder, SlaStatus
@@ -375,7 +376,7 @@ def test_closing_late_carries_into_the_meeting_already_open(cast, accepted_lead,
 # --- Emails ------------------------------------------------------------------------------------
 
 
-def test_reps_are_reminded_once_the_day_before(cast, accepted_lead, open_meeting):
+def test_reps_are_reminded_once_the_day_before(cast, accepted_lead, open_meeting, django_capture_on_commit_callbacks):
     accepted_lead()
     accepted_lead(rep=cast.teammate)
     updated = accepted_lead(rep=cast.teammate)
@@ -385,7 +386,7 @@ def test_reps_are_reminded_once_the_day_before(cast, accepted_lead, open_meeting
 
     with time_machine.travel(meeting.scheduled_at - timedelta(days=2), tick=False):
         assert services.review_reminders_send_due() == 0
-    with time_machine.travel(day_before, tick=False):
+    with time_machine.travel(day_before, tick=False), django_capture_on_commit_callbacks(execute=True):
         assert services.review_reminders_send_due() == 2
         assert services.review_reminders_send_due() == 0
 
@@ -410,10 +411,13 @@ def test_the_minutes_go_to_the_attendees_once(cast, accepted_lead, open_meeting,
     record(meeting, mine, cast.manager, outcome=Outcome.WON)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.review_meeting_close(meeting=meeting, by=cast.manager)
-    assert len(callbacks) == 1  # the minutes task is enqueued after commit
+    assert len(callbacks) == 1  # the minutes are written with the close and sent after commit
+    assert mail.outbox == []
+    callbacks[0]()
+    assert len(mail.outbox) == 3
 
-    assert services.review_minutes_email(meeting=meeting) == 3
-    assert services.review_minutes_email(meeting=meeting) == 0
+    assert services.review_minutes_email(meeting=meeting) == 0  # once
+    assert not outbox_services.unsent().filter(key__startswith="minutes:").exists()
     by_person = {m.to[0]: m.body for m in mail.outbox}
     assert "Lovelace" in by_person["manager@accord.test"] and "Hopper" in by_person["manager@accord.test"]
     assert "Lovelace" in by_person["rep@accord.test"] and "Hopper" not in by_person["rep@accord.test"]
