@@ -38,8 +38,8 @@ from leads.models import (
 )
 from leads.notifications import Draft, notify
 from leads.signals import leads_reassigned
-
 from outbox.services import enqueue_email
+
 # Fields a person may enter or edit directly; stage, owner and counters change only through
 # the workflow below.
 LEAD_INPUT_FIELDS = (

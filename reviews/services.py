@@ -21,8 +21,8 @@ from alignment.roles import GROUP_NAMES, Role
 from leads import services as lead_services
 from leads.exceptions import LeadError
 from leads.models import SALES_STAGES, WORKING_STAGES, Handoff, Lead, LeadEvent, Stage, Touch
-from reviews import selectors
 from outbox.services import enqueue_email, enqueue_emails
+from reviews import selectors
 from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, NotAllowed, ReviewError
 from reviews.models import (
     CLOSING_OUTCOMES,
