@@ -9,9 +9,9 @@ holds now.
 
 Durations are clock time (not business hours) and medians exact: the middle value(s) of each
 group, taken here from the sorted durations one query reads (see _sorted_values). The figures
-read the lead journey and hand-off outcome rollups (insights.rollups), brought up to date on
-read, and their precomputed durations; when too much is pending for that, the same rows from
-the sources (``percentile_cont(0.5)`` for the lead medians there on PostgreSQL).
+read the lead journey and hand-off outcome rollups (insights.rollups) as the beat task last
+left them, and their precomputed durations; when they are too far behind (rollup_freshness),
+the same rows computed from the sources by the same SQL (insights.sql). No read writes.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from alignment import policies
 from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import Role, has_role, is_leader, is_marketing
+from insights import rollups, sql
+from insights.models import RollupState
 from leads.models import (
     SALES_STAGES,
     WORKING_STAGES,
@@ -39,6 +41,8 @@ from leads.models import (
     DuplicateCandidate,
     Handoff,
     Lead,
+    LeadEvent,
+    Reminder,
     Source,
     Stage,
     Touch,
@@ -50,8 +54,7 @@ DEFAULT_PERIOD_DAYS = 90
 HYGIENE_LIST_LIMIT = 500
 
 # The funnel's steps. A lead has reached a step when an event of its log moved it to that stage
-# or to any stage further on (a lead handed off straight from "new" has passed MQL at that
-# moment); "qualified" includes opportunities.
+# or to any stage further on (insights.sql.journey_select); "qualified" includes opportunities.
 FUNNEL_STEPS: list[tuple[str, str]] = [
     ("new", "New"),
     ("mql", "MQL"),
@@ -59,14 +62,6 @@ FUNNEL_STEPS: list[tuple[str, str]] = [
     ("accepted", "Accepted"),
     ("qualified", "Qualified"),
     ("won", "Won"),
-]
-_AT_OR_BEYOND: list[tuple[str, ...]] = [
-    (),  # "new": every lead, from its creation
-    (Stage.MQL, Stage.HANDED_OFF, Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
-    (Stage.HANDED_OFF, Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
-    (Stage.ACCEPTED, Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
-    (Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON),
-    (Stage.WON,),
 ]
 OPEN_STAGES = (Stage.NEW, Stage.NURTURING, Stage.MQL, *SALES_STAGES)
 
@@ -140,42 +135,14 @@ def scope_for(
 # --- SQL helpers -------------------------------------------------------------------------------
 
 
-def _seconds(later: str, earlier: str, vendor: str | None = None) -> str:
-    if (vendor or connection.vendor) == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS double precision)"
-    return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
-
-
-def _median_sql(durations: str, keys: list[str]) -> str:
-    """SELECT keys..., median(secs) FROM (durations) GROUP BY keys; `durations` must yield the
-    key columns and `secs`."""
-    cols = ", ".join(keys)
-    if connection.vendor == "postgresql":
-        return (
-            f"SELECT {cols}, percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS median "
-            f"FROM ({durations}) d GROUP BY {cols}"
-        )
-    # The middle row (odd count) or the mean of the two middle rows (even count) of each group.
-    return (
-        f"SELECT {cols}, AVG(secs) AS median FROM ("
-        f"SELECT {cols}, secs, ROW_NUMBER() OVER (PARTITION BY {cols} ORDER BY secs) AS rn, "
-        f"COUNT(*) OVER (PARTITION BY {cols}) AS n FROM ({durations}) d"
-        f") w WHERE rn IN ((n + 1) / 2, (n + 2) / 2) GROUP BY {cols}"
-    )
-
-
-def _fetch(sql: str, params) -> list[tuple]:
+def _fetch(query: str, params) -> list[tuple]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(params))
+        cursor.execute(query, list(params))
         return cursor.fetchall()
 
 
 def _rate(part: int | float, whole: int | float) -> float | None:
     return None if not whole else part / whole
-
-
-def _in(values) -> str:
-    return ", ".join(f"'{v}'" for v in values)  # stage codes only: constants, never user input
 
 
 # --- Funnel and campaign quality ----------------------------------------------------------------
@@ -240,12 +207,13 @@ def _lead_where(scope: Scope, created: str = "l.created_at", lead: str = "l.id")
         if not scope.teams:
             return where + " AND 1 = 0", params
         marks = ", ".join(["%s"] * len(scope.teams))
+        handoffs = sql.tables().handoff
         if lead == "l.id":
-            where += f" AND EXISTS (SELECT 1 FROM leads_handoff h WHERE h.lead_id = {lead} AND h.team_id IN ({marks}))"
+            where += f" AND EXISTS (SELECT 1 FROM {handoffs} h WHERE h.lead_id = {lead} AND h.team_id IN ({marks}))"
         else:
             # The rollup's rows of the leads handed to the teams, looked up by lead: far fewer
             # than the period's rows for one team.
-            where += f" AND {lead} IN (SELECT h.lead_id FROM leads_handoff h WHERE h.team_id IN ({marks}))"
+            where += f" AND {lead} IN (SELECT h.lead_id FROM {handoffs} h WHERE h.team_id IN ({marks}))"
         params += list(scope.teams)
     return where, params
 
@@ -255,37 +223,66 @@ def _period(scope: Scope, column: str) -> tuple[str, list]:
     return f"{column} >= %s AND {column} < %s", [adapt(scope.start), adapt(scope.end)]
 
 
-def _week(column: str, vendor: str | None = None) -> str:
-    if (vendor or connection.vendor) == "postgresql":
-        return f"(date_trunc('week', {column} AT TIME ZONE 'UTC'))::date"
-    return f"date({column}, 'weekday 0', '-6 days')"
+@dataclass(frozen=True)
+class Freshness:
+    """Whether the figures read the rollups (`current`) and when those were last brought up to
+    date (`as_of`: the start of the beat's last refresh; None before the first)."""
+
+    current: bool
+    as_of: datetime | None
 
 
-def rollups_current() -> bool:
-    """Bring the dashboard's rollups up to date when little is pending (a constant number of
-    queries) and say whether they are; when they are not, the figures read the sources."""
-    from insights import rollups
+def rollup_freshness() -> Freshness:
+    """One read, no writes: the rollup state's watermarks against the latest lead event and
+    reminder ids. The rollups are read, as of their last refresh, when that began at most
+    rollups.MAX_AGE_ON_READ ago and at most rollups.MAX_PENDING_ON_READ events and reminders
+    came after it; otherwise (the beat is behind, a large import just landed, never refreshed)
+    the figures read the sources."""
+    latest_event = LeadEvent.objects.order_by("-pk").values("pk")[:1]
+    latest_reminder = Reminder.objects.order_by("-pk").values("pk")[:1]
+    row = (
+        RollupState.objects.filter(name=rollups.NAME)
+        .annotate(latest_event=Subquery(latest_event), latest_reminder=Subquery(latest_reminder))
+        .values_list("event_watermark", "reminder_watermark", "refreshed_at", "latest_event", "latest_reminder")
+        .first()
+    )
+    if row is None or row[2] is None:
+        return Freshness(current=False, as_of=None)
+    watermark, reminder_watermark, as_of, latest_event_id, latest_reminder_id = row
+    pending = max(0, (latest_event_id or 0) - watermark) + max(0, (latest_reminder_id or 0) - reminder_watermark)
+    current = pending <= rollups.MAX_PENDING_ON_READ and as_of >= timezone.now() - rollups.MAX_AGE_ON_READ
+    return Freshness(current=current, as_of=as_of)
 
-    return rollups.refresh(max_pending=rollups.MAX_PENDING_ON_READ)
+
+def _current(current: bool | None) -> bool:
+    return rollup_freshness().current if current is None else current
+
+
+def _journeys(scope: Scope, current: bool) -> tuple[str, str, list]:
+    """The lead journey rows of the period's leads, as `j`: FROM, WHERE and parameters. The
+    rollup when it is current, otherwise the same rows computed from the leads and their event
+    log (the funnel query, insights.sql.journey_select), filtered inside the derived table."""
+    if current:
+        where, params = _lead_where(scope, created="j.created_at", lead="j.lead_id")
+        return f"{sql.tables().journey} j", where, params
+    where, params = _lead_where(scope)
+    return f"({sql.journey_select(where)}) j", "1 = 1", params
 
 
 def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
     """Every lead figure (funnel, campaign quality, active interest, recycling, close ratio,
     leads reps found) adds these cells up. A lead has reached a step at its first move to that
-    stage or any further one. Read from the lead journey rollup, brought up to date first
-    (`current` says it already is, or is behind); when it is behind, from the event log."""
-    from insights import rollups
-
-    if not (rollups_current() if current is None else current):
-        return lead_cells_from_events(scope=scope)
-    where, params = _lead_where(scope, created="j.created_at", lead="j.lead_id")
+    stage or any further one. Read from the lead journey rollup when it is current (`current`
+    says whether; by default rollup_freshness decides), otherwise the same rows from the event
+    log: one query for the cells, one for the medians, either way."""
+    journeys, where, params = _journeys(scope, _current(current))
     n = len(FUNNEL_STEPS)
     # A step has a duration exactly when it was reached (the step before always was): the
     # counts read the covering index alone.
-    counts = ", ".join(f"COUNT(j.secs_{step})" for step in rollups.STEPS)
+    counts = ", ".join(f"COUNT(j.secs_{step})" for step in sql.STEPS)
     cells_sql = (
         f"SELECT j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week, COUNT(*), {counts} "
-        f"FROM insights_leadjourney j WHERE {where} "
+        f"FROM {journeys} WHERE {where} "
         f"GROUP BY j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week"
     )
     cells: dict[tuple, list[int]] = {}
@@ -295,23 +292,21 @@ def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
             week = date.fromisoformat(week)
         key = (source, campaign, None if sourced_by is None else int(sourced_by), int(cycles), week)
         cells[key] = [int(v) for v in values]
-    for (dim, key, k), secs in _journey_medians(where, params).items():
+    for (dim, key, k), secs in _journey_medians(journeys, where, params).items():
         medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
     return LeadCells(cells=cells, medians=medians)
 
 
-def _journey_medians(where: str, params: list) -> dict[tuple[int, int, int], float | None]:
-    """Median seconds between steps of the journeys matching `where`, per (dim, key, step):
-    (0, 0) all leads, (1, source id), (2, campaign id). The durations of each (source,
-    campaign) cell are read sorted and merged per source, per campaign and overall."""
-    from insights import rollups
-
+def _journey_medians(journeys: str, where: str, params: list) -> dict[tuple[int, int, int], float | None]:
+    """Median seconds between steps of the journeys (`journeys`, as `j`) matching `where`, per
+    (dim, key, step): (0, 0) all leads, (1, source id), (2, campaign id). The durations of each
+    (source, campaign) cell are read sorted and merged per source, per campaign and overall."""
     cells = _sorted_values(
-        "insights_leadjourney j",
+        journeys,
         where,
         params,
         ["j.source_id", "j.campaign_id"],
-        [f"j.secs_{s}" for s in rollups.STEPS],
+        [f"j.secs_{s}" for s in sql.STEPS],
     )
     groups: dict[tuple[int, int, int], list[float]] = defaultdict(list)
     for (source, campaign), lists in cells.items():
@@ -340,12 +335,12 @@ def _sorted_values(
         # array.array: a fifth of the time of parsing the same values from text arrays.
         packed = ", ".join(f"string_agg(float8send({c}), ''::bytea) FILTER (WHERE {c} IS NOT NULL)" for c in columns)
         group = ", ".join(keys)
-        sql = f"SELECT {group}, {packed} FROM {source} WHERE {where} GROUP BY {group}"
-        cells = {tuple(row[:width]): [_doubles(blob) for blob in row[width:]] for row in _fetch(sql, params)}
+        query = f"SELECT {group}, {packed} FROM {source} WHERE {where} GROUP BY {group}"
+        cells = {tuple(row[:width]): [_doubles(blob) for blob in row[width:]] for row in _fetch(query, params)}
     else:
         cells = {}
-        sql = f"SELECT {', '.join(keys + columns)} FROM {source} WHERE {where}"
-        for row in _fetch(sql, params):
+        query = f"SELECT {', '.join(keys + columns)} FROM {source} WHERE {where}"
+        for row in _fetch(query, params):
             lists = cells.get(row[:width])
             if lists is None:
                 lists = cells[row[:width]] = [[] for _ in columns]
@@ -376,54 +371,8 @@ def _middle(values: list[float]) -> float:
 
 
 def lead_cells_from_events(*, scope: Scope) -> LeadCells:
-    """One pass over the leads created in the period and the stage changes of their event log
-    (one query): every lead figure (funnel, campaign quality, active interest, recycling, close
-    ratio, leads reps found) adds these cells up. A lead has reached a step at its first move to
-    that stage or any further one."""
-    where, params = _lead_where(scope)
-    n = len(FUNNEL_STEPS)
-    reached = ", ".join(
-        f"MIN(CASE WHEN e.to_stage IN ({_in(stages)}) THEN e.created_at END) AS t{k}"
-        for k, stages in enumerate(_AT_OR_BEYOND)
-        if k
-    )
-    durations = " UNION ALL ".join(
-        f"SELECT source_id, campaign_id, {k} AS k, {_seconds(f't{k}', f't{k - 1}')} AS secs "
-        f"FROM reached WHERE t{k} IS NOT NULL"
-        for k in range(1, n)
-    )
-    by_dimension = (
-        "SELECT 0 AS dim, 0 AS key, k, secs FROM durations "
-        "UNION ALL SELECT 1, source_id, k, secs FROM durations "
-        "UNION ALL SELECT 2, campaign_id, k, secs FROM durations WHERE campaign_id IS NOT NULL"
-    )
-    counts = ", ".join(f"COUNT(t{k})" for k in range(1, n))
-    nulls = ", ".join(["NULL"] * (n - 1))
-    sql = (
-        f"WITH reached AS ("
-        f"SELECT l.source_id, l.campaign_id, l.sourced_by_id, "
-        f"CASE WHEN l.cycle_count >= 3 THEN 3 ELSE l.cycle_count END AS cycles, "
-        f"{_week('l.created_at')} AS week, l.created_at AS t0, {reached} "
-        f"FROM leads_lead l LEFT JOIN leads_leadevent e "
-        f"ON e.lead_id = l.id AND e.to_stage IN ({_in(_AT_OR_BEYOND[1])}) "
-        f"WHERE {where} GROUP BY l.id), "
-        f"durations AS ({durations}) "
-        f"SELECT -1, source_id, campaign_id, sourced_by_id, cycles, week, COUNT(*), {counts} "
-        f"FROM reached GROUP BY source_id, campaign_id, sourced_by_id, cycles, week "
-        f"UNION ALL SELECT dim, key, k, NULL, NULL, NULL, median, {nulls} "
-        f"FROM ({_median_sql(by_dimension, ['dim', 'key', 'k'])}) m"
-    )
-    cells: dict[tuple, list[int]] = {}
-    medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
-    for tag, a, b, c, cycles, week, *values in _fetch(sql, params):
-        if tag == -1:
-            if isinstance(week, str):
-                week = date.fromisoformat(week)
-            key = (a, b, None if c is None else int(c), int(cycles), week)
-            cells[key] = [int(v) for v in values]
-        else:
-            medians[(int(tag), int(a))][int(b)] = None if values[0] is None else float(values[0]) / 3600
-    return LeadCells(cells=cells, medians=medians)
+    """The lead cells computed from the leads and their event log, whatever the rollups hold."""
+    return lead_cells(scope=scope, current=False)
 
 
 def funnel(*, scope: Scope, cells: LeadCells | None = None) -> Funnel:
@@ -494,7 +443,7 @@ def campaign_quality(
     *, scope: Scope, funnel_figure: Funnel | None = None, current: bool | None = None
 ) -> list[CampaignQuality]:
     """Per campaign and source, most leads first. Reuses the funnel's counts when given."""
-    current = rollups_current() if current is None else current
+    current = _current(current)
     cells = (funnel_figure or funnel(scope=scope, cells=lead_cells(scope=scope, current=current))).cells
     where, params = _lead_where(scope, created="o.lead_created_at", lead="o.lead_id")
     rejected = _fetch(
@@ -607,9 +556,7 @@ def _outcomes(current: bool) -> str:
     """The hand-off outcome rows, as `o`: the rollup when it is current, otherwise the same rows
     computed from the hand-offs, their leads and reminders (the conditions on `o` reach into
     that derived table)."""
-    from insights import rollups
-
-    return f"{rollups.OUTCOMES} o" if current else f"({rollups.outcome_select('1 = 1')}) o"
+    return f"{sql.tables().outcome} o" if current else f"({sql.outcome_select('1 = 1')}) o"
 
 
 def _handoff_where(scope: Scope) -> tuple[str, list]:
@@ -635,12 +582,12 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
     each service level and the reminders and escalations they drew. The hand-off figures (mix,
     reasons, service levels, definitions, close ratios per rep) add these rows up. Read from
     the hand-off outcome rollup when it is current."""
-    current = rollups_current() if current is None else current
+    current = _current(current)
     adapt = connection.ops.adapt_datetimefield_value
     now = adapt(scope.now)
     status = Handoff.Status
     accepted = f"o.status = '{status.ACCEPTED}'"
-    decided = f"o.status IN ({_in([status.ACCEPTED, status.REJECTED])})"
+    decided = f"o.status IN ({sql.in_list([status.ACCEPTED, status.REJECTED])})"
     accept_judged = (
         f"{decided} OR o.status = '{status.EXPIRED}' OR (o.status = '{status.PENDING}' AND o.accept_due_at < %s)"
     )
@@ -660,7 +607,7 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
         "SUM(o.reminders)",
         "SUM(o.escalations)",
     ]
-    sql = f"SELECT {', '.join(keys + counts)} FROM {_outcomes(current)} WHERE {where} GROUP BY {', '.join(keys)}"
+    query = f"SELECT {', '.join(keys + counts)} FROM {_outcomes(current)} WHERE {where} GROUP BY {', '.join(keys)}"
     width = len(HANDOFF_KEYS)
     return [
         {
@@ -668,7 +615,7 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
             **{flag: bool(value) for flag, value in zip(HANDOFF_FLAGS, row[width : width + 3], strict=True)},
             **{count: int(value) for count, value in zip(HANDOFF_COUNTS, row[width + 3 :], strict=True)},
         }
-        for row in _fetch(sql, [now, now, *params])
+        for row in _fetch(query, [now, now, *params])
     ]
 
 
@@ -796,7 +743,7 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, curr
 def _sla_medians(scope: Scope, current: bool | None = None) -> dict[tuple[int, int | None, int], float]:
     """Median hours of the accepted hand-offs made in the period, per (dim, key, k): per rep
     (dim 0) and per team (dim 1), to accept (k 0) and from acceptance to first touch (k 1)."""
-    current = rollups_current() if current is None else current
+    current = _current(current)
     where, params = _handoff_where(scope)
     cells = _sorted_values(
         _outcomes(current),
@@ -1048,14 +995,16 @@ FIGURES: dict[str, str] = {
 }
 
 
-def figures(*, scope: Scope, names: list[str] | None = None) -> dict[str, object]:
+def figures(*, scope: Scope, names: list[str] | None = None, freshness: Freshness | None = None) -> dict[str, object]:
     """The named figures (all by default; "close_ratio" is the marketing close ratio the
-    diagnostics read). The lead figures share one query (lead_cells), the hand-off figures
+    diagnostics read), from the rollups or from the sources as `freshness` (by default
+    rollup_freshness) says. The lead figures share one query (lead_cells), the hand-off figures
     another (handoff_cells)."""
     wanted = list(FIGURES) if names is None else names
     lead_figures = {"funnel", "campaigns", "interest", "recycling", "skills", "close_ratio"}
     handoff_figures = {"mix", "reasons", "sla", "skills", "definitions"}
-    current = rollups_current() if (lead_figures | handoff_figures) & set(wanted) else False
+    reads_rollups = bool((lead_figures | handoff_figures) & set(wanted))
+    current = (freshness or rollup_freshness()).current if reads_rollups else False
     cells = lead_cells(scope=scope, current=current) if lead_figures & set(wanted) else None
     rows = handoff_cells(scope=scope, current=current) if handoff_figures & set(wanted) else None
     shared_funnel = funnel(scope=scope, cells=cells) if {"funnel", "campaigns"} & set(wanted) else None

@@ -52,11 +52,13 @@ def _context(request, scope, form, **extra) -> dict:
 @login_required
 def dashboard(request):
     scope, form = _scope(request)
-    figures = selectors.figures(scope=scope, names=[*selectors.FIGURES, "close_ratio"])
+    freshness = selectors.rollup_freshness()
+    figures = selectors.figures(scope=scope, names=[*selectors.FIGURES, "close_ratio"], freshness=freshness)
     context = _context(
         request,
         scope,
         form,
+        freshness=freshness,
         alerts=diagnostics.alerts(figures, scope),
         sections=_sections(figures, list(selectors.FIGURES)),
         close=figures["close_ratio"],
@@ -76,9 +78,12 @@ def _figure_name(name: str) -> str:
 def figure_detail(request, name: str):
     scope, form = _scope(request)
     name = _figure_name(name)
-    figures = selectors.figures(scope=scope, names=[name])
+    # The hygiene audit reads the leads themselves, never the rollups.
+    freshness = None if name == "hygiene" else selectors.rollup_freshness()
+    figures = selectors.figures(scope=scope, names=[name], freshness=freshness)
     section = _sections(figures, [name])[0]
-    return render(request, "insights/figure.html", _context(request, scope, form, section=section))
+    context = _context(request, scope, form, section=section, freshness=freshness)
+    return render(request, "insights/figure.html", context)
 
 
 def _period(scope) -> str:

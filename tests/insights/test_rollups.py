@@ -102,7 +102,6 @@ class TestRows:
         first = assert_refresh_equals_rebuild()
         state = RollupState.objects.get(name=rollups.NAME)
         assert rollups.refresh() is True
-        assert rollups.refresh(max_pending=10) is True
         assert (rows(), outcome_rows()) == first
         assert RollupState.objects.get(name=rollups.NAME).event_watermark == state.event_watermark
 
@@ -120,10 +119,13 @@ class TestRows:
         assert len(journeys) == 5
         assert journey(leads["fresh"]).reached_mql == at(-1)
 
-    def test_a_read_after_the_beat_caught_up_has_nothing_pending(self, cast):
+    def test_a_read_after_the_beat_caught_up_reads_the_rollups(self, cast):
         history(cast)  # leads changed in the last minutes, within the beat's lookback
+        assert selectors.rollup_freshness().current is False  # never refreshed
         assert rollups.refresh() is True
-        assert rollups.refresh(max_pending=0) is True  # on read: nothing since the last refresh began
+        freshness = selectors.rollup_freshness()
+        assert freshness.current is True
+        assert freshness.as_of == RollupState.objects.get(name=rollups.NAME).refreshed_at
 
     def test_a_late_commit_is_counted_by_the_next_beat_not_by_a_read(self, cast):
         leads = history(cast)
@@ -132,7 +134,8 @@ class TestRows:
         show = passive_source()
         # A transaction that changed the lead before the refresh began and committed after it.
         Lead.objects.filter(pk=leads["fresh"].pk).update(source=show, updated_at=began - timedelta(minutes=1))
-        assert rollups.refresh(max_pending=100) is True
+        viewer = selectors.scope_for(user=cast.cmo, start=at(-24 * 20).date(), end=NOW.date(), now=NOW)
+        selectors.figures(scope=viewer)
         assert journey(leads["fresh"]).source_id == cast.source.pk
         assert rollups.refresh() is True
         assert journey(leads["fresh"]).source_id == show.pk
@@ -141,7 +144,8 @@ class TestRows:
         history(cast)
         RollupState.objects.all().delete()
         LeadJourney.objects.all().delete()
-        assert rollups.refresh(max_pending=100) is True
+        assert selectors.rollup_freshness().current is False
+        assert rollups.refresh() is True
         assert (rows(), outcome_rows()) == rebuilt()
 
 
@@ -341,20 +345,35 @@ class TestHandoffWriters:
 
 
 class TestReading:
-    def test_too_much_pending_reads_the_event_log_with_the_same_figures(self, cast, monkeypatch):
+    def test_too_much_pending_reads_the_event_log_and_the_next_refresh_gives_the_same_figures(self, cast, monkeypatch):
         history(cast)
         viewer = selectors.scope_for(user=cast.cmo, start=at(-24 * 20).date(), end=NOW.date(), now=NOW)
         rollups.refresh()
         from_rollup = selectors.lead_cells(scope=viewer)
         lead_with_history(source=cast.source, created=at(-24), path=[("mql", 1)])
+        # A little behind: the rollups as they are, without the new lead.
+        assert selectors.rollup_freshness().current is True
+        assert selectors.lead_cells(scope=viewer).cells == from_rollup.cells
         monkeypatch.setattr(rollups, "MAX_PENDING_ON_READ", 0)
+        assert selectors.rollup_freshness().current is False
         from_events = selectors.lead_cells(scope=viewer)
-        monkeypatch.setattr(rollups, "MAX_PENDING_ON_READ", 5000)
-        assert selectors.lead_cells(scope=viewer).cells == from_events.cells != from_rollup.cells
-        current = selectors.lead_cells(scope=viewer).medians
-        assert set(current) == set(from_events.medians)
+        assert from_events.cells != from_rollup.cells
+        rollups.refresh()
+        assert selectors.rollup_freshness().current is True
+        current = selectors.lead_cells(scope=viewer)
+        assert current.cells == from_events.cells
+        assert set(current.medians) == set(from_events.medians)
         for key, hours in from_events.medians.items():
-            assert current[key] == pytest.approx(hours)
+            assert current.medians[key] == pytest.approx(hours)
+
+    def test_rollups_the_beat_left_too_long_ago_are_not_read(self, cast):
+        history(cast)
+        rollups.refresh()
+        assert selectors.rollup_freshness().current is True
+        long_ago = timezone.now() - rollups.MAX_AGE_ON_READ - timedelta(minutes=1)
+        RollupState.objects.filter(name=rollups.NAME).update(refreshed_at=long_ago)
+        freshness = selectors.rollup_freshness()
+        assert freshness.current is False and freshness.as_of == long_ago
 
     def test_the_rollup_gives_the_figures_the_event_log_gives(self, cast):
         history(cast)

@@ -1,8 +1,8 @@
 """Each dashboard figure on a small hand-built data set whose answers are worked out by hand,
-read twice: from the rollups, and from the sources (as when too much is pending to bring the
-rollups up to date on read)."""
+read twice: from the rollups, brought up to date by the beat's refresh just before the read,
+and from the sources (as when the rollups are too far behind to be read)."""
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -20,14 +20,25 @@ pytestmark = pytest.mark.django_db
 BORN = at(-24 * 10)  # 10 November, inside the period
 
 
+READ_FROM = {"mode": "rollups"}
+
+
 @pytest.fixture(autouse=True, params=["rollups", "sources"])
 def read_from(request, monkeypatch):
     if request.param == "sources":
         monkeypatch.setattr(rollups, "MAX_PENDING_ON_READ", -1)  # never current
+    monkeypatch.setitem(READ_FROM, "mode", request.param)
     return request.param
 
 
 def scope(user, **kwargs):
+    """The viewer's scope of the read that follows; reading from the rollups, the beat has just
+    refreshed them."""
+    if READ_FROM["mode"] == "rollups":
+        rollups.refresh()
+        assert selectors.rollup_freshness().current
+    else:
+        assert not selectors.rollup_freshness().current
     return selectors.scope_for(user=user, start=date(2026, 11, 1), end=date(2026, 11, 20), now=NOW, **kwargs)
 
 

@@ -1,5 +1,6 @@
 """The dashboard pages: who may see them, what a manager sees, charts as inline SVG without
-scripts, CSV downloads with formula cells quoted, and a constant number of queries."""
+scripts, CSV downloads with formula cells quoted, a constant number of queries, no writes, and
+the rollups read as they are (saying as of when) or, when they are behind, the sources."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -9,7 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from insights import selectors
+from insights import rollups, selectors
+from insights.models import HandoffOutcome, LeadJourney, RollupState
+from insights.tasks import refresh_lead_journeys
 from leads.models import Campaign, Handoff, Lead
 from leads.spreadsheets import safe_text as csv_cell
 from tests.factories import UserFactory
@@ -177,12 +180,28 @@ def add_data(cast, n: int) -> None:
             )
 
 
+READS = ("SELECT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "SET ")
+
+
+def _statement(sql: str) -> str:
+    """The statement, upper-cased; on PostgreSQL a server-side cursor's (iterator()) query."""
+    sql = sql.lstrip().upper()
+    declared = sql.find(" CURSOR FOR ") if sql.startswith("DECLARE ") else -1
+    return sql[declared + len(" CURSOR FOR ") :] if declared >= 0 else sql
+
+
+def writes(queries) -> list[str]:
+    """The statements that are neither a SELECT nor a savepoint or SET statement."""
+    return [q["sql"] for q in queries.captured_queries if not _statement(q["sql"]).startswith(READS)]
+
+
 def count_queries(client, url) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
         if response.streaming:
             body(response)
     assert response.status_code == 200
+    assert writes(queries) == [], f"{url} wrote to the database"
     return len(queries)
 
 
@@ -198,3 +217,103 @@ def test_query_count_does_not_grow_with_data(client, cast, who, url):
     large = count_queries(client, url)
     assert small == large, f"{url}: {small} queries with 4 leads, {large} with 64"
     assert large <= 40
+
+
+DASHBOARD_PAGES = [
+    "/dashboard/",
+    *(f"/dashboard/{name}/" for name in selectors.FIGURES),
+    *(f"/dashboard/{name}.csv" for name in selectors.FIGURES),
+    *(f"/dashboard/hygiene/{check}/" for check in selectors.HYGIENE_CODES),
+    *(f"/dashboard/hygiene/{check}.csv" for check in selectors.HYGIENE_CODES),
+]
+
+
+def rollup_rows() -> tuple:
+    return (
+        list(RollupState.objects.values_list()),
+        list(LeadJourney.objects.order_by("pk").values_list()),
+        list(HandoffOutcome.objects.order_by("pk").values_list()),
+    )
+
+
+@pytest.mark.parametrize("refreshed", [False, True], ids=["behind", "refreshed"])
+def test_reading_the_dashboard_writes_nothing(client, cast, refreshed):
+    add_data(cast, 6)
+    if refreshed:
+        refresh_lead_journeys()
+        add_data(cast, 2)  # a little behind: read as they are
+    before = rollup_rows()
+    client.force_login(cast.cmo)
+    for url in DASHBOARD_PAGES:
+        count_queries(client, url)
+    assert rollup_rows() == before
+
+
+def test_rollups_behind_are_not_read_and_the_page_says_the_figures_are_live(client, cast, monkeypatch):
+    add_data(cast, 4)
+    refresh_lead_journeys()
+    add_data(cast, 2)
+    monkeypatch.setattr(rollups, "MAX_PENDING_ON_READ", 0)
+    client.force_login(cast.cmo)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/dashboard/")
+    assert response.context["freshness"].current is False
+    assert response.context["new_leads"] == 6
+    assert "Live from the sources: the summary tables are being brought up to date." in body(response)
+    assert not any(LeadJourney._meta.db_table in q["sql"] for q in queries.captured_queries)
+
+
+def test_after_the_refresh_task_the_page_reads_the_rollups_as_of_that_refresh(client, cast):
+    add_data(cast, 4)
+    client.force_login(cast.cmo)
+    assert client.get("/dashboard/").context["freshness"].current is False  # never refreshed
+    refresh_lead_journeys()
+    add_data(cast, 2)  # after the refresh: not counted until the next one
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/dashboard/")
+    freshness = response.context["freshness"]
+    assert freshness.current is True
+    assert freshness.as_of == RollupState.objects.get(name=rollups.NAME).refreshed_at
+    assert response.context["new_leads"] == 4
+    assert f"Figures as of {timezone.localtime(freshness.as_of):%H:%M}." in body(response)
+    assert any(LeadJourney._meta.db_table in q["sql"] for q in queries.captured_queries)
+    refresh_lead_journeys()
+    assert client.get("/dashboard/").context["new_leads"] == 6
+
+
+def test_a_figure_page_says_where_its_figures_come_from(client, cast):
+    add_data(cast, 2)
+    client.force_login(cast.cmo)
+    assert "Live from the sources" in body(client.get("/dashboard/funnel/"))
+    refresh_lead_journeys()
+    assert "Figures as of" in body(client.get("/dashboard/funnel/"))
+    assert 'id="freshness"' not in body(client.get("/dashboard/hygiene/"))
+
+
+@pytest.mark.parametrize("who", ["cmo", "manager"])
+def test_the_figures_are_the_same_from_the_rollups_and_from_the_sources(client, cast, who):
+    add_data(cast, 12)
+    client.force_login(getattr(cast, who))
+    urls = ["/dashboard/", *(f"/dashboard/{name}.csv" for name in selectors.FIGURES)]
+
+    def read() -> list:
+        pages = []
+        for url in urls:
+            response = client.get(url)
+            if response.streaming:
+                pages.append(body(response))
+            else:
+                context = response.context
+                pages.append(
+                    (
+                        [(a.title, a.message, a.facts) for a in context["alerts"]],
+                        [(t["table"].header, t["table"].rows) for t in context["sections"]],
+                        context["new_leads"],
+                    )
+                )
+        return pages
+
+    from_sources = read()
+    refresh_lead_journeys()
+    assert selectors.rollup_freshness().current
+    assert read() == from_sources
