@@ -434,8 +434,11 @@ class DefinitionEvent(models.Model):
     definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The actor's name as written when the event happened (alignment.actors); it stays when the
+    # account is renamed. Accounts with history are deactivated, never deleted (PROTECT).
+    actor_name = models.CharField(max_length=301, blank=True, default="")
     created_at = models.DateTimeField()
     details = models.JSONField(default=dict, blank=True)
 

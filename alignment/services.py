@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment import fitting, selectors
+from alignment.actors import actor_name
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
 from alignment.models import (
     DefinitionApproval,
@@ -80,7 +81,12 @@ def sides_of(user) -> list[str]:
 
 def _record(definition: QualificationDefinition, kind: str, by, details: dict | None = None, at=None) -> None:
     DefinitionEvent.objects.create(
-        definition=definition, kind=kind, actor=by, details=details or {}, created_at=at or timezone.now()
+        definition=definition,
+        kind=kind,
+        actor=by,
+        actor_name=actor_name(by),
+        details=details or {},
+        created_at=at or timezone.now(),
     )
 
 

@@ -16,6 +16,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from alignment import services as alignment_services
+from alignment.actors import actor_name
 from alignment.models import (
     EngagementRule,
     FieldRule,
@@ -447,6 +448,8 @@ def generate_leads(
             Lead.objects.bulk_create(batch.leads, batch_size=1000)
             Handoff.objects.bulk_create(batch.handoffs, batch_size=1000)
             Touch.objects.bulk_create(batch.touches, batch_size=1000)
+            for event in batch.events:
+                event.actor_name = actor_name(event.actor)
             LeadEvent.objects.bulk_create(batch.events, batch_size=2000)
             Activity.objects.bulk_create(batch.activities, batch_size=2000)
         created += len(batch.leads)

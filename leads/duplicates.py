@@ -9,6 +9,7 @@ would lose it mid-conversation.
 from django.db import transaction
 from django.utils import timezone
 
+from alignment.actors import actor_name
 from alignment.roles import is_marketing
 from leads.evaluation import lead_evaluate
 from leads.exceptions import MergeRefused, NotAllowed
@@ -93,6 +94,7 @@ def duplicate_merge(*, candidate: DuplicateCandidate, by) -> Lead:
                     lead=survivor,
                     kind=LeadEvent.Kind.MERGED,
                     actor=by,
+                    actor_name=actor_name(by),
                     created_at=now,
                     details={
                         "merged_lead": duplicate.pk,
@@ -105,6 +107,7 @@ def duplicate_merge(*, candidate: DuplicateCandidate, by) -> Lead:
                     lead=duplicate,
                     kind=LeadEvent.Kind.MERGED,
                     actor=by,
+                    actor_name=actor_name(by),
                     created_at=now,
                     from_stage=duplicate.stage,
                     to_stage=Stage.MERGED,

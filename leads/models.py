@@ -348,9 +348,12 @@ class LeadEvent(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="lead_events",
     )
+    # The actor's name as written when the event happened (alignment.actors); it stays when the
+    # account is renamed. Accounts with history are deactivated, never deleted (PROTECT).
+    actor_name = models.CharField(max_length=301, blank=True, default="")
     created_at = models.DateTimeField(db_index=True)
     from_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(max_length=20, choices=Stage.choices, blank=True)
@@ -443,12 +446,12 @@ class EvaluationRun(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()
-    # When a worker last claimed the run or finished a batch of it: a running run without
-    # progress for a while has lost its worker (or never got one) and is picked up again.
-    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     summary = models.JSONField(default=dict, blank=True)
 
+    # When a worker last claimed the run or finished a batch of it: a running run without
+    # progress for a while has lost its worker (or never got one) and is picked up again.
+    progressed_at = models.DateTimeField(null=True, blank=True)
     class Meta:
         ordering = ["-started_at", "-id"]
 

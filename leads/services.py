@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from alignment.actors import actor_name
 from alignment.models import ACTIVITY_KINDS, Membership, RejectionReason, Team
 from alignment.roles import Role, has_role, is_marketing
 from alignment.selectors import active_definition
@@ -72,6 +73,7 @@ def lead_event_record(
         lead=lead,
         kind=kind,
         actor=actor,
+        actor_name=actor_name(actor),
         from_stage=from_stage,
         to_stage=to_stage,
         details=details or {},

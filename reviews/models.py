@@ -32,12 +32,13 @@ class ReviewMeeting(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     opened_at = models.DateTimeField()
     # Null when Accord opened the meeting on its own (the weekly beat task).
+    # PROTECT: who opened and closed a meeting is history (deactivate people, never delete them).
     opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     closed_at = models.DateTimeField(null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     minutes_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -188,8 +189,11 @@ class ReviewEvent(models.Model):
     meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The actor's name as written when the event happened (alignment.actors); it stays when the
+    # account is renamed. Accounts with history are deactivated, never deleted (PROTECT).
+    actor_name = models.CharField(max_length=301, blank=True, default="")
     created_at = models.DateTimeField()
     details = models.JSONField(default=dict, blank=True)
 

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from alignment import policies
+from alignment.actors import actor_name
 from alignment.models import Membership, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role
 from leads import services as lead_services
@@ -134,7 +135,12 @@ def review_event_record(
     *, meeting: ReviewMeeting, kind: str, actor=None, details: dict | None = None, at: datetime | None = None
 ) -> ReviewEvent:
     return ReviewEvent.objects.create(
-        meeting=meeting, kind=kind, actor=actor, details=details or {}, created_at=at or timezone.now()
+        meeting=meeting,
+        kind=kind,
+        actor=actor,
+        actor_name=actor_name(actor),
+        details=details or {},
+        created_at=at or timezone.now(),
     )
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from rapidfuzz import fuzz, process, utils
 
 from alignment import scoring
+from alignment.actors import actor_name
 from alignment.models import LeadProperty
 from alignment.selectors import active_definition, definition_terms
 from leads.evaluation import RESULT_FIELDS, evaluation_moment, facts_of_row, leads_evaluate
@@ -712,12 +713,13 @@ class _ImportRun:
             leads.append(lead)
             planned.pk = pk
         bulk.insert(Lead, leads)
-        actor = self.by.pk if self.by else None
+        actor, name = (self.by.pk if self.by else None), actor_name(self.by)
         events = [
             {
                 "lead_id": planned.pk,
                 "kind": LeadEvent.Kind.IMPORTED.value,
                 "actor_id": actor,
+                "actor_name": name,
                 "to_stage": Stage.NEW.value,
                 "details": self._details(planned.row, **_kept(planned.warnings)),
                 "created_at": self.now,
@@ -731,6 +733,7 @@ class _ImportRun:
                 "lead_id": planned.pk,
                 "kind": LeadEvent.Kind.STAGE_CHANGED.value,
                 "actor_id": actor,
+                "actor_name": name,
                 "from_stage": Stage.NEW.value,
                 "to_stage": planned.values["outcome"],
                 "details": self._details(planned.row, outcome_from_file=True),
@@ -774,6 +777,7 @@ class _ImportRun:
                     "lead_id": planned.pk,
                     "kind": LeadEvent.Kind.IMPORTED.value,
                     "actor_id": actor,
+                    "actor_name": name,
                     "details": self._details(planned.row, changes=shown, **_kept(planned.warnings)),
                     "created_at": self.now,
                 }

@@ -118,6 +118,24 @@ class TestSearching:
         assert client_for(cast.marketer).get("/leads/", {"q": "L" * SEARCH_MAX_LENGTH}).status_code == 200
 
 
+class TestAdminSearch:
+    @pytest.mark.parametrize(
+        "changelist",
+        ["/admin/leads/lead/", "/admin/leads/source/", "/admin/leads/campaign/", "/admin/leads/handoff/"],
+    )
+    @pytest.mark.parametrize("term", ["%_" * 50_000, "ada\x00"], ids=["100 kB", "NUL"])
+    def test_a_hostile_search_is_cut_and_said(self, cast, changelist, term):
+        response = client_for(cast.cmo).get(changelist, {"q": term})
+        assert response.status_code == 200
+        assert f"first {SEARCH_MAX_LENGTH} characters only" in response.content.decode()
+
+    def test_a_plain_search_is_left_alone(self, cast, make_lead):
+        make_lead(last_name="Lovelace")
+        response = client_for(cast.cmo).get("/admin/leads/lead/", {"q": "Lovelace"})
+        assert "Lovelace" in response.content.decode()
+        assert "characters only" not in response.content.decode()
+
+
 class TestIds:
     def test_parse_id_takes_positive_ids_the_column_holds(self):
         assert parse_id("42") == 42
