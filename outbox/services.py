@@ -44,6 +44,8 @@ CHANNEL_PAUSE_SECONDS = 30
 # Publishing a task: one reconnection (a pooled connection may predate a broker restart), and no
 # waiting beyond that.
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# Keys looked up per query when relaying what a transaction wrote.
+RELAY_BATCH = 500
 # Errors that concern one email (its recipient, sender or content), not the mail server.
 MESSAGE_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 
@@ -123,8 +125,12 @@ def relay(*, keys: list[str], on_commit: bool = False) -> int:
     transaction that wrote them commits; never raises for a broker or mail server that is down
     (the messages stay for :func:`relay_due`)."""
     try:
-        rows = list(OutboxMessage.objects.filter(key__in=keys, sent_at__isnull=True).order_by("id"))
-        return _send_rows(rows, on_commit=on_commit)
+        sent = 0
+        for start in range(0, len(keys), RELAY_BATCH):  # a sweep may write thousands at once
+            chunk = keys[start : start + RELAY_BATCH]
+            rows = list(OutboxMessage.objects.filter(key__in=chunk, sent_at__isnull=True).order_by("id"))
+            sent += _send_rows(rows, on_commit=on_commit)
+        return sent
     except Exception:  # the change that wrote them is committed: it must not fail now
         log.exception("The outbox could not relay %d message(s); the periodic replay will", len(keys))
         return 0

@@ -148,3 +148,13 @@ def test_the_outbox_admin_is_read_only(cast, admin_client):
     response = admin_client.post(f"/admin/outbox/outboxmessage/{message.pk}/change/", {"key": "changed"})
     assert response.status_code == 403
     assert OutboxMessage.objects.get().key == message.key
+
+
+def test_a_transaction_that_writes_thousands_of_emails_sends_them_all(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        written = services.enqueue_emails(
+            messages=[(f"reminder:{n}", f"rep{n}@example.test", "Overdue", "Please call back.") for n in range(1200)]
+        )
+    assert written == 1200
+    assert len(mail.outbox) == 1200
+    assert not services.unsent().exists()
