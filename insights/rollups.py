@@ -32,7 +32,7 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.utils import timezone
 
-from insights.sql import COLUMNS, OUTCOME_COLUMNS, journey_select, outcome_select, tables
+from insights.sql import COLUMNS, OUTCOME_COLUMNS, Columns, journey_select, outcome_select, tables
 
 NAME = "lead_journey"
 # Events and reminders past the watermarks, and time since the last refresh began, up to which
@@ -76,14 +76,19 @@ def _save_state(cursor, connection, watermark: int, reminder_watermark: int, rec
 def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
     """Recompute every row, in batches of lead ids (raw SQL only, so data migrations use it
     too). Returns the number of leads."""
+    from leads.models import Handoff, Lead, LeadEvent, Reminder
+
     now = timezone.now()
     t = tables(connection)
+    ev, rem, leads = (Columns(model, connection=connection) for model in (LeadEvent, Reminder, Lead))
+    lead, h = Columns(Lead, "l", connection), Columns(Handoff, "h", connection)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {t.event}), (SELECT COALESCE(MAX(id), 0) FROM {t.reminder})"
+            f"SELECT (SELECT COALESCE(MAX({ev.id}), 0) FROM {t.event}), "
+            f"(SELECT COALESCE(MAX({rem.id}), 0) FROM {t.reminder})"
         )
         watermark, reminder_watermark = cursor.fetchone()
-        cursor.execute(f"SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0), COUNT(*) FROM {t.lead}")
+        cursor.execute(f"SELECT COALESCE(MIN({leads.id}), 0), COALESCE(MAX({leads.id}), 0), COUNT(*) FROM {t.lead}")
         low, high, count = cursor.fetchone()
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {t.journey} WHERE lead_id > %s OR lead_id < %s", [high, low])
@@ -92,8 +97,8 @@ def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
         while start <= high:
             end = start + batch
             cursor.execute(f"DELETE FROM {t.journey} WHERE lead_id >= %s AND lead_id < %s", [start, end])
-            cursor.execute(_insert(f"l.id >= {int(start)} AND l.id < {int(end)}", connection))
-            cursor.execute(_insert_outcomes(f"h.lead_id >= {int(start)} AND h.lead_id < {int(end)}", connection))
+            cursor.execute(_insert(f"{lead.id} >= {int(start)} AND {lead.id} < {int(end)}", connection))
+            cursor.execute(_insert_outcomes(f"{h.lead} >= {int(start)} AND {h.lead} < {int(end)}", connection))
             start = end
         _save_state(cursor, connection, watermark, reminder_watermark, now - LOOKBACK, now)
     return count
@@ -124,23 +129,26 @@ def _pending(cursor, connection) -> _State:
     """The state and what is pending, in one query that locks the state row on PostgreSQL.
     Changes count from recheck_from (LOOKBACK before the start of the previous refresh), for
     late commits."""
+    from leads.models import Lead, LeadEvent, Reminder
+
     t = tables(connection)
+    ev, rem, lead = (Columns(model, connection=connection) for model in (LeadEvent, Reminder, Lead))
     lock = " FOR UPDATE" if connection.vendor == "postgresql" else ""
     cursor.execute(
         "SELECT s.event_watermark, s.reminder_watermark, s.recheck_from, "
-        f"(SELECT COALESCE(MAX(id), 0) FROM {t.event}), "
-        f"(SELECT COALESCE(MAX(id), 0) FROM {t.reminder}), "
-        f"(SELECT COUNT(*) FROM {t.event} WHERE id > s.event_watermark) + "
-        f"(SELECT COUNT(*) FROM {t.reminder} WHERE id > s.reminder_watermark) + "
-        f"(SELECT COUNT(*) FROM {t.lead} WHERE updated_at >= s.recheck_from) "
+        f"(SELECT COALESCE(MAX({ev.id}), 0) FROM {t.event}), "
+        f"(SELECT COALESCE(MAX({rem.id}), 0) FROM {t.reminder}), "
+        f"(SELECT COUNT(*) FROM {t.event} WHERE {ev.id} > s.event_watermark) + "
+        f"(SELECT COUNT(*) FROM {t.reminder} WHERE {rem.id} > s.reminder_watermark) + "
+        f"(SELECT COUNT(*) FROM {t.lead} WHERE {lead.updated_at} >= s.recheck_from) "
         f"FROM {t.state} s WHERE s.name = %s" + lock,
         [NAME],
     )
     row = cursor.fetchone()
     if row is None:  # no state yet: everything is pending
         cursor.execute(
-            f"SELECT (SELECT COALESCE(MAX(id), 0) FROM {t.event}), "
-            f"(SELECT COALESCE(MAX(id), 0) FROM {t.reminder}), "
+            f"SELECT (SELECT COALESCE(MAX({ev.id}), 0) FROM {t.event}), "
+            f"(SELECT COALESCE(MAX({rem.id}), 0) FROM {t.reminder}), "
             f"(SELECT COUNT(*) FROM {t.event}) + (SELECT COUNT(*) FROM {t.reminder}) "
             f"+ (SELECT COUNT(*) FROM {t.lead})"
         )
@@ -155,24 +163,28 @@ def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple
     (dated up to now: the seeded or imported future is the watermark's) or a change since
     `since`; then the hand-offs of those leads and those with a reminder in the `reminders` id
     range or made since `since`."""
+    from leads.models import Handoff, Lead, LeadEvent, Reminder
+
     t = tables(connection)
+    e, lead = Columns(LeadEvent, connection=connection), Columns(Lead, connection=connection)
+    h, r = Columns(Handoff, connection=connection), Columns(Reminder, connection=connection)
     since, until = _adapt(connection, since), _adapt(connection, now)
     affected = (
-        f"SELECT lead_id FROM {t.event} WHERE id > %s AND id <= %s "
-        f"UNION SELECT lead_id FROM {t.event} WHERE created_at >= %s AND created_at <= %s "
-        f"UNION SELECT id FROM {t.lead} WHERE updated_at >= %s"
+        f"SELECT {e.lead} FROM {t.event} WHERE {e.id} > %s AND {e.id} <= %s "
+        f"UNION SELECT {e.lead} FROM {t.event} WHERE {e.created_at} >= %s AND {e.created_at} <= %s "
+        f"UNION SELECT {lead.id} FROM {t.lead} WHERE {lead.updated_at} >= %s"
     )
     params = [*events, since, until, since]
     cursor.execute(f"DELETE FROM {t.journey} WHERE lead_id IN ({affected})", params)
-    cursor.execute(_insert(f"l.id IN ({affected})", connection), params)
+    cursor.execute(_insert(f"{Columns(Lead, 'l', connection).id} IN ({affected})", connection), params)
     handoffs = (
-        f"SELECT id FROM {t.handoff} WHERE lead_id IN ({affected}) "
-        f"UNION SELECT handoff_id FROM {t.reminder} WHERE id > %s AND id <= %s "
-        f"UNION SELECT handoff_id FROM {t.reminder} WHERE created_at >= %s AND created_at <= %s"
+        f"SELECT {h.id} FROM {t.handoff} WHERE {h.lead} IN ({affected}) "
+        f"UNION SELECT {r.handoff} FROM {t.reminder} WHERE {r.id} > %s AND {r.id} <= %s "
+        f"UNION SELECT {r.handoff} FROM {t.reminder} WHERE {r.created_at} >= %s AND {r.created_at} <= %s"
     )
     params += [*reminders, since, until]
     cursor.execute(f"DELETE FROM {t.outcome} WHERE handoff_id IN ({handoffs})", params)
-    cursor.execute(_insert_outcomes(f"h.id IN ({handoffs})", connection), params)
+    cursor.execute(_insert_outcomes(f"{Columns(Handoff, 'h', connection).id} IN ({handoffs})", connection), params)
 
 
 def refresh(*, connection=default_connection) -> bool:

@@ -207,13 +207,13 @@ def _lead_where(scope: Scope, created: str = "l.created_at", lead: str = "l.id")
         if not scope.teams:
             return where + " AND 1 = 0", params
         marks = ", ".join(["%s"] * len(scope.teams))
-        handoffs = sql.tables().handoff
+        handoffs, h = sql.tables().handoff, sql.Columns(Handoff, "h")
         if lead == "l.id":
-            where += f" AND EXISTS (SELECT 1 FROM {handoffs} h WHERE h.lead_id = {lead} AND h.team_id IN ({marks}))"
+            where += f" AND EXISTS (SELECT 1 FROM {handoffs} h WHERE {h.lead} = {lead} AND {h.team} IN ({marks}))"
         else:
             # The rollup's rows of the leads handed to the teams, looked up by lead: far fewer
             # than the period's rows for one team.
-            where += f" AND {lead} IN (SELECT h.lead_id FROM {handoffs} h WHERE h.team_id IN ({marks}))"
+            where += f" AND {lead} IN (SELECT {h.lead} FROM {handoffs} h WHERE {h.team} IN ({marks}))"
         params += list(scope.teams)
     return where, params
 

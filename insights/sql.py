@@ -21,14 +21,15 @@ def quote(model, field: str | None = None, connection=default_connection) -> str
     return connection.ops.quote_name(name)
 
 
-class _Columns:
-    """`alias.column` of a model's fields, by field name: `lead.source` is `l."source_id"`."""
+class Columns:
+    """The quoted columns of a model's fields, by field name, after `alias.` if given:
+    `Columns(Lead, "l").source` is `l."source_id"`."""
 
-    def __init__(self, model, alias: str, connection=default_connection):
-        self._model, self._alias, self._connection = model, alias, connection
+    def __init__(self, model, alias: str | None = None, connection=default_connection):
+        self._model, self._prefix, self._connection = model, f"{alias}." if alias else "", connection
 
     def __getattr__(self, field: str) -> str:
-        return f"{self._alias}.{quote(self._model, field, self._connection)}"
+        return f"{self._prefix}{quote(self._model, field, self._connection)}"
 
 
 class Tables(NamedTuple):
@@ -103,7 +104,7 @@ def journey_select(where: str, connection=default_connection) -> str:
 
     vendor = connection.vendor
     t = tables(connection)
-    lead, event = _Columns(Lead, "l", connection), _Columns(LeadEvent, "e", connection)
+    lead, event = Columns(Lead, "l", connection), Columns(LeadEvent, "e", connection)
     steps = _at_or_beyond()
     reached = ", ".join(
         f"MIN(CASE WHEN {event.to_stage} IN ({in_list(stages)}) THEN {event.created_at} END) AS t{k}"
@@ -161,8 +162,8 @@ def outcome_select(where: str, connection=default_connection) -> str:
 
     vendor = connection.vendor
     t = tables(connection)
-    h, lead = _Columns(Handoff, "h", connection), _Columns(Lead, "l", connection)
-    r = _Columns(Reminder, "r", connection)
+    h, lead = Columns(Handoff, "h", connection), Columns(Lead, "l", connection)
+    r = Columns(Reminder, "r", connection)
 
     def reminders(level: int) -> str:
         return f"(SELECT COUNT(*) FROM {t.reminder} r WHERE {r.handoff} = {h.id} AND {r.level} = {int(level)})"
