@@ -57,19 +57,22 @@ def lead_import_upload(
     if total == 0:
         raise ImportFileError("The file has a header but no rows.")
     layout = mapping.name if mapping else getattr(detect(header).layout, "name", "")
-    job = LeadImport.objects.create(
-        file=ContentFile(data, name=file_name),
-        file_name=file_name[:255],
-        uploaded_by=by,
-        created_at=timezone.now(),
-        layout=layout,
-        mapping=mapping,
-        default_source=default_source,
-        day_first=day_first or bool(mapping and mapping.day_first),
-        strict=strict,
-        status=Status.PREVIEWING,
-        total=total,
-    )
+    with transaction.atomic():
+        job = LeadImport.objects.create(
+            file=ContentFile(data, name=file_name),
+            file_name=file_name[:255],
+            uploaded_by=by,
+            created_at=timezone.now(),
+            layout=layout,
+            mapping=mapping,
+            default_source=default_source,
+            day_first=day_first or bool(mapping and mapping.day_first),
+            strict=strict,
+            status=Status.PREVIEWING,
+            total=total,
+        )
+        if layout and runs_in_background(job):
+            _enqueue(job, dry_run=True)
     if layout:
         _start(job, dry_run=True)
     return job
@@ -129,6 +132,8 @@ def lead_import_map(
         )
         job.mapping, job.layout, job.day_first = mapping, mapping.name, day_first
         job.save(update_fields=["mapping", "layout", "day_first"])
+        if runs_in_background(job):
+            _enqueue(job, dry_run=True)
     _start(job, dry_run=True)
     return mapping
 
@@ -161,7 +166,9 @@ def lead_import_confirm(
             mapping = ImportMapping.objects.select_for_update().get(pk=job.mapping_id)
             mapping.source_values = {**mapping.source_values, **table}
             mapping.save(update_fields=["source_values"])
-    job.refresh_from_db()
+        job.refresh_from_db()
+        if runs_in_background(job):
+            _enqueue(job, dry_run=False)
     _start(job, dry_run=False)
     job.refresh_from_db()
     return job
@@ -193,7 +200,15 @@ def lead_import_discard(*, job: LeadImport, by) -> None:
     job.file.delete(save=False)
 
 
+def _enqueue(job: LeadImport, *, dry_run: bool) -> None:
+    """A large file's preview or import, for the worker, written through the outbox in the
+    transaction that readies the job: with the broker down the file waits (previewing or queued)
+    and the worker takes it when the broker is back (a task delivered twice does the work once)."""
+    enqueue_task(task="leads.tasks.run_import", args=[job.pk, dry_run])
+
+
 def _start(job: LeadImport, *, dry_run: bool) -> None:
+    """A small file's preview or import, now (a large one's task is enqueued by :func:`_enqueue`)."""
     if not runs_in_background(job):
         try:
             import_execute(import_id=job.pk, dry_run=dry_run)
@@ -209,10 +224,6 @@ def _start(job: LeadImport, *, dry_run: bool) -> None:
                 )
                 + " The error is logged for the administrators.",
             )
-        return
-    # Through the outbox: with the broker down the file waits, previewing or queued, and the
-    # worker takes it when the broker is back (a task delivered twice does the work once).
-    enqueue_task(task="leads.tasks.run_import", args=[job.pk, dry_run])
 
 
 def import_execute(*, import_id: int, dry_run: bool) -> dict:
