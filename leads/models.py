@@ -446,12 +446,12 @@ class EvaluationRun(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()
-    finished_at = models.DateTimeField(null=True, blank=True)
-    summary = models.JSONField(default=dict, blank=True)
-
     # When a worker last claimed the run or finished a batch of it: a running run without
     # progress for a while has lost its worker (or never got one) and is picked up again.
     progressed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
     class Meta:
         ordering = ["-started_at", "-id"]
 
