@@ -87,13 +87,11 @@ class ReadOnlyInline(admin.TabularInline):
 
 class LeadEventInline(ReadOnlyInline):
     model = LeadEvent
-    fields = ("created_at", "kind", "from_stage", "to_stage", "actor", "details")
+    # The actor's name as written at the time (alignment.actors), not the account's name today.
+    fields = ("created_at", "kind", "from_stage", "to_stage", "actor_name", "details")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     verbose_name_plural = "Event log"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 class HandoffInline(ReadOnlyInline):

@@ -28,16 +28,14 @@ class ReadOnlyScopedAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 class ReviewEventInline(admin.TabularInline):
     model = ReviewEvent
-    fields = ("created_at", "kind", "actor", "details")
+    # The actor's name as written at the time (alignment.actors), not the account's name today.
+    fields = ("created_at", "kind", "actor_name", "details")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     extra = 0
     max_num = 0
     can_delete = False
     verbose_name_plural = "Event log"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
     def has_add_permission(self, request, obj=None):
         return False
