@@ -334,6 +334,8 @@ class LeadEvent(models.Model):
         REJECTED = "rejected", "Rejected"
         TOUCHED = "touched", "Touch logged"
         REASSIGNED = "reassigned", "Reassigned"
+        # Reassigned because its owner left (deactivated, or out of the team).
+        INHERITED = "inherited", "Inherited from someone who left"
         GIVEN_UP = "given_up", "Given up after working"
         EXPIRED = "expired", "Accept time ran out"
         RETURNED = "returned", "Returned to marketing"

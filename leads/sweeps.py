@@ -489,7 +489,8 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
         [
             LeadEvent(
                 lead=lead,
-                kind=LeadEvent.Kind.REASSIGNED,
+                # Without a reason of its own, a move is the departed-staff sweep's.
+                kind=LeadEvent.Kind.REASSIGNED if reason else LeadEvent.Kind.INHERITED,
                 created_at=now,
                 details={
                     "from": people[previous[lead.pk]].username,

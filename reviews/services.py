@@ -47,12 +47,6 @@ User = get_user_model()
 DEFAULT_MEETING_TIME = time(10, 0)
 # The weekly task opens a team's meeting once the team's local time is past Monday 06:00.
 OPEN_AFTER_LOCAL = time(6, 0)
-# A reassignment whose reason starts with this was made because the previous owner left (the
-# departed-staff sweep in leads writes reasons such as "departed: deactivated"); a lead with
-# such an event is shown as inherited.
-DEPARTED_REASON_PREFIX = "departed"
-# The kind of the LeadEvent a meeting's outcome writes to the lead's history.
-LEAD_EVENT_REVIEWED = "reviewed"
 REASSIGN_REASON = "review meeting"
 # What a rep's update and the manager's recording each write (one UPDATE per item: a page holds
 # 50 at most, and bulk_update's CASE expressions cost more than they save).
@@ -170,13 +164,7 @@ def _agenda(*, team: Team, now: datetime):
                     first_touch_due_at__lt=now,
                 )
             ),
-            inherited=Exists(
-                LeadEvent.objects.filter(
-                    lead=OuterRef("pk"),
-                    kind=LeadEvent.Kind.REASSIGNED,
-                    details__reason__startswith=DEPARTED_REASON_PREFIX,
-                )
-            ),
+            inherited=Exists(LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.INHERITED)),
         )
         .order_by("owner_id", "id")
         .values_list(
@@ -512,7 +500,7 @@ def _apply_outcome(item: ReviewItem, *, by, meeting: ReviewMeeting, now: datetim
         lead_services.lead_reassign(lead=lead, to=item.reassign_to, by=by, reason=REASSIGN_REASON, now=now)
     lead_services.lead_event_record(
         lead=lead,
-        kind=LEAD_EVENT_REVIEWED,
+        kind=LeadEvent.Kind.REVIEWED,
         actor=by,
         details={
             "meeting": meeting.pk,

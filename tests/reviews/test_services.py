@@ -8,13 +8,16 @@ from django.core import mail
 from django.utils import timezone
 
 from alignment.models import Membership
+from alignment.roles import Role
 from leads import services as lead_services
+from leads import sweeps
 from leads.models import Handoff, Lead, LeadEvent, Stage, Touch
 from outbox import services as outbox_services
 from reviews import services
 from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, NotAllowed
 from reviews.models import Outcome, ReviewEvent, ReviewItem, ReviewMeeting, ReviewReminder, SlaStatus
 from reviews.services import ItemOutcome, RepUpdate
+from tests.factories import UserFactory, add_member
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +67,12 @@ def test_the_snapshot_records_stage_days_last_touch_sla_and_inheritance(cast, ac
     Handoff.objects.filter(pk=late_accept.pk).update(accept_due_at=timezone.now() - timedelta(hours=1))
     no_touch = accepted_lead()
     Handoff.objects.filter(lead=no_touch).update(first_touch_due_at=timezone.now() - timedelta(hours=1))
-    inherited = accepted_lead(rep=cast.teammate)
-    lead_services.lead_reassign(lead=inherited, to=cast.rep, by=None, reason="departed: deactivated")
+    # Inherited the way it happens: its owner leaves and the departed-staff sweep hands it on.
+    leaver = UserFactory(username="leaver", role=Role.SALES_REP)
+    add_member(cast.team, leaver)
+    inherited = accepted_lead(rep=leaver)
+    Membership.objects.filter(user=leaver).update(ended_at=timezone.now())
+    assert sweeps.reassign_departed()["reassigned"] == 1
     not_inherited = accepted_lead(rep=cast.teammate)
     lead_services.lead_reassign(lead=not_inherited, to=cast.rep, by=cast.manager, reason="workload")
 
@@ -283,7 +290,7 @@ def test_closing_applies_every_outcome_through_the_lead_services(
     assert stages[stalled.pk] == stages[untouched.pk] == Stage.ACCEPTED
     assert Lead.objects.get(pk=moved.pk).owner == cast.teammate
     assert Handoff.objects.get(pk=pending.pk).assigned_to == cast.teammate
-    reviewed = LeadEvent.objects.filter(kind=services.LEAD_EVENT_REVIEWED)
+    reviewed = LeadEvent.objects.filter(kind=LeadEvent.Kind.REVIEWED)
     assert reviewed.count() == 7
     assert reviewed.get(lead=won).details["note"] == "Signed"
     assert reviewed.get(lead=stalled).details["next_step"] == "Call again"
@@ -309,7 +316,7 @@ def test_if_one_outcome_cannot_be_applied_the_close_is_refused_and_nothing_chang
     meeting.refresh_from_db()
     assert meeting.status == ReviewMeeting.Status.OPEN and meeting.closed_at is None
     assert Lead.objects.get(pk=fine.pk).stage == Stage.ACCEPTED
-    assert not LeadEvent.objects.filter(kind=services.LEAD_EVENT_REVIEWED).exists()
+    assert not LeadEvent.objects.filter(kind=LeadEvent.Kind.REVIEWED).exists()
     assert not meeting.items.filter(applied_at__isnull=False).exists()
     assert meeting.events.filter(kind=ReviewEvent.Kind.CLOSE_REFUSED).count() == 1
 
