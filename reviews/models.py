@@ -117,7 +117,7 @@ class ReviewItem(models.Model):
     days_in_stage = models.PositiveIntegerField(default=0)
     last_touch_at = models.DateTimeField(null=True, blank=True)
     sla_status = models.CharField(max_length=20, choices=SlaStatus.choices, default=SlaStatus.ON_TIME)
-    # Filled once leads carry a grade and a bucket (a later issue adds them).
+    # The lead's grade and bucket under the active definition when the meeting opened.
     grade = models.CharField(max_length=2, blank=True)
     bucket = models.CharField(max_length=20, blank=True)
     inherited = models.BooleanField(default=False, help_text="Reassigned from someone who left.")

@@ -176,6 +176,8 @@ def _agenda(*, team: Team, now: datetime):
             "accept_overdue",
             "first_touch_overdue",
             "inherited",
+            "grade",
+            "bucket",
         )
     )
 
@@ -230,7 +232,7 @@ def _open_meeting(*, team: Team, week_start: date, by, now: datetime) -> tuple[R
     previous = ReviewMeeting.objects.filter(team=team, week_start=week_start - timedelta(days=7)).first()
     carries = _carries_of(previous)
     items = []
-    for lead_id, rep_id, stage, changed_at, last_touch, accept_late, touch_late, inherited in _agenda(
+    for lead_id, rep_id, stage, changed_at, last_touch, accept_late, touch_late, inherited, grade, bucket in _agenda(
         team=team, now=now
     ):
         item = ReviewItem(
@@ -246,6 +248,8 @@ def _open_meeting(*, team: Team, week_start: date, by, now: datetime) -> tuple[R
             if touch_late
             else SlaStatus.ON_TIME,
             inherited=inherited,
+            grade=grade,
+            bucket=bucket,
         )
         if lead_id in carries:
             from_id, (step, due, weeks) = carries[lead_id]

@@ -83,7 +83,11 @@ def test_the_snapshot_records_stage_days_last_touch_sla_and_inheritance(cast, ac
     assert item.days_in_stage == 12
     assert item.stage == Stage.ACCEPTED
     assert item.sla_status == SlaStatus.ON_TIME
-    assert item.grade == "" and item.bucket == ""
+    # Graded leads carry their grade and bucket into the snapshot (ungraded ones: blank).
+    assert (item.grade, item.bucket) == (touched.grade, touched.bucket)
+    Lead.objects.filter(pk=no_touch.pk).update(grade="A", bucket="hot")
+    later = services.review_meeting_open(team=cast.team, by=cast.manager, week_start=meeting.week_start + timedelta(7))
+    assert (item_of(later, no_touch).grade, item_of(later, no_touch).bucket) == ("A", "hot")
     assert item_of(meeting, late_accept.lead).sla_status == SlaStatus.ACCEPT_OVERDUE
     assert item_of(meeting, no_touch).sla_status == SlaStatus.FIRST_TOUCH_OVERDUE
     assert item_of(meeting, inherited).inherited is True
