@@ -396,12 +396,6 @@ def review_items_update(
     return len(items)
 
 
-def review_item_update(*, item: ReviewItem, by, update: RepUpdate, now: datetime | None = None) -> ReviewItem:
-    review_items_update(meeting=item.meeting, by=by, updates={item.pk: update}, now=now)
-    item.refresh_from_db()
-    return item
-
-
 def _outcome_error(item: ReviewItem, change: ItemOutcome, *, meeting: ReviewMeeting, by, reps: dict) -> str | None:
     lead = item.lead
     outcome = change.outcome
@@ -483,12 +477,6 @@ def review_items_record(
             item.recorded_by = by
             item.save(update_fields=OUTCOME_FIELDS)
     return len(items)
-
-
-def review_item_record(*, item: ReviewItem, by, outcome: ItemOutcome, now: datetime | None = None) -> ReviewItem:
-    review_items_record(meeting=item.meeting, by=by, outcomes={item.pk: outcome}, now=now)
-    item.refresh_from_db()
-    return item
 
 
 # --- Closing ---------------------------------------------------------------------------------

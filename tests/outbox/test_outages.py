@@ -19,6 +19,7 @@ from outbox.models import OutboxMessage
 from reviews import services as review_services
 from reviews.models import Outcome, ReviewMeeting
 from reviews.services import ItemOutcome
+from tests.reviews import steps
 
 LATER = timedelta(minutes=16)  # past every back-off
 
@@ -48,7 +49,7 @@ def meeting_with_outcome(cast, make_lead) -> ReviewMeeting:
     mine = accepted(cast, make_lead, cast.rep, last_name="Lovelace")
     accepted(cast, make_lead, cast.teammate, last_name="Hopper")
     meeting = review_services.review_meeting_open(team=cast.team, by=cast.manager)
-    review_services.review_item_record(
+    steps.item_record(
         item=meeting.items.get(lead=mine), by=cast.manager, outcome=ItemOutcome(outcome=Outcome.PROGRESSING)
     )
     return meeting

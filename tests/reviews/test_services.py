@@ -18,6 +18,7 @@ from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, No
 from reviews.models import Outcome, ReviewEvent, ReviewItem, ReviewMeeting, ReviewReminder, SlaStatus
 from reviews.services import ItemOutcome, RepUpdate
 from tests.factories import UserFactory, add_member
+from tests.reviews import steps
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +28,7 @@ def item_of(meeting, lead) -> ReviewItem:
 
 
 def record(meeting, lead, by, **fields) -> ReviewItem:
-    return services.review_item_record(item=item_of(meeting, lead), by=by, outcome=ItemOutcome(**fields))
+    return steps.item_record(item=item_of(meeting, lead), by=by, outcome=ItemOutcome(**fields))
 
 
 # --- Opening -----------------------------------------------------------------------------------
@@ -146,7 +147,7 @@ def test_a_rep_posts_updates_on_their_own_items(cast, accepted_lead, open_meetin
     lead = accepted_lead()
     meeting = open_meeting()
     due = meeting.week_start + timedelta(days=4)
-    item = services.review_item_update(
+    item = steps.item_update(
         item=item_of(meeting, lead),
         by=cast.rep,
         update=RepUpdate(
@@ -167,7 +168,7 @@ def test_nobody_else_edits_a_reps_items(cast, accepted_lead, open_meeting, who):
     lead = accepted_lead()
     meeting = open_meeting()
     with pytest.raises(NotAllowed):
-        services.review_item_update(item=item_of(meeting, lead), by=getattr(cast, who), update=RepUpdate(update="x"))
+        steps.item_update(item=item_of(meeting, lead), by=getattr(cast, who), update=RepUpdate(update="x"))
     assert item_of(meeting, lead).updated_at is None
 
 
@@ -177,7 +178,7 @@ def test_a_closed_meeting_is_read_only(cast, accepted_lead, open_meeting):
     services.review_meeting_close(meeting=meeting, by=cast.manager)
     item = item_of(meeting, lead)
     with pytest.raises(MeetingClosed):
-        services.review_item_update(item=item, by=cast.rep, update=RepUpdate(update="late"))
+        steps.item_update(item=item, by=cast.rep, update=RepUpdate(update="late"))
     with pytest.raises(MeetingClosed):
         record(meeting, lead, cast.manager, outcome=Outcome.STALLED)
     with pytest.raises(MeetingClosed):
@@ -345,7 +346,7 @@ def test_unmet_next_steps_are_carried_into_next_weeks_agenda(cast, accepted_lead
     committed, done, recycled, quiet = accepted_lead(), accepted_lead(), accepted_lead(), accepted_lead()
     week = open_meeting()
     due = week.week_start + timedelta(days=9)
-    services.review_item_update(
+    steps.item_update(
         item=item_of(week, committed), by=cast.rep, update=RepUpdate(next_step="Send proposal", next_step_due=due)
     )
     record(week, done, cast.manager, outcome=Outcome.PROGRESSING, next_step="Book demo", next_step_due=due)
@@ -361,7 +362,7 @@ def test_unmet_next_steps_are_carried_into_next_weeks_agenda(cast, accepted_lead
     assert item_of(following, quiet).carried_weeks == 0
 
     # Week two: the proposal is still not sent (carried again: 2 weeks); the demo was booked.
-    services.review_item_update(item=item_of(following, done), by=cast.rep, update=RepUpdate(step_done=True))
+    steps.item_update(item=item_of(following, done), by=cast.rep, update=RepUpdate(step_done=True))
     services.review_meeting_close(meeting=following, by=cast.manager)
     third = services.review_meeting_open(
         team=cast.team, by=cast.manager, week_start=following.week_start + timedelta(days=7)
@@ -392,7 +393,7 @@ def test_reps_are_reminded_once_the_day_before(cast, accepted_lead, open_meeting
     accepted_lead(rep=cast.teammate)
     updated = accepted_lead(rep=cast.teammate)
     meeting = open_meeting(week_start=date(2026, 11, 23))
-    services.review_item_update(item=item_of(meeting, updated), by=cast.teammate, update=RepUpdate(update="ok"))
+    steps.item_update(item=item_of(meeting, updated), by=cast.teammate, update=RepUpdate(update="ok"))
     day_before = meeting.scheduled_at - timedelta(hours=20)
 
     with time_machine.travel(meeting.scheduled_at - timedelta(days=2), tick=False):
@@ -410,7 +411,7 @@ def test_reps_are_reminded_once_the_day_before(cast, accepted_lead, open_meeting
 def test_reps_with_every_update_posted_are_not_reminded(cast, accepted_lead, open_meeting):
     lead = accepted_lead()
     meeting = open_meeting()
-    services.review_item_update(item=item_of(meeting, lead), by=cast.rep, update=RepUpdate(update="ok"))
+    steps.item_update(item=item_of(meeting, lead), by=cast.rep, update=RepUpdate(update="ok"))
     assert services.review_reminders_send(meeting=meeting) == 0
     assert mail.outbox == []
 

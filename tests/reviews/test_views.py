@@ -17,6 +17,7 @@ from reviews import services
 from reviews.models import Outcome, ReviewItem, ReviewMeeting
 from reviews.services import ItemOutcome
 from tests.factories import bulk_handed_off_leads
+from tests.reviews import steps
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,7 @@ def test_a_recycle_without_a_reason_shows_a_clear_message_and_saves_nothing(worl
 
 def test_the_manager_closes_the_meeting_and_the_outcomes_apply(world, reasons):
     cast, meeting, item = world["cast"], world["meeting"], world["item"]
-    services.review_item_record(item=item, by=cast.manager, outcome=ItemOutcome(outcome=Outcome.WON))
+    steps.item_record(item=item, by=cast.manager, outcome=ItemOutcome(outcome=Outcome.WON))
     response = client_for(cast.manager).post(f"/reviews/{meeting.pk}/close/")
     assert response.status_code == 302 and response["Location"] == f"/reviews/{meeting.pk}/minutes/"
     assert Lead.objects.get(pk=item.lead_id).stage == Stage.WON
@@ -133,7 +134,7 @@ def test_the_manager_closes_the_meeting_and_the_outcomes_apply(world, reasons):
 
 def test_a_refused_close_names_the_failing_leads(world, reasons):
     cast, meeting, item = world["cast"], world["meeting"], world["item"]
-    services.review_item_record(item=item, by=cast.manager, outcome=ItemOutcome(outcome=Outcome.WON))
+    steps.item_record(item=item, by=cast.manager, outcome=ItemOutcome(outcome=Outcome.WON))
     Lead.objects.filter(pk=item.lead_id).update(stage=Stage.LOST)  # changed after the meeting
     client = client_for(cast.manager)
     response = client.post(f"/reviews/{meeting.pk}/close/", follow=True)
