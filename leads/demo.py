@@ -456,41 +456,6 @@ def generate_leads(
     return created
 
 
-def backfill_profiles(*, seed: int = 42, now: datetime | None = None, batch_size: int = 2000) -> int:
-    """Give demo leads made before leads had a company profile and activities (an older demo or
-    benchmark database) an industry, a head count and activities, as generate_leads now does.
-    Only leads of the demo companies are touched, and nothing at all once any activity exists;
-    returns how many leads it filled in."""
-    if Activity.objects.exists():
-        return 0
-    rng = random.Random(seed)
-    now = now or timezone.now()
-    filled, last_id = 0, 0
-    while True:
-        rows = list(
-            Lead.objects.filter(id__gt=last_id, industry="", employees__isnull=True, company__in=list(COMPANY_PROFILES))
-            .order_by("id")
-            .values_list("id", "company", "source__interest", "created_at")[:batch_size]
-        )
-        if not rows:
-            return filled
-        last_id = rows[-1][0]
-        profiles: dict[tuple[str, int | None], list[int]] = {}
-        activities = []
-        for lead_id, company, interest, born in rows:
-            profiles.setdefault(_plan_profile(rng, company), []).append(lead_id)
-            activities += [
-                Activity(lead_id=lead_id, kind=kind, occurred_at=at)
-                for kind, at in _plan_activities(rng, interest, born, now)
-            ]
-        with transaction.atomic():
-            # One UPDATE per distinct profile (a few hundred per batch): far quicker than bulk_update's CASE.
-            for (industry, employees), ids in profiles.items():
-                Lead.objects.filter(pk__in=ids).update(industry=industry, employees=employees)
-            Activity.objects.bulk_create(activities, batch_size=2000)
-        filled += len(rows)
-
-
 @dataclass
 class _Batch:
     leads: list = field(default_factory=list)

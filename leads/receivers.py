@@ -60,22 +60,16 @@ def definition_activated(sender, definition, by=None, **kwargs) -> None:
 
 
 def demo_data_loaded(sender, **kwargs) -> str:
-    """seed_demo ends with every demo lead graded against the demo's active definition (leads of
-    an older demo database first get the company profile and activities new ones have), and the
+    """seed_demo ends with every demo lead graded against the demo's active definition, and the
     demo's hand-offs record those grades as sent."""
     from alignment.selectors import active_definition
-    from leads.demo import backfill_profiles, ensure_demo_import, handoffs_record_grades
+    from leads.demo import ensure_demo_import, handoffs_record_grades
     from leads.evaluation import describe, leads_evaluate_all
 
-    filled = backfill_profiles()
     definition = active_definition()
     if definition is None:
         return ""
     summary = leads_evaluate_all(definition=definition)
     handoffs_record_grades()
     imported = ensure_demo_import()
-    return (
-        (f"Filled in the company profile and activities of {filled:,} older demo leads.\n" if filled else "")
-        + f"Graded the leads against {definition}: {describe(summary)}"
-        + (f"\n{imported}" if imported else "")
-    )
+    return f"Graded the leads against {definition}: {describe(summary)}" + (f"\n{imported}" if imported else "")

@@ -224,22 +224,18 @@ def measure_handoffs(*, count: int, by) -> float:
 def measure_evaluation(users: dict) -> dict:
     """Re-evaluate every lead against the active definition (the demo's, agreed through the
     workflow, when none is active), timed, with its query count. The results are blanked first,
-    untimed, so that every lead is written, as after a new version's activation; leads of a
-    database seeded before leads had activities get the demo's first (untimed, once)."""
+    untimed, so that every lead is written, as after a new version's activation."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import override_settings
 
-    from leads.demo import backfill_profiles, ensure_demo_definition
+    from leads.demo import ensure_demo_definition
     from leads.evaluation import BATCH_SIZE, leads_evaluate_all
     from leads.models import Lead
 
     vp = get_user_model().objects.get(username="vp-sales")
     definition = ensure_demo_definition(drafter=users["marketer"], marketing=users["cmo"], sales=vp)
     with override_settings(DEBUG=False):  # as for seeding: no query log
-        filled = backfill_profiles()
-        if filled:
-            print(f"  gave {filled:,} older leads a company profile and activities")
         Lead.objects.update(grade="", fit_points=None, score=None, bucket="", sales_ready=False)
         queries = 0
 
