@@ -1,16 +1,13 @@
 """Celery tasks: thin, safe to run twice."""
 
 from celery import shared_task
-from django.db import DatabaseError
 
+from config.celery import RETRYING
 from insights import digest
 
 
 @shared_task(
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=5,
+    **RETRYING,
     time_limit=600,
     soft_time_limit=550,
 )
@@ -20,10 +17,7 @@ def send_weekly_digest() -> int:
 
 
 @shared_task(
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=5,
+    **RETRYING,
     time_limit=1800,
     soft_time_limit=1750,
 )

@@ -1,17 +1,10 @@
 """Celery tasks: each takes ids (or nothing), calls one service, and is safe to run twice."""
 
 from celery import shared_task
-from django.db import DatabaseError
 
+from config.celery import RETRYING
 from leads import evaluation, learning, services, sweeps
 from leads.models import Handoff
-
-RETRYING = {
-    "acks_late": True,
-    "autoretry_for": (DatabaseError, OSError),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(**RETRYING, time_limit=60, soft_time_limit=50)

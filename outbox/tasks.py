@@ -1,16 +1,13 @@
 """The outbox's periodic replay (every minute, django-celery-beat)."""
 
 from celery import shared_task
-from django.db import DatabaseError
 
+from config.celery import RETRYING
 from outbox import services
 
 
 @shared_task(
-    acks_late=True,
-    autoretry_for=(DatabaseError,),
-    retry_backoff=True,
-    max_retries=3,
+    **RETRYING,
     time_limit=300,
     soft_time_limit=280,
 )
