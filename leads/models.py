@@ -156,6 +156,14 @@ class Lead(models.Model):
             models.Index(fields=["team", "stage"], name="lead_team_stage"),
             # Imports match a row that has only a phone on it.
             models.Index(fields=["phone"], name="lead_phone"),
+            # The dashboard: the rollups' refresh finds changed leads, and the hygiene counts
+            # of open leads by stage and last change read the index alone (on PostgreSQL it
+            # carries the id and team; SQLite's, made by insights 0010, has the team as its last
+            # key and the row id anyway). Created by insights' migrations, declared here.
+            models.Index(fields=["updated_at"], name="insights_lead_updated"),
+            models.Index(
+                fields=["stage", "stage_changed_at"], include=["id", "team"], name="insights_lead_stage_changed"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -268,6 +276,9 @@ class Handoff(models.Model):
             models.Index(fields=["assigned_to", "status", "closed_at", "accept_due_at"], name="handoff_inbox"),
             models.Index(fields=["team", "status", "-created_at"], name="handoff_team_inbox"),
             models.Index(fields=["-created_at", "-id"], name="handoff_newest"),
+            # The dashboard's overdue hand-offs, and the rejection reasons of a period's leads.
+            models.Index(fields=["status", "accept_due_at"], name="insights_handoff_due"),
+            models.Index(fields=["lead", "reason"], condition=Q(reason__isnull=False), name="insights_handoff_reason"),
         ]
 
     def __str__(self) -> str:
@@ -295,6 +306,8 @@ class Touch(models.Model):
 
     class Meta:
         ordering = ["-happened_at"]
+        # The dashboard's accepted leads with no touch in 14 days: the recent touches by time.
+        indexes = [models.Index(fields=["happened_at", "lead"], name="insights_touch_recent")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.lead_id}"
@@ -363,7 +376,11 @@ class LeadEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["lead", "-created_at"], name="leadevent_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "-created_at"], name="leadevent_lead_time"),
+            # The dashboard's funnel: when each lead reached each stage.
+            models.Index(fields=["lead", "created_at", "to_stage"], name="insights_leadevent_reached"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on lead {self.lead_id}"
@@ -397,6 +414,8 @@ class Reminder(models.Model):
                 fields=["handoff", "breach", "due_at", "level"], name="one_reminder_per_breach_level"
             )
         ]
+        # The dashboard's reminders and escalations of a period.
+        indexes = [models.Index(fields=["created_at"], name="insights_reminder_created")]
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} for hand-off {self.handoff_id} ({self.breach})"
