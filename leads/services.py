@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -79,6 +80,47 @@ def lead_event_record(
         details=details or {},
         created_at=at or timezone.now(),
     )
+
+
+def stages_into(to_stage: str) -> frozenset[str]:
+    """The stages the transition map lets a lead leave for ``to_stage``."""
+    return frozenset(stage for stage, targets in ALLOWED_TRANSITIONS.items() if to_stage in targets)
+
+
+def leads_transition(
+    *,
+    leads: QuerySet[Lead],
+    to_stage: str,
+    kind: str = LeadEvent.Kind.STAGE_CHANGED,
+    details: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    at: datetime,
+) -> list[int]:
+    """Move many leads to ``to_stage`` at once, as Accord (no person): only those whose stage the
+    transition map lets move there, in one UPDATE (with ``fields`` set alongside) and one insert
+    of their events. Call inside a transaction; returns the ids of the leads moved."""
+    movable = leads.filter(stage__in=stages_into(to_stage))
+    stages = dict(movable.values_list("pk", "stage"))
+    if not stages:
+        return []
+    Lead.objects.filter(pk__in=list(stages)).update(
+        stage=to_stage, stage_changed_at=at, updated_at=at, **(fields or {})
+    )
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead_id=lead_id,
+                kind=kind,
+                created_at=at,
+                from_stage=from_stage,
+                to_stage=to_stage,
+                details=details or {},
+            )
+            for lead_id, from_stage in stages.items()
+        ],
+        batch_size=1000,
+    )
+    return list(stages)
 
 
 def lead_transition(

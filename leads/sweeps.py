@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from alignment.models import Membership, Team
 from alignment.roles import GROUP_NAMES, LEADERS, Role
-from leads import sla
+from leads import services, sla
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification, Reminder, Stage
 from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
@@ -520,23 +520,15 @@ def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | 
 
 
 def _return_to_marketing(lead_ids: list[int], *, now: datetime, kind: str, reason: str) -> None:
-    """Leads nobody in sales will take go back to the marketing queue (stage MQL, no owner)."""
-    in_sales = Lead.objects.filter(pk__in=lead_ids, stage__in=SALES_STAGES)
-    stages = dict(in_sales.values_list("pk", "stage"))
-    in_sales.update(owner=None, team=None, stage=Stage.MQL, stage_changed_at=now)
-    LeadEvent.objects.bulk_create(
-        [
-            LeadEvent(
-                lead_id=lead_id,
-                kind=kind,
-                created_at=now,
-                from_stage=stages[lead_id],
-                to_stage=Stage.MQL,
-                details={"reason": reason},
-            )
-            for lead_id in stages
-        ],
-        batch_size=BATCH_SIZE,
+    """Leads nobody in sales will take go back to the marketing queue (stage MQL, no owner),
+    through the guarded bulk transition."""
+    services.leads_transition(
+        leads=Lead.objects.filter(pk__in=lead_ids, stage__in=SALES_STAGES),
+        to_stage=Stage.MQL,
+        kind=kind,
+        details={"reason": reason},
+        fields={"owner": None, "team": None},
+        at=now,
     )
 
 

@@ -376,3 +376,26 @@ class TestWorkingALead:
         with pytest.raises(LeadError, match="deactivated"):
             services.lead_reassign(lead=handoff.lead, to=cast.teammate, by=cast.manager, reason="x")
         assert Lead.objects.get(pk=handoff.lead_id).owner == cast.rep
+
+
+def test_the_bulk_transition_moves_only_what_the_map_allows(cast, make_lead):
+    from django.utils import timezone
+
+    from leads.models import ALLOWED_TRANSITIONS
+
+    now = timezone.now()
+    accepted, won = make_lead(stage=Stage.ACCEPTED), make_lead(stage=Stage.WON)
+    assert Stage.MQL in ALLOWED_TRANSITIONS[Stage.ACCEPTED] and Stage.MQL not in ALLOWED_TRANSITIONS[Stage.WON]
+    moved = services.leads_transition(
+        leads=Lead.objects.filter(pk__in=[accepted.pk, won.pk]),
+        to_stage=Stage.MQL,
+        kind=LeadEvent.Kind.RETURNED,
+        details={"reason": "test"},
+        fields={"owner": None},
+        at=now,
+    )
+    assert moved == [accepted.pk]
+    assert dict(Lead.objects.values_list("pk", "stage")) == {accepted.pk: Stage.MQL, won.pk: Stage.WON}
+    event = LeadEvent.objects.get(lead=accepted, kind=LeadEvent.Kind.RETURNED)
+    assert (event.from_stage, event.to_stage, event.details) == (Stage.ACCEPTED, Stage.MQL, {"reason": "test"})
+    assert not LeadEvent.objects.filter(lead=won, kind=LeadEvent.Kind.RETURNED).exists()
