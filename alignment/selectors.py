@@ -5,7 +5,16 @@ from collections import Counter
 from django.db.models import QuerySet
 
 from alignment import scoring
-from alignment.models import DefinitionApproval, LeadProperty, QualificationDefinition
+from alignment.models import DefinitionApproval, LeadProperty, Membership, QualificationDefinition
+from alignment.roles import GROUP_NAMES, Role
+
+
+def working_reps() -> QuerySet[Membership]:
+    """The memberships of the people who work a team's leads: current ones, of active accounts
+    in the sales rep group."""
+    return Membership.objects.filter(
+        ended_at__isnull=True, user__is_active=True, user__groups__name=GROUP_NAMES[Role.SALES_REP]
+    )
 
 
 def _split(text: str) -> frozenset[str]:

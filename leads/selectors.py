@@ -10,6 +10,7 @@ from django.utils import timezone
 from alignment import policies
 from alignment.models import LeadProperty, Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role
+from alignment.selectors import working_reps
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification
 
 User = get_user_model()
@@ -104,10 +105,10 @@ def current_team_of(*, user) -> Team | None:
     return membership.team if membership else None
 
 
-def routing_candidates(*, team: Team) -> QuerySet[Membership]:
-    """Current memberships of the team's active reps, least loaded first; on equal load the rep
-    who was assigned longest ago comes first (round robin). Load is the open sales work a rep
-    owns."""
+def least_loaded_reps(*, team_ids) -> QuerySet[Membership]:
+    """The working reps of the teams (alignment.selectors.working_reps), least loaded first; on
+    equal load the rep who was assigned longest ago comes first (round robin). Load is the open
+    sales work a rep owns. Routing and the sweeps' reassignments both choose from this."""
     open_leads = (
         Lead.objects.filter(owner=OuterRef("user_id"), stage__in=SALES_STAGES)
         .order_by()
@@ -116,15 +117,16 @@ def routing_candidates(*, team: Team) -> QuerySet[Membership]:
         .values("n")
     )
     return (
-        Membership.objects.filter(
-            team=team,
-            ended_at__isnull=True,
-            user__is_active=True,
-            user__groups__name=GROUP_NAMES[Role.SALES_REP],
-        )
+        working_reps()
+        .filter(team_id__in=team_ids)
         .annotate(load=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0)))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
+
+
+def routing_candidates(*, team: Team) -> QuerySet[Membership]:
+    """Who a hand-off to ``team`` may go to, the least loaded first."""
+    return least_loaded_reps(team_ids=[team.pk])
 
 
 def notifications_for(*, user) -> QuerySet[Notification]:

@@ -18,14 +18,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from alignment.models import Membership, Team
 from alignment.roles import GROUP_NAMES, LEADERS, Role
-from leads import services, sla
+from leads import selectors, services, sla
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification, Reminder, Stage
 from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
@@ -424,28 +423,12 @@ def _candidates_by_team(team_ids: set[int]) -> dict[int, list]:
     for its active reps, in one query."""
     if not team_ids:
         return {}
-    open_load = Lead.objects.filter(owner=OuterRef("user_id"), stage__in=SALES_STAGES).order_by()
-    rows = (
-        Membership.objects.filter(
-            team_id__in=team_ids,
-            ended_at__isnull=True,
-            user__is_active=True,
-            user__groups__name=GROUP_NAMES[Role.SALES_REP],
-        )
-        .annotate(load=_count_of(open_load))
-        .order_by(F("last_assigned_at").asc(nulls_first=True), "id")
-        .values_list("team_id", "load", "user_id", "pk")
-    )
+    rows = selectors.least_loaded_reps(team_ids=team_ids).values_list("team_id", "load", "user_id", "pk")
     heaps: dict[int, list] = defaultdict(list)
     for team_id, load, user_id, membership_id in rows:
         # Never served sorts before served; the query's order is the round robin among equals.
         heapq.heappush(heaps[team_id], (load, 0, next(_SEQUENCE), user_id, membership_id))
     return heaps
-
-
-def _count_of(queryset: QuerySet):
-    counted = queryset.values("owner").annotate(n=Count("id")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
 def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | None) -> None:

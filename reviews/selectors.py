@@ -9,7 +9,8 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from alignment import policies
 from alignment.models import Membership, RejectionReason, Team
-from alignment.roles import GROUP_NAMES, Role, has_role, is_leader
+from alignment.roles import Role, has_role, is_leader
+from alignment.selectors import working_reps
 from reviews.models import ReviewItem, ReviewMeeting, ReviewReminder
 
 User = get_user_model()
@@ -75,15 +76,8 @@ def give_up_reasons() -> QuerySet[RejectionReason]:
 
 def team_reps(*, team: Team) -> QuerySet:
     """The team's current, active sales reps: who may receive a reassigned lead."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            groups__name=GROUP_NAMES[Role.SALES_REP],
-            memberships__team=team,
-            memberships__ended_at__isnull=True,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
+    return User.objects.filter(pk__in=working_reps().filter(team=team).values("user_id")).order_by(
+        "first_name", "last_name", "username"
     )
 
 

@@ -17,8 +17,8 @@ from django.utils import timezone
 
 from alignment import policies
 from alignment.actors import actor_name
-from alignment.models import Membership, RejectionReason, Team
-from alignment.roles import GROUP_NAMES, Role
+from alignment.models import RejectionReason, Team
+from alignment.selectors import working_reps
 from leads import services as lead_services
 from leads.exceptions import LeadError
 from leads.models import SALES_STAGES, WORKING_STAGES, Handoff, Lead, LeadEvent, Stage, Touch
@@ -144,9 +144,7 @@ def review_event_record(
 def _agenda(*, team: Team, now: datetime):
     """The team's open leads with everything the snapshot needs, in one query: leads in a sales
     stage owned by the team's current, active sales reps."""
-    reps = Membership.objects.filter(
-        team=team, ended_at__isnull=True, user__is_active=True, user__groups__name=GROUP_NAMES[Role.SALES_REP]
-    ).values("user_id")
+    reps = working_reps().filter(team=team).values("user_id")
     last_touch = Touch.objects.filter(lead=OuterRef("pk")).order_by("-happened_at").values("happened_at")[:1]
     return (
         Lead.objects.filter(owner_id__in=Subquery(reps), stage__in=SALES_STAGES)
@@ -299,9 +297,7 @@ def review_meeting_open(
 
 def _teams_to_open(week_starts: dict[int, date]) -> list[Team]:
     """Sales teams with at least one current rep and no meeting yet for their week."""
-    reps = Membership.objects.filter(
-        team=OuterRef("pk"), ended_at__isnull=True, user__is_active=True, user__groups__name=GROUP_NAMES[Role.SALES_REP]
-    )
+    reps = working_reps().filter(team=OuterRef("pk"))
     teams = list(selectors.sales_teams().filter(pk__in=week_starts).filter(Exists(reps)))
     existing = set(
         ReviewMeeting.objects.filter(team__in=teams, week_start__in=set(week_starts.values())).values_list(

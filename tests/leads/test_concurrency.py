@@ -111,5 +111,5 @@ def test_two_workers_reassigning_at_once_move_each_lead_exactly_once(cast):
     cast.rep.save()
     results = run_together(lambda: reassign_departed(batch_size=50))
     assert sum(result["reassigned"] for result in results) == 300
-    assert LeadEvent.objects.filter(kind="reassigned").count() == 300
+    assert LeadEvent.objects.filter(kind=LeadEvent.Kind.INHERITED).count() == 300
     assert not Lead.objects.filter(owner=cast.rep).exists()
