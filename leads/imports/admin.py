@@ -125,11 +125,11 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             request, "admin/leads/leadimport/upload.html", self._context(request, "Import leads", form=form)
         )
 
-    def change_view(self, request, object_id, form_url="", extra_context=None, **extra):
+    def change_view(self, request, object_id, form_url="", extra_context=None):
         job = self.get_object(request, admin.utils.unquote(object_id))
         if job is None or not self.has_view_permission(request, job):
             raise Http404("No such import.")
-        if request.method == "POST" and not extra:
+        if request.method == "POST":
             return self._act(request, job)
         if jobs.needs_mapping(job):
             header = jobs.header_of(job)
@@ -141,6 +141,10 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
                 initial={"dates": "day_first"} if job.day_first else {},
             )
             return self._mapping_page(request, job, form, detection)
+        return self._status_page(request, job)
+
+    def _status_page(self, request, job, confirm_form: ConfirmForm | None = None):
+        """The preview or the result; ``confirm_form`` is the confirmation as posted, with errors."""
         figures = job.result or job.preview
         context = self._context(
             request,
@@ -155,10 +159,9 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             may_confirm=job.status == Status.PREVIEWED and job.uploaded_by_id == request.user.pk,
             may_discard=job.status == Status.FAILED and job.uploaded_by_id == request.user.pk,
             fields=FIELDS,
-            **extra,
         )
-        if context["may_confirm"] and "confirm_form" not in context:
-            context["confirm_form"] = self._confirm_form(job, figures)
+        if context["may_confirm"]:
+            context["confirm_form"] = confirm_form or self._confirm_form(job, figures)
         return TemplateResponse(request, "admin/leads/leadimport/status.html", context)
 
     @staticmethod
@@ -196,7 +199,7 @@ class LeadImportAdmin(MarketingOnlyMixin, admin.ModelAdmin):
             elif action == "confirm":
                 form = self._confirm_form(job, job.preview, request.POST)
                 if not form.is_valid():
-                    return self.change_view(request, str(job.pk), confirm_form=form)
+                    return self._status_page(request, job, confirm_form=form)
                 job = jobs.lead_import_confirm(
                     job=job,
                     by=request.user,
