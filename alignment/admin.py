@@ -7,7 +7,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
 from alignment import services
-from alignment.exceptions import AlignmentError
+from alignment.exceptions import AlignmentError, NotAllowed
 from alignment.models import (
     DefinitionApproval,
     EngagementRule,
@@ -289,7 +289,7 @@ class QualificationDefinitionAdmin(admin.ModelAdmin):
         for definition in queryset:
             try:
                 action(definition)
-            except AlignmentError as error:
+            except (AlignmentError, NotAllowed) as error:
                 self.message_user(request, f"v{definition.version}: {error}", messages.ERROR)
             else:
                 self.message_user(request, success(definition))

@@ -1,9 +1,14 @@
+from django.core.exceptions import PermissionDenied
+
+
 class AlignmentError(Exception):
     """A rule of the agreement workflow was broken. The message is written for the person."""
 
 
-class NotAllowed(AlignmentError):
-    """The person's role does not allow this action."""
+class NotAllowed(PermissionDenied):
+    """The person's role does not allow this action. The one refusal of every app (alignment,
+    leads, reviews): Django answers it with the 403 page, so views let it through and only
+    loops that report each item's outcome (admin actions, bulk hand-offs) catch it."""
 
 
 class InvalidDefinition(AlignmentError):

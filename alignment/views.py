@@ -4,14 +4,13 @@ drafting and signing happen in the admin, through alignment.services."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from alignment import selectors, services
 from alignment.backtest import OUTCOMES
-from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
+from alignment.exceptions import AlignmentError, InvalidDefinition
 from alignment.forms import SignatureForm
 from alignment.models import ACTIVITY_KINDS
 from alignment.panels import definition_panels
@@ -70,8 +69,6 @@ def _act(request, pk: int, action, success: str):
     definition = get_object_or_404(selectors.definitions(), pk=pk)
     try:
         result = action(definition)
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except InvalidDefinition as error:
         for problem in error.problems:
             messages.error(request, problem)

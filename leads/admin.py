@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from alignment.admin import ReferenceDataAdminMixin
+from alignment.exceptions import NotAllowed
 from alignment.roles import is_marketing
 from leads import selectors, services
 from leads.duplicates import (
@@ -448,7 +449,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
                 else:
                     duplicate_dismiss(candidate=candidate, by=request.user)
                     self.message_user(request, "Recorded as two different people.")
-            except LeadError as error:
+            except (LeadError, NotAllowed) as error:
                 self.message_user(request, str(error), messages.ERROR)
             return redirect(f"{changelist}?status__exact=open")
         survivor, duplicate = survivor_and_duplicate(candidate.lead, candidate.likely_duplicate_of)

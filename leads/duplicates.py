@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from alignment.actors import actor_name
+from alignment.exceptions import NotAllowed
 from alignment.roles import is_marketing
 from leads.evaluation import lead_evaluate
-from leads.exceptions import MergeRefused, NotAllowed
+from leads.exceptions import MergeRefused
 from leads.matching import company_domain_of, normalize_email
 from leads.models import ALLOWED_TRANSITIONS, Activity, DuplicateCandidate, Handoff, Lead, LeadEvent, Stage, Touch
 

@@ -10,10 +10,6 @@ class HandoffConflict(LeadError):
     """The hand-off is no longer in the state the request expected (decided, or one is open)."""
 
 
-class NotAllowed(LeadError):
-    """The person's role does not allow this action."""
-
-
 class ImportFileError(LeadError):
     """An import file cannot be read at all (as opposed to single rows that fail)."""
 

@@ -15,12 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from alignment.actors import actor_name
+from alignment.exceptions import NotAllowed
 from alignment.models import ACTIVITY_KINDS, Membership, RejectionReason, Team
 from alignment.roles import Role, has_role, is_marketing
 from alignment.selectors import active_definition
 from leads import selectors, sla
 from leads.evaluation import explain, lead_evaluate
-from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
+from leads.exceptions import HandoffConflict, InvalidTransition, LeadError
 from leads.imports.cleaning import normalize_phone
 from leads.matching import company_domain_of, normalize_email
 from leads.models import (

@@ -17,7 +17,7 @@ from alignment.roles import Role, has_role, is_leader, is_marketing
 from alignment.selectors import definition_problems
 from alignment.services import may_draft
 from leads import evaluation, learning, selectors, services
-from leads.exceptions import LeadError, NotAllowed
+from leads.exceptions import LeadError
 from leads.exports import FORMATS, export_rows
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
 from leads.forms import ActivityForm, AdvanceForm, HandoffForm, OutcomePeriodForm, RejectForm, TouchForm
@@ -79,8 +79,6 @@ def handoff_accept(request, pk: int):
     handoff = get_object_or_404(selectors.handoffs_visible_to(user=request.user), pk=pk)
     try:
         services.handoff_accept(handoff=handoff, by=request.user)
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except LeadError as error:
         messages.error(request, str(error))
     else:
@@ -101,8 +99,6 @@ def handoff_reject(request, pk: int):
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
             )
-        except NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except LeadError as error:
             form.add_error(None, str(error))
         else:
@@ -125,8 +121,6 @@ def touch_log(request, pk: int):
                 note=form.cleaned_data["note"],
                 happened_at=form.cleaned_data["happened_at"],
             )
-        except NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except LeadError as error:
             form.add_error(None, str(error))
         else:
@@ -226,8 +220,6 @@ def activity_log(request, pk: int):
                 occurred_at=form.cleaned_data["occurred_at"],
                 note=form.cleaned_data["note"],
             )
-        except NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except LeadError as error:
             form.add_error(None, str(error))
         else:
@@ -250,8 +242,6 @@ def lead_advance(request, pk: int):
     to_stage = form.cleaned_data["to_stage"]
     try:
         services.lead_advance(lead=lead, by=request.user, to_stage=to_stage, note=form.cleaned_data["note"])
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except LeadError as error:
         messages.error(request, str(error))
     else:
@@ -277,8 +267,6 @@ def handoff_create(request, lead_pk: int):
                 override=form.cleaned_data["override"],
                 override_reason=form.cleaned_data["override_reason"],
             )
-        except NotAllowed as error:
-            raise PermissionDenied(str(error)) from error
         except LeadError as error:
             form.add_error(None, str(error))
         else:

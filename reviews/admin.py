@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from alignment import policies
+from alignment.exceptions import NotAllowed
 from alignment.roles import Role, has_role
 from leads.admin import ReadOnlyAdminMixin
 from reviews import selectors, services
@@ -124,7 +125,7 @@ class ReviewMeetingAdmin(ReadOnlyScopedAdmin):
         for meeting in queryset.select_related("team"):
             try:
                 services.review_meeting_close(meeting=meeting, by=request.user)
-            except ReviewError as error:
+            except (ReviewError, NotAllowed) as error:
                 self.message_user(request, f"{meeting}: {error}", messages.WARNING)
             else:
                 closed += 1

@@ -2,10 +2,6 @@ class ReviewError(Exception):
     """A rule of the lead-review meeting was broken. The message is written for the person."""
 
 
-class NotAllowed(ReviewError):
-    """The person's role does not allow this action on this meeting or item."""
-
-
 class MeetingClosed(ReviewError):
     """The meeting is closed, and a closed meeting is read-only."""
 

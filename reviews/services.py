@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from alignment import policies
 from alignment.actors import actor_name
+from alignment.exceptions import NotAllowed
 from alignment.models import RejectionReason, Team
 from alignment.selectors import working_reps
 from leads import services as lead_services
@@ -24,7 +25,7 @@ from leads.exceptions import LeadError
 from leads.models import SALES_STAGES, WORKING_STAGES, Handoff, Lead, LeadEvent, Stage, Touch
 from outbox.services import enqueue_email, enqueue_emails
 from reviews import selectors
-from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, NotAllowed, ReviewError
+from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, ReviewError
 from reviews.models import (
     CLOSING_OUTCOMES,
     MEETING_TRANSITIONS,

@@ -18,7 +18,7 @@ from alignment.models import RejectionReason
 from alignment.roles import is_leader
 from leads.spreadsheets import csv_response
 from reviews import selectors, services
-from reviews.exceptions import ItemsRefused, NotAllowed, ReviewError
+from reviews.exceptions import ItemsRefused, ReviewError
 from reviews.forms import OpenMeetingForm, OutcomeForm, RepUpdateForm
 from reviews.ics import meeting_invite
 
@@ -81,8 +81,6 @@ def meeting_open(request):
         raise PermissionDenied
     try:
         meeting = services.review_meeting_open(team=form.cleaned_data["team"], by=request.user)
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except ReviewError as error:
         messages.error(request, str(error))
         return redirect("review_list")
@@ -170,8 +168,6 @@ def _record(request, meeting, forms) -> bool:
         return True
     try:
         saved = services.review_items_record(meeting=meeting, by=request.user, outcomes=outcomes)
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except ItemsRefused as refusal:
         for form in forms:
             if form.item.pk in refusal.errors:
@@ -192,8 +188,6 @@ def meeting_close(request, pk: int):
     _require(services.may_run(team=meeting.team, user=request.user))
     try:
         services.review_meeting_close(meeting=meeting, by=request.user)
-    except NotAllowed as error:
-        raise PermissionDenied(str(error)) from error
     except ItemsRefused as refusal:
         messages.error(request, "The meeting was not closed and no outcome was applied. Change these first:")
         for message in refusal.errors.values():
@@ -234,8 +228,6 @@ def my_items(request, pk: int):
                 saved = (
                     services.review_items_update(meeting=meeting, by=request.user, updates=updates) if updates else 0
                 )
-            except NotAllowed as error:
-                raise PermissionDenied(str(error)) from error
             except ItemsRefused as refusal:
                 for form in changed:
                     if form.item.pk in refusal.errors:

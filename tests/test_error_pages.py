@@ -5,6 +5,8 @@ import pytest
 from django.test import Client, RequestFactory
 from django.views.defaults import server_error
 
+from leads.models import Handoff
+
 pytestmark = pytest.mark.django_db
 
 
@@ -64,3 +66,14 @@ def test_a_server_error_answers_a_standalone_500():
     content = response.content.decode()
     assert "Something went wrong" in content
     assert "Error 500" in content
+
+
+def test_a_refusal_raised_by_a_service_answers_the_products_403(cast, handoff_to_rep):
+    """The team's manager sees the rep's hand-off, but only the rep may decide it: the service's
+    NotAllowed reaches the person as the 403 page, and nothing changes."""
+    handoff = handoff_to_rep()
+    response = logged_in(cast.manager).post(f"/inbox/{handoff.pk}/accept/")
+    assert response.status_code == 403
+    assert "Not allowed" in response.content.decode()
+    handoff.refresh_from_db()
+    assert handoff.status == Handoff.Status.PENDING

@@ -9,9 +9,10 @@ import pytest
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from alignment.exceptions import NotAllowed
 from leads import services
 from leads.duplicates import duplicate_dismiss, duplicate_merge
-from leads.exceptions import MergeRefused, NotAllowed
+from leads.exceptions import MergeRefused
 from leads.exports import HEADER, export_rows
 from leads.imports.services import leads_import
 from leads.models import DuplicateCandidate, Handoff, Lead, LeadEvent, Stage

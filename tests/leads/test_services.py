@@ -5,8 +5,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from alignment.business_hours import BusinessCalendar, add_business_hours
+from alignment.exceptions import NotAllowed
 from leads import services
-from leads.exceptions import HandoffConflict, InvalidTransition, LeadError, NotAllowed
+from leads.exceptions import HandoffConflict, InvalidTransition, LeadError
 from leads.models import Handoff, Lead, LeadEvent, Stage, Touch
 from tests.factories import UserFactory, add_member
 

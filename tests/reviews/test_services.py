@@ -7,6 +7,7 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from alignment.exceptions import NotAllowed
 from alignment.models import Membership
 from alignment.roles import Role
 from leads import services as lead_services
@@ -14,7 +15,7 @@ from leads import sweeps
 from leads.models import Handoff, Lead, LeadEvent, Stage, Touch
 from outbox import services as outbox_services
 from reviews import services
-from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed, NotAllowed
+from reviews.exceptions import DuplicateMeeting, ItemsRefused, MeetingClosed
 from reviews.models import Outcome, ReviewEvent, ReviewItem, ReviewMeeting, ReviewReminder, SlaStatus
 from reviews.services import ItemOutcome, RepUpdate
 from tests.factories import UserFactory, add_member

@@ -3,7 +3,7 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from alignment.exceptions import AlignmentError
+from alignment.exceptions import AlignmentError, NotAllowed
 from leads.exceptions import LeadError
 from leads.learning import OUTCOMES, definition_suggest
 from leads.management.commands.backtest_definition import day
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             definition, card, backtest = definition_suggest(
                 by=by, outcome=outcome, since=since, until=until, name=options["name"]
             )
-        except (LeadError, AlignmentError) as error:
+        except (LeadError, AlignmentError, NotAllowed) as error:
             raise CommandError(str(error)) from error
         auc = "n/a" if backtest["auc"] is None else f"{backtest['auc']:.3f}"
         self.stdout.write(
