@@ -8,9 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -39,7 +40,7 @@ from leads.models import (
     Stage,
     Touch,
 )
-from leads.notifications import Draft, notify
+from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
 from outbox.services import enqueue_email
 
@@ -591,34 +592,102 @@ def lead_reassign(*, lead: Lead, to, by, reason: str, now: datetime | None = Non
         lead = _lock_worked_lead(lead, by)
         if lead.stage not in SALES_STAGES:
             raise InvalidTransition(f"A lead in stage “{Stage(lead.stage).label}” has no sales owner to change.")
-        previous = lead.owner
-        if previous == to:
-            return lead
-        lead.owner = to
-        lead.save(update_fields=["owner", "updated_at"])
-        Handoff.objects.filter(lead=lead, status=Handoff.Status.PENDING).update(
-            assigned_to=to, accept_due_at=sla.accept_due(start=now, team=lead.team)
-        )
-        Handoff.objects.filter(lead=lead, status=Handoff.Status.ACCEPTED, closed_at__isnull=True).update(assigned_to=to)
-        lead_event_record(
-            lead=lead,
-            kind=LeadEvent.Kind.REASSIGNED,
-            actor=by,
-            details={"from": previous.username if previous else "", "to": to.username, "reason": reason},
-            at=now,
-        )
-        notify(
-            [
-                Draft(
-                    recipient=to,
-                    kind=Notification.Kind.REASSIGNED,
-                    message=f"{lead} is now yours ({reason}).",
-                    link=reverse("lead_detail", args=[lead.pk]),
-                )
-            ]
-        )
-        leads_reassigned.send(sender=Lead, moves=[(lead.pk, previous.pk if previous else None, to.pk)])
+        if lead.owner_id != to.pk:
+            leads_reassign(moves=[(lead, to.pk)], by=by, reason=reason, now=now)
+            lead.owner = to
     return lead
+
+
+def _person_name(user) -> str:
+    return user.get_full_name() or user.username
+
+
+def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None = None, now: datetime) -> int:
+    """Every change of a worked lead's owner goes through here (lead_reassign, the sweeps' bulk
+    moves): each lead, locked by the caller and with `team_id` the team it is now worked in, goes
+    to the user id beside it with its open hand-offs; a pending one gets the full agreed time
+    from `now`. Each lead gets an event: REASSIGNED with `reason`, or, without one, INHERITED from
+    a person who departed. Each new owner gets one notification. One UPDATE per (owner, team),
+    so a batch costs what its teams' sizes cost, not its leads'. Accord's moves (`by` None) are
+    emailed as well, since nobody told the new owner; a person's are in-app only. Returns how
+    many moved."""
+    if not moves:
+        return 0
+    previous = {lead.pk: lead.owner_id for lead, _ in moves}
+    people = get_user_model().objects.in_bulk({owner for _, owner in moves} | set(previous.values()) - {None})
+    groups: dict[tuple[int, int | None], list[Lead]] = {}
+    for lead, owner in moves:
+        lead.owner_id = owner
+        lead.updated_at = now
+        groups.setdefault((owner, lead.team_id), []).append(lead)
+    teams = Team.objects.in_bulk({team_id for _, team_id in groups} - {None})
+    within = sla.terms().accept_within_hours
+    for (owner_id, team_id), group in groups.items():
+        ids = [lead.pk for lead in group]
+        Lead.objects.filter(pk__in=ids).update(owner_id=owner_id, team_id=team_id, updated_at=now)
+        pending = Q(status=Handoff.Status.PENDING)
+        Handoff.objects.filter(lead_id__in=ids).filter(
+            pending | Q(status=Handoff.Status.ACCEPTED, closed_at__isnull=True)
+        ).update(
+            assigned_to_id=owner_id,
+            accept_due_at=Case(
+                When(pending, then=Value(sla.accept_due(start=now, team=teams.get(team_id), within=within))),
+                default=F("accept_due_at"),
+            ),
+        )
+
+    def why(lead: Lead) -> str:
+        if reason:
+            return reason
+        old = people[previous[lead.pk]]
+        return f"departed: {old.username} {'was deactivated' if not old.is_active else 'left the team'}"
+
+    def username(user_id: int | None) -> str:
+        return people[user_id].username if user_id in people else ""
+
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead=lead,
+                kind=LeadEvent.Kind.REASSIGNED if reason else LeadEvent.Kind.INHERITED,
+                actor=by,
+                actor_name=actor_name(by),
+                created_at=now,
+                details={"from": username(previous[lead.pk]), "to": username(owner), "reason": why(lead)},
+            )
+            for lead, owner in moves
+        ],
+        batch_size=1000,
+    )
+    by_owner: dict[int, list[Lead]] = {}
+    for lead, owner in moves:
+        by_owner.setdefault(owner, []).append(lead)
+    drafts = []
+    for owner_id, group in by_owner.items():
+        # The reason's first words: "departed: ann was deactivated" is told as "departed".
+        told = why(group[0]).split(":")[0]
+        if len(group) == 1:
+            message, link = f"{group[0]} is now yours ({told}).", reverse("lead_detail", args=[group[0].pk])
+        else:
+            sources = sorted({_person_name(people[previous[lead.pk]]) for lead in group if previous[lead.pk]})
+            came_from = f" from {names_preview(sources)}" if sources else ""
+            message = (
+                f"{len(group)} leads{came_from} are now yours ({told}): "
+                f"{names_preview([lead.full_name for lead in group])}."
+            )
+            link = reverse("inbox")
+        drafts.append(
+            Draft(
+                recipient=people[owner_id],
+                kind=Notification.Kind.REASSIGNED,
+                message=message,
+                link=link,
+                subject="" if by else f"{len(group)} lead(s) reassigned to you",
+            )
+        )
+    notify(drafts)
+    leads_reassigned.send(sender=Lead, moves=[(lead.pk, previous[lead.pk], owner) for lead, owner in moves])
+    return len(moves)
 
 
 def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None) -> Touch:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,7 +27,6 @@ from alignment.roles import GROUP_NAMES, LEADERS, Role
 from leads import selectors, services, sla
 from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification, Reminder, Stage
 from leads.notifications import Draft, names_preview, notify
-from leads.signals import leads_reassigned
 
 User = get_user_model()
 BATCH_SIZE = 1000
@@ -396,7 +395,7 @@ def _reassign_within_teams(
             heapq.heappush(heap, entry)
         lead.team_id = team_id
     if moves:
-        _apply_moves(moves, now=now, reason=reason)
+        services.leads_reassign(moves=moves, reason=reason, now=now)
         Membership.objects.filter(pk__in=touched_memberships).update(last_assigned_at=now)
     return len(moves), unplaced
 
@@ -429,77 +428,6 @@ def _candidates_by_team(team_ids: set[int]) -> dict[int, list]:
         # Never served sorts before served; the query's order is the round robin among equals.
         heapq.heappush(heaps[team_id], (load, 0, next(_SEQUENCE), user_id, membership_id))
     return heaps
-
-
-def _apply_moves(moves: list[tuple[Lead, int]], *, now: datetime, reason: str | None) -> None:
-    """Write a batch of ownership changes: leads, their open hand-offs, events, notifications."""
-    people = _people([owner for _, owner in moves] + [lead.owner_id for lead, _ in moves])
-    by_lead = {lead.pk: owner for lead, owner in moves}
-    previous = {lead.pk: lead.owner_id for lead, _ in moves}
-    leads = []
-    for lead, owner in moves:
-        lead.owner_id = owner
-        leads.append(lead)
-    # One UPDATE per (new owner, team): bounded by the team's size, not by the number of leads
-    # (bulk_update's CASE per row costs far more to build than to run).
-    for (owner_id, team_id), group in _by_person(leads, lambda lead: (lead.owner_id, lead.team_id)).items():
-        Lead.objects.filter(pk__in=[lead.pk for lead in group]).update(owner_id=owner_id, team_id=team_id)
-
-    team_of = {lead.pk: lead.team_id for lead in leads}
-    teams = Team.objects.in_bulk(set(team_of.values()) - {None})
-    # The new owner of a pending hand-off gets the full agreed time to decide.
-    within = sla.terms().accept_within_hours
-    fresh_due = {
-        team_id: sla.accept_due(start=now, team=teams.get(team_id), within=within) for team_id in set(team_of.values())
-    }
-    by_owner_and_team = _by_person(leads, lambda lead: (lead.owner_id, lead.team_id))
-    for (owner_id, team_id), group in by_owner_and_team.items():
-        pending = Q(status=Handoff.Status.PENDING)
-        Handoff.objects.filter(lead_id__in=[lead.pk for lead in group]).filter(
-            pending | Q(status=Handoff.Status.ACCEPTED, closed_at__isnull=True)
-        ).update(
-            assigned_to_id=owner_id,
-            accept_due_at=Case(When(pending, then=Value(fresh_due[team_id])), default=F("accept_due_at")),
-        )
-
-    def why(lead_id):
-        if reason:
-            return reason
-        old = people[previous[lead_id]]
-        return f"departed: {old.username} {'was deactivated' if not old.is_active else 'left the team'}"
-
-    LeadEvent.objects.bulk_create(
-        [
-            LeadEvent(
-                lead=lead,
-                # Without a reason of its own, a move is the departed-staff sweep's.
-                kind=LeadEvent.Kind.REASSIGNED if reason else LeadEvent.Kind.INHERITED,
-                created_at=now,
-                details={
-                    "from": people[previous[lead.pk]].username,
-                    "to": people[by_lead[lead.pk]].username,
-                    "reason": why(lead.pk),
-                },
-            )
-            for lead in leads
-        ],
-        batch_size=BATCH_SIZE,
-    )
-    drafts = []
-    for owner_id, group in _by_person(leads, lambda lead: lead.owner_id).items():
-        sources = {people[previous[lead.pk]].get_full_name() or people[previous[lead.pk]].username for lead in group}
-        drafts.append(
-            Draft(
-                recipient=people[owner_id],
-                kind=Notification.Kind.REASSIGNED,
-                message=f"{len(group)} lead(s) from {names_preview(sorted(sources))} are now yours "
-                f"({why(group[0].pk).split(':')[0]}): {names_preview([lead.full_name for lead in group])}.",
-                link=reverse("inbox"),
-                subject=f"{len(group)} lead(s) reassigned to you",
-            )
-        )
-    notify(drafts)
-    leads_reassigned.send(sender=Lead, moves=[(lead.pk, previous[lead.pk], lead.owner_id) for lead in leads])
 
 
 def _return_to_marketing(lead_ids: list[int], *, now: datetime, kind: str, reason: str) -> None:

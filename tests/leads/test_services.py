@@ -8,7 +8,8 @@ from alignment.business_hours import BusinessCalendar, add_business_hours
 from alignment.exceptions import NotAllowed
 from leads import services
 from leads.exceptions import HandoffConflict, InvalidTransition, LeadError
-from leads.models import Handoff, Lead, LeadEvent, Stage, Touch
+from leads.models import Handoff, Lead, LeadEvent, Notification, Stage, Touch
+from outbox.models import OutboxMessage
 from tests.factories import UserFactory, add_member
 
 pytestmark = pytest.mark.django_db
@@ -369,6 +370,12 @@ class TestWorkingALead:
         assert handoff.assigned_to == cast.teammate
         event = LeadEvent.objects.get(lead=lead, kind=LeadEvent.Kind.REASSIGNED)
         assert event.details == {"from": "rep", "to": "teammate", "reason": "Rep on leave"}
+        assert event.actor == cast.manager
+        # The new owner is told in the app, pointing at the lead; the manager did it in person,
+        # so no email is queued for it.
+        note = Notification.objects.get(recipient=cast.teammate, kind=Notification.Kind.REASSIGNED)
+        assert (note.message, note.link) == (f"{lead} is now yours (Rep on leave).", f"/leads/{lead.pk}/")
+        assert not OutboxMessage.objects.filter(key=f"notification:{note.pk}").exists()
 
     def test_reassigning_to_a_deactivated_person_is_refused(self, cast, handoff_to_rep):
         handoff = handoff_to_rep()

@@ -168,7 +168,9 @@ class TestDepartedStaff:
             event = LeadEvent.objects.get(lead_id=handoff.lead_id, kind=LeadEvent.Kind.INHERITED)
             assert event.details == {"from": "rep", "to": "teammate", "reason": "departed: rep was deactivated"}
         assert pending.accept_due_at > timezone.now()
-        assert any("2 lead(s)" in m for m in notified(cast.teammate, "reassigned"))
+        departed = cast.rep.get_full_name() or cast.rep.username
+        told = notified(cast.teammate, "reassigned")
+        assert any(m.startswith(f"2 leads from {departed} are now yours (departed)") for m in told)
         assert sweeps.reassign_departed() == {"reassigned": 0, "returned_to_marketing": 0}
 
     def test_a_rep_who_left_the_team_hands_its_leads_on(self, cast, handoff_to_rep):
