@@ -36,8 +36,9 @@ from alignment import scoring
 from alignment.models import QualificationDefinition
 from alignment.selectors import active_definition, definition_terms
 from leads.exceptions import LeadError
-from leads.models import Activity, EvaluationRun, Lead, Notification
+from leads.models import Activity, EvaluationRun, Lead, LeadEvent, Notification
 from leads.notifications import Draft, notify
+from leads.signals import leads_became_sales_ready
 
 log = logging.getLogger(__name__)
 
@@ -187,10 +188,30 @@ def lead_evaluate(*, lead: Lead, as_of: datetime | None = None) -> Lead:
         "evaluated_with": definition,
         "evaluated_at": timezone.now(),
     }
+    became_ready = evaluation.sales_ready and not lead.sales_ready
     Lead.objects.filter(pk=lead.pk).update(**changes)
     for name, value in changes.items():
         setattr(lead, name, value)
+    if became_ready:
+        leads_record_sales_ready(lead_ids=[lead.pk], definition=definition, at=changes["evaluated_at"])
     return lead
+
+
+def leads_record_sales_ready(*, lead_ids: list[int], definition: QualificationDefinition, at: datetime) -> None:
+    """Leads that were not sales-ready and now are: an event on each (their history says when and
+    under which version), then the signal routing listens to. Every path that makes leads
+    sales-ready (evaluation, re-scoring, imports, the API) ends here, inside its transaction."""
+    if not lead_ids:
+        return
+    version = definition.version
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(lead_id=pk, kind=LeadEvent.Kind.SALES_READY, details={"version": version}, created_at=at)
+            for pk in lead_ids
+        ],
+        batch_size=1000,
+    )
+    leads_became_sales_ready.send(sender=Lead, lead_ids=list(lead_ids), at=at)
 
 
 # --- Every lead ----------------------------------------------------------------------------
@@ -281,6 +302,7 @@ def _evaluate_rows(
     # Leads by the value of each group of result fields they get, when that group changed.
     changed: dict[tuple[str, ...], dict[tuple, list[int]]] = {fields: defaultdict(list) for fields in _GROUPS}
     ready: dict[bool, list[int]] = {True: [], False: []}
+    became_ready: list[int] = []
     for row in rows:
         evaluation = scoring.figures(terms, facts_of_row(row), activities.get(row["id"], ()), as_of=as_of)
         for fields, leads in changed.items():
@@ -288,6 +310,8 @@ def _evaluate_rows(
             if result != tuple(row[name] for name in fields):
                 leads[result].append(row["id"])
         ready[evaluation.sales_ready].append(row["id"])
+        if evaluation.sales_ready and not row["sales_ready"]:
+            became_ready.append(row["id"])
         if grades is not None:
             grades[evaluation.grade] += 1
         if buckets is not None:
@@ -302,6 +326,7 @@ def _evaluate_rows(
         for fields, leads in changed.items():
             for result, lead_ids in leads.items():
                 Lead.objects.filter(pk__in=lead_ids).update(**dict(zip(fields, result, strict=True)))
+        leads_record_sales_ready(lead_ids=became_ready, definition=definition, at=now)
     return len(ready[True])
 
 

@@ -356,6 +356,7 @@ class LeadEvent(models.Model):
         ACTIVITY = "activity", "Activity logged"
         IMPORTED = "imported", "Imported"
         MERGED = "merged", "Merged"
+        SALES_READY = "sales_ready", "Became sales-ready"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

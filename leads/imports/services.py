@@ -26,7 +26,7 @@ from alignment import scoring
 from alignment.actors import actor_name
 from alignment.models import LeadProperty
 from alignment.selectors import active_definition, definition_terms
-from leads.evaluation import RESULT_FIELDS, evaluation_moment, facts_of_row, leads_evaluate
+from leads.evaluation import RESULT_FIELDS, evaluation_moment, facts_of_row, leads_evaluate, leads_record_sales_ready
 from leads.exceptions import ImportFileError
 from leads.imports import bulk
 from leads.imports.cleaning import Options, RowErrors, clean_row
@@ -785,6 +785,9 @@ class _ImportRun:
         bulk.insert(LeadEvent, events)
         ExternalId.objects.bulk_create([ExternalId(**row) for row in external_ids], batch_size=1000)
         self._add_new_choices()
+        if self.terms is not None:
+            ready = [lead["id"] for lead in leads if lead.get("sales_ready")]
+            leads_record_sales_ready(lead_ids=ready, definition=self.definition, at=self.now)
         if self.terms is not None:
             leads_evaluate(ids=sorted({planned.pk for planned in updates}), as_of=self.as_of)
 

@@ -347,3 +347,60 @@ class TestDemo:
             "approved",
             "activated",
         ]
+
+
+class TestBecomingSalesReady:
+    """Whatever makes a lead sales-ready (an activity, a re-score of every lead, an import) writes
+    one SALES_READY event naming the version and tells routing once; staying ready does not."""
+
+    @pytest.fixture
+    def heard(self):
+        from leads.signals import leads_became_sales_ready
+
+        calls = []
+
+        def listener(sender, lead_ids, at, **kwargs):
+            calls.append(sorted(lead_ids))
+
+        leads_became_sales_ready.connect(listener)
+        yield calls
+        leads_became_sales_ready.disconnect(listener)
+
+    def test_an_activity_that_makes_a_lead_ready_is_an_event_and_a_signal(self, cast, active, frozen, heard):
+        lead = create_lead(cast, title="Analyst", industry="Retail")
+        assert not lead.sales_ready and heard == []
+        services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
+        event = lead.events.get(kind=LeadEvent.Kind.SALES_READY)
+        assert (event.details, event.created_at) == ({"version": active.version}, NOON)
+        assert heard == [[lead.pk]]
+        services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")  # still ready
+        assert lead.events.filter(kind=LeadEvent.Kind.SALES_READY).count() == 1
+        assert heard == [[lead.pk]]
+
+    def test_a_rescore_of_every_lead_tells_once_for_those_that_became_ready(self, cast, active, heard):
+        leads = bulk_leads(3, cast.source)  # a content download each: not ready
+        services.activity_log(lead=leads[1], by=cast.marketer, kind="demo_request")
+        heard.clear()
+        Lead.objects.filter(pk=leads[1].pk).update(sales_ready=False)  # as an older version left it
+        evaluation.leads_evaluate_all(definition=active)
+        assert heard == [[leads[1].pk]]
+        assert list(LeadEvent.objects.filter(kind=LeadEvent.Kind.SALES_READY).values_list("lead_id", flat=True)) == [
+            leads[1].pk,
+            leads[1].pk,
+        ]
+
+    def test_an_imported_lead_that_arrives_ready_is_told(self, cast, active, heard):
+        from leads.imports.services import leads_import
+
+        # Ready on fit alone (grade A or B in any bucket), as a lead that arrives has no activity.
+        QualificationDefinition.objects.filter(pk=active.pk).update(ready_buckets="hot,warm,cold,unqualified")
+        data = (
+            b"FirstName,LastName,Email,Title,Company,LeadSource,NumberOfEmployees,Industry\n"
+            b"Ada,Lovelace,ada@ready.example,CEO,Engines Ltd,Web,800,Software\n"
+            b"Bob,Plain,bob@plain.example,Intern,Tiny Co,Web,2,Retail\n"
+        )
+        leads_import(data=data, file_name="ready.csv", by=cast.marketer, default_source=cast.source)
+        ready = list(Lead.objects.filter(sales_ready=True).values_list("email", "pk"))
+        assert [email for email, _ in ready] == ["ada@ready.example"]
+        assert heard == [[pk for _, pk in ready]]
+        assert LeadEvent.objects.filter(kind=LeadEvent.Kind.SALES_READY).count() == 1
