@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from alignment.models import ACTIVITY_KINDS, BUCKETS, GRADES, QualificationDefinition, RejectionReason, Team
 
@@ -202,6 +203,14 @@ class ExternalId(models.Model):
         return f"{self.system}:{self.value}"
 
 
+class HandoffQuerySet(models.QuerySet):
+    def update(self, **fields):
+        # Every change to hand-offs, bulk ones included, moves `updated_at`: tools that poll for
+        # outcomes (GET /api/v1/handoffs/?updated_since=) must see each one.
+        fields.setdefault("updated_at", timezone.now())
+        return super().update(**fields)
+
+
 class Handoff(models.Model):
     """Marketing passing one lead to one rep, and the rep's decision on it."""
 
@@ -250,6 +259,9 @@ class Handoff(models.Model):
     # When sales' work on an accepted lead ended (won, lost, or given up with an after-working
     # reason, kept in `reason`). An accepted hand-off stays accepted: it was accepted.
     closed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = HandoffQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -276,6 +288,7 @@ class Handoff(models.Model):
             models.Index(fields=["assigned_to", "status", "closed_at", "accept_due_at"], name="handoff_inbox"),
             models.Index(fields=["team", "status", "-created_at"], name="handoff_team_inbox"),
             models.Index(fields=["-created_at", "-id"], name="handoff_newest"),
+            models.Index(fields=["updated_at", "id"], name="handoff_updated"),
             # The dashboard's overdue hand-offs, and the rejection reasons of a period's leads.
             models.Index(fields=["status", "accept_due_at"], name="insights_handoff_due"),
             models.Index(fields=["lead", "reason"], condition=Q(reason__isnull=False), name="insights_handoff_reason"),

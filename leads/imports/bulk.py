@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from django.db import connection, models
+from django.utils import timezone
 
 _set_aside = {"depth": 0}
 _set_aside_lock = threading.Lock()
@@ -65,14 +66,22 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
 
 def insert(model: type[models.Model], rows: Sequence[dict]) -> None:
     """INSERT ``rows`` (field attname → value; missing fields get their default) into ``model``'s
-    table as they are: no model instances, no signals, no ``save()``, so ``auto_now`` fields must
-    be given. The ids are the rows' own when they have an "id" (see reserve_ids), else the
+    table as they are: no model instances, no signals, no ``save()``; ``auto_now`` and
+    ``auto_now_add`` fields a row leaves out get the time of the call, as ``save()`` would give
+    them. The ids are the rows' own when they have an "id" (see reserve_ids), else the
     database's."""
     if not rows:
         return
     with_ids = "id" in rows[0]
     fields = [field for field in model._meta.concrete_fields if with_ids or not field.primary_key]
-    defaults = {field.attname: field.get_default() for field in fields if field.attname != "id"}
+    now = timezone.now()
+    defaults = {
+        field.attname: now
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        else field.get_default()
+        for field in fields
+        if field.attname != "id"
+    }
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) VALUES ({placeholders})"

@@ -308,6 +308,70 @@ def leads_import(
     return run.report
 
 
+@dataclass(frozen=True)
+class RowResult:
+    """What one row given to :func:`leads_intake` did: created, updated, unchanged or rejected,
+    the lead it concerns, and per field what was wrong with it."""
+
+    status: str
+    lead_id: int | None
+    errors: list[dict]
+
+
+def intake_options(*, strict: bool) -> Options:
+    """How rows that are no file are read: dates in ISO 8601, phones in the installation's region
+    unless the row's country says otherwise."""
+    return Options(
+        phone_regions=(settings.ACCORD_PHONE_REGION,) if settings.ACCORD_PHONE_REGION else (),
+        properties=dict(LeadProperty.objects.values_list("key", "kind")),
+        strict=strict,
+    )
+
+
+@bulk.heap_set_aside()
+def leads_intake(
+    *, rows: list[dict[str, str]], by, origin: dict, default_source: Source | None, strict: bool = True
+) -> list[RowResult]:
+    """Create or update a lead from each of ``rows`` (mapping targets → text, as a file's columns
+    would give them: see leads.imports.layouts), with the importer's validation, identity,
+    matching, normalisation, grading and events: every lead that arrives through the API or a web
+    form goes through here, as every file's goes through :func:`leads_import`. ``origin`` is
+    written on each lead's event (``{"via": "api", "integration": ...}``). Names of sources and
+    campaigns must be existing ones. ``strict`` refuses a row with any cell that could not be kept
+    as given, so nothing is stored differently from what was sent. One transaction: the results
+    come back row by row."""
+    options = intake_options(strict=strict)
+    report = Report(layout=str(origin.get("via", "")))
+    run = _ImportRun(
+        by=by,
+        file_name="",
+        default_source=default_source,
+        source_values={},
+        dry_run=False,
+        import_id=None,
+        report=report,
+        origin=origin,
+        new_names=False,
+    )
+    batch: list[tuple[int, dict]] = []
+    for number, values in enumerate(rows, start=1):
+        if default_source is None and not values.get("source", "").strip():
+            run.reject(number, "source", "Say which source the lead came from.")
+            continue
+        try:
+            batch.append((number, clean_row(dict(values), options)))
+        except RowErrors as failure:
+            for field_name, message in failure.errors:
+                run.reject(number, field_name, message, count=False)
+            report.rejected += 1
+    for start in range(0, len(batch), BATCH_SIZE):
+        run.process(batch[start : start + BATCH_SIZE])
+    errors: dict[int, list[dict]] = {}
+    for error in report.errors:
+        errors.setdefault(error["row"], []).append({"field": error["field"], "message": error["message"]})
+    return [RowResult(*run.lead_of_row(number), errors.get(number, [])) for number in range(1, len(rows) + 1)]
+
+
 class _ImportRun:
     """The state one import carries from batch to batch."""
 
@@ -321,8 +385,17 @@ class _ImportRun:
         dry_run: bool,
         import_id,
         report: Report,
+        origin: dict | None = None,
+        new_names: bool = True,
     ):
         self.by = by
+        # Where the rows came from when it is no file (the API, a web form): their events say so.
+        self.origin = origin
+        # Whether a source or campaign name Accord does not know is made (a file's are shown on
+        # its preview first) or refuses the row (the API and forms name existing ones).
+        self.new_names = new_names
+        # Row → what it did: (status, the lead's id or the planned lead whose id it gets).
+        self.row_leads: dict[int, tuple[str, object]] = {}
         self.file_name = file_name
         self.default_source = default_source
         self.dry_run = dry_run
@@ -369,6 +442,7 @@ class _ImportRun:
 
     def reject(self, row: int, field_name: str, message: str, *, count: bool = True) -> None:
         self.report.errors.append({"row": row, "field": field_name, "message": message})
+        self.row_leads[row] = ("rejected", None)
         if count:
             self.report.rejected += 1
 
@@ -393,6 +467,7 @@ class _ImportRun:
             if values["accord_id"] in merged:
                 # An exported lead since merged into another: its row says nothing new.
                 self.report.unchanged += 1
+                self.row_leads[row] = ("unchanged", values["accord_id"])
                 continue
             targets = self._targets(values, existing)
             if len(targets) > 1:
@@ -402,6 +477,10 @@ class _ImportRun:
             if targets:
                 self._plan_update(row, values, targets[0][0], updates)
             else:
+                unknown = None if self.new_names else self._unknown_name(values)
+                if unknown:
+                    self.reject(row, *unknown)
+                    continue
                 planned = _Planned(row=row, values=values, warnings=values["warnings"])
                 planned.source = self._source_of(values)
                 if planned.source is None and not self.dry_run:
@@ -410,6 +489,7 @@ class _ImportRun:
                 planned.campaign = self._campaign_of(values, planned.source)
                 self._remember(planned)
                 creates.append(planned)
+                self.row_leads[row] = ("created", planned)
         self._find_duplicates(creates)
         if not self.dry_run:
             self._write(creates, updates)
@@ -514,8 +594,10 @@ class _ImportRun:
             self.report.outcomes_not_applied.append(row)
         if not changes:
             self.report.unchanged += 1
+            self.row_leads[row] = ("unchanged", target if isinstance(target, _Planned) else current["id"])
             return
         self.report.updated += 1
+        self.row_leads[row] = ("updated", target if isinstance(target, _Planned) else current["id"])
         if "email" in changes:
             changes["email_normalized"] = values["email_normalized"]
             changes["company_domain"] = values["company_domain"]
@@ -593,6 +675,15 @@ class _ImportRun:
             )
 
     # --- writing ---
+
+    def _unknown_name(self, values: dict) -> tuple[str, str] | None:
+        """(field, message) when the row names a source or campaign Accord does not know."""
+        source, campaign = values["source"].casefold(), values["campaign"].casefold()
+        if source and source not in self.sources and not isinstance(self.source_table.get(source), Source):
+            return "source", f"Accord has no source called '{values['source'][:80]}'; use an existing source's name."
+        if campaign and campaign not in self.campaigns:
+            return "campaign", f"Accord has no campaign called '{values['campaign'][:80]}'; use an existing one's name."
+        return None
 
     def _source_of(self, values: dict) -> Source | None:
         """The source of a new lead: the row's (through the source table, else by name, else a
@@ -686,7 +777,14 @@ class _ImportRun:
         self.unwritten_choices = {}
 
     def _details(self, row: int, **extra) -> dict:
+        if self.origin is not None:
+            return {**self.origin, "row": row, **extra}
         return {"file": self.file_name, "row": row, "import": self.import_id, **extra}
+
+    def lead_of_row(self, row: int) -> tuple[str, int | None]:
+        """What the row did and the lead it created, updated or matched (once written)."""
+        status, lead = self.row_leads.get(row, ("rejected", None))
+        return status, lead.pk if isinstance(lead, _Planned) else lead
 
     def _write(self, creates: list[_Planned], updates: list[_Planned]) -> None:
         leads = []
@@ -717,7 +815,7 @@ class _ImportRun:
         events = [
             {
                 "lead_id": planned.pk,
-                "kind": LeadEvent.Kind.IMPORTED.value,
+                "kind": (LeadEvent.Kind.CREATED if self.origin else LeadEvent.Kind.IMPORTED).value,
                 "actor_id": actor,
                 "actor_name": name,
                 "to_stage": Stage.NEW.value,
@@ -775,7 +873,7 @@ class _ImportRun:
             events.append(
                 {
                     "lead_id": planned.pk,
-                    "kind": LeadEvent.Kind.IMPORTED.value,
+                    "kind": (LeadEvent.Kind.UPDATED if self.origin else LeadEvent.Kind.IMPORTED).value,
                     "actor_id": actor,
                     "actor_name": name,
                     "details": self._details(planned.row, changes=shown, **_kept(planned.warnings)),

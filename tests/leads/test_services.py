@@ -407,3 +407,21 @@ def test_the_bulk_transition_moves_only_what_the_map_allows(cast, make_lead):
     event = LeadEvent.objects.get(lead=accepted, kind=LeadEvent.Kind.RETURNED)
     assert (event.from_stage, event.to_stage, event.details) == (Stage.ACCEPTED, Stage.MQL, {"reason": "test"})
     assert not LeadEvent.objects.filter(lead=won, kind=LeadEvent.Kind.RETURNED).exists()
+
+
+def test_every_change_to_a_handoff_moves_its_updated_at(cast, handoff_to_rep):
+    """Tools polling for outcomes read hand-offs by updated_at: a decision saved by the service
+    and a bulk change (as the sweeps make) both move it."""
+    import time_machine
+
+    handoff = handoff_to_rep()
+    made = handoff.updated_at
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        services.handoff_accept(handoff=handoff, by=cast.rep)
+        handoff.refresh_from_db()
+        assert handoff.updated_at > made
+        accepted = handoff.updated_at
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        Handoff.objects.filter(pk=handoff.pk).update(first_touch_due_at=timezone.now())
+        handoff.refresh_from_db()
+        assert handoff.updated_at > accepted
