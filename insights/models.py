@@ -142,9 +142,28 @@ class HandoffOutcome(models.Model):
             # The teams each lead of a period was handed to (the daily aggregates' refresh).
             models.Index(fields=["lead_created_at", "team_id", "lead_id"], name="handoffoutcome_lead_teams"),
             # The hand-offs whose figures depend on the time of reading, which the dashboard
-            # reads row by row beside the daily aggregates (insights.sql.UNSETTLED).
+            # reads row by row beside the daily aggregates (insights.sql.unsettled); covering,
+            # on SQLite too (no INCLUDE there).
             models.Index(
-                fields=["created_at"],
+                fields=[
+                    "created_at",
+                    "team_id",
+                    "assigned_to_id",
+                    "grade",
+                    "bucket",
+                    "status",
+                    "reason_id",
+                    "definition_id",
+                    "override",
+                    "won",
+                    "sourced_by_id",
+                    "accept_due_at",
+                    "decided_at",
+                    "first_touch_due_at",
+                    "first_touch_at",
+                    "reminders",
+                    "escalations",
+                ],
                 condition=models.Q(status="pending")
                 | models.Q(status="accepted", first_touch_due_at__isnull=False, first_touch_at__isnull=True),
                 name="handoffoutcome_unsettled",

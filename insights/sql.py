@@ -269,9 +269,11 @@ def unsettled() -> str:
     partial index handoffoutcome_unsettled has the same condition."""
     from leads.models import Handoff
 
+    # In the order Django writes the index's condition: SQLite uses a partial index only for
+    # the same expression.
     return (
-        f"(o.status = '{Handoff.Status.PENDING}' OR (o.status = '{Handoff.Status.ACCEPTED}' "
-        "AND o.first_touch_due_at IS NOT NULL AND o.first_touch_at IS NULL))"
+        f"(o.status = '{Handoff.Status.PENDING}' OR (o.first_touch_at IS NULL "
+        f"AND o.first_touch_due_at IS NOT NULL AND o.status = '{Handoff.Status.ACCEPTED}'))"
     )
 
 
