@@ -139,6 +139,35 @@ class HandoffOutcome(models.Model):
                 condition=models.Q(reason_id__isnull=False),
                 name="handoffoutcome_reasons",
             ),
+            # The teams each lead of a period was handed to (the daily aggregates' refresh).
+            models.Index(fields=["lead_created_at", "team_id", "lead_id"], name="handoffoutcome_lead_teams"),
+            # The hand-offs whose figures depend on the time of reading, which the dashboard
+            # reads row by row beside the daily aggregates (insights.sql.unsettled); covering,
+            # on SQLite too (no INCLUDE there).
+            models.Index(
+                fields=[
+                    "created_at",
+                    "team_id",
+                    "assigned_to_id",
+                    "grade",
+                    "bucket",
+                    "status",
+                    "reason_id",
+                    "definition_id",
+                    "override",
+                    "won",
+                    "sourced_by_id",
+                    "accept_due_at",
+                    "decided_at",
+                    "first_touch_due_at",
+                    "first_touch_at",
+                    "reminders",
+                    "escalations",
+                ],
+                condition=models.Q(status="pending")
+                | models.Q(status="accepted", first_touch_due_at__isnull=False, first_touch_at__isnull=True),
+                name="handoffoutcome_unsettled",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,3 +188,118 @@ class RollupState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} up to event {self.event_watermark}"
+
+
+# --- Daily aggregates -----------------------------------------------------------------------------
+# Read instead of the per-row rollups for a period of whole UTC days (insights.aggregates keeps
+# them, from those rollups, in the same refresh). Each holds a row per UTC day and key; the
+# histograms and the hand-offs (`month`) also a row per calendar month summed from those days
+# (`day` its first), so a period reads its whole months from the month rows and the days at
+# either end from the day rows (the lead cells keep days only: the weeks are read from them).
+# Rows of the same key may repeat (a forgotten campaign, user or team is cleared in place), so
+# every read sums them.
+
+
+class LeadDay(models.Model):
+    """The leads created on a day, counted per (source, campaign, finder) — `cycles` NULL — and
+    per times recycled (`cycles` 0-3, the other keys NULL), as [leads, reached MQL, handed off,
+    accepted, qualified, won]. `teams` is "*" for every lead, otherwise the teams the leads were
+    ever handed to, as ",3,7,": a lead is counted once among all leads and once more under its
+    own set of teams, so a scope of any teams counts it at most once."""
+
+    day = models.DateField()
+    teams = models.TextField()
+    source_id = models.BigIntegerField(null=True)
+    campaign_id = models.BigIntegerField(null=True)
+    sourced_by_id = models.BigIntegerField(null=True)
+    cycles = models.PositiveSmallIntegerField(null=True)
+    leads = models.PositiveIntegerField()
+    mql = models.PositiveIntegerField()
+    handed_off = models.PositiveIntegerField()
+    accepted = models.PositiveIntegerField()
+    qualified = models.PositiveIntegerField()
+    won = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["teams", "day"], name="leadday_period")]
+
+    def __str__(self) -> str:
+        return f"Leads of {self.day} ({self.teams})"
+
+
+class LeadDayBin(models.Model):
+    """How many of a day's leads (as LeadDay: `teams`) took a duration in a bin of
+    insights.sketch, per funnel step (1 MQL … 5 won), per source (`campaign_id` NULL) and per
+    campaign (`source_id` NULL): what the funnel's medians merge."""
+
+    month = models.BooleanField(default=False)
+    day = models.DateField()
+    teams = models.TextField()
+    source_id = models.BigIntegerField(null=True)
+    campaign_id = models.BigIntegerField(null=True)
+    step = models.PositiveSmallIntegerField()
+    bin = models.SmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["teams", "month", "day"], name="leaddaybin_period")]
+
+    def __str__(self) -> str:
+        return f"Durations of {self.day}, step {self.step}, bin {self.bin}"
+
+
+class HandoffDay(models.Model):
+    """The hand-offs made on a day whose figures no longer depend on the time of reading (not
+    pending, and not accepted with a first touch due and not made), counted per the keys of
+    insights.selectors.handoff_cells. The others are read from the hand-off outcomes."""
+
+    month = models.BooleanField(default=False)
+    day = models.DateField()
+    assigned_to_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    grade = models.CharField(max_length=1, blank=True)
+    bucket = models.CharField(max_length=12, blank=True)
+    status = models.CharField(max_length=20)
+    reason_id = models.BigIntegerField(null=True)
+    definition_id = models.BigIntegerField(null=True)
+    override = models.BooleanField()
+    won = models.BooleanField()
+    sourced_by_id = models.BigIntegerField(null=True, help_text="Who found the lead (NULL: marketing).")
+    n = models.PositiveIntegerField()
+    accept_judged = models.PositiveIntegerField()
+    accept_in_time = models.PositiveIntegerField()
+    touch_judged = models.PositiveIntegerField()
+    touch_in_time = models.PositiveIntegerField()
+    reminders = models.PositiveIntegerField()
+    escalations = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "day"], name="handoffday_period"),
+            models.Index(fields=["team_id", "month", "day"], name="handoffday_team_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-offs of {self.day}"
+
+
+class HandoffDayBin(models.Model):
+    """How many of a day's accepted hand-offs took a duration in a bin of insights.sketch, per
+    rep and team: to accept (`k` 0) and from acceptance to first touch (`k` 1)."""
+
+    month = models.BooleanField(default=False)
+    day = models.DateField()
+    assigned_to_id = models.BigIntegerField()
+    team_id = models.BigIntegerField(null=True)
+    k = models.PositiveSmallIntegerField()
+    bin = models.SmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["month", "day"], name="handoffdaybin_period"),
+            models.Index(fields=["team_id", "month", "day"], name="handoffdaybin_team_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Service-level durations of {self.day}, bin {self.bin}"

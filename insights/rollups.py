@@ -32,6 +32,7 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.utils import timezone
 
+from insights import aggregates
 from insights.sql import COLUMNS, OUTCOME_COLUMNS, Columns, journey_select, outcome_select, tables
 
 NAME = "lead_journey"
@@ -100,6 +101,7 @@ def rebuild(connection=default_connection, batch: int = BATCH_LEADS) -> int:
             cursor.execute(_insert(f"{lead.id} >= {int(start)} AND {lead.id} < {int(end)}", connection))
             cursor.execute(_insert_outcomes(f"{h.lead} >= {int(start)} AND {h.lead} < {int(end)}", connection))
             start = end
+        aggregates.rebuild(cursor, connection, now=now)
         _save_state(cursor, connection, watermark, reminder_watermark, now - LOOKBACK, now)
     return count
 
@@ -175,16 +177,30 @@ def _refresh_range(cursor, connection, events: tuple[int, int], reminders: tuple
         f"UNION SELECT {lead.id} FROM {t.lead} WHERE {lead.updated_at} >= %s"
     )
     params = [*events, since, until, since]
-    cursor.execute(f"DELETE FROM {t.journey} WHERE lead_id IN ({affected})", params)
-    cursor.execute(_insert(f"{Columns(Lead, 'l', connection).id} IN ({affected})", connection), params)
     handoffs = (
         f"SELECT {h.id} FROM {t.handoff} WHERE {h.lead} IN ({affected}) "
         f"UNION SELECT {r.handoff} FROM {t.reminder} WHERE {r.id} > %s AND {r.id} <= %s "
         f"UNION SELECT {r.handoff} FROM {t.reminder} WHERE {r.created_at} >= %s AND {r.created_at} <= %s"
     )
-    params += [*reminders, since, until]
-    cursor.execute(f"DELETE FROM {t.outcome} WHERE handoff_id IN ({handoffs})", params)
-    cursor.execute(_insert_outcomes(f"{Columns(Handoff, 'h', connection).id} IN ({handoffs})", connection), params)
+    handoff_params = [*params, *reminders, since, until]
+
+    def days() -> tuple[set, set]:  # the days of creation of the rows recomputed
+        return (
+            aggregates.affected_days(cursor, connection, t.journey, "lead_id", affected, params),
+            aggregates.affected_days(cursor, connection, t.outcome, "handoff_id", handoffs, handoff_params),
+        )
+
+    lead_days, handoff_days = days()
+    cursor.execute(f"DELETE FROM {t.journey} WHERE lead_id IN ({affected})", params)
+    cursor.execute(_insert(f"{Columns(Lead, 'l', connection).id} IN ({affected})", connection), params)
+    cursor.execute(f"DELETE FROM {t.outcome} WHERE handoff_id IN ({handoffs})", handoff_params)
+    cursor.execute(
+        _insert_outcomes(f"{Columns(Handoff, 'h', connection).id} IN ({handoffs})", connection), handoff_params
+    )
+    new_lead_days, new_handoff_days = days()
+    aggregates.refresh_days(
+        cursor, connection, lead_days=lead_days | new_lead_days, handoff_days=handoff_days | new_handoff_days, now=now
+    )
 
 
 def refresh(*, connection=default_connection) -> bool:
@@ -221,19 +237,29 @@ def forget_campaign(campaign_id: int, connection=default_connection) -> None:
     """A deleted campaign leaves its leads without one (SET NULL, no event)."""
     t = tables(connection)
     with connection.cursor() as cursor:
-        for table in (t.journey, t.outcome):
+        for table in (t.journey, t.outcome, t.lead_day):
             cursor.execute(f"UPDATE {table} SET campaign_id = NULL WHERE campaign_id = %s", [campaign_id])
+        # Its leads' durations stay under their source; a lead without a campaign has no others.
+        cursor.execute(f"DELETE FROM {t.lead_day_bin} WHERE campaign_id = %s", [campaign_id])
 
 
 def forget_sourced_by(user_id: int, connection=default_connection) -> None:
     """A deleted user leaves the leads they found without a finder (SET NULL, no event)."""
     t = tables(connection)
     with connection.cursor() as cursor:
-        for table in (t.journey, t.outcome):
+        for table in (t.journey, t.outcome, t.lead_day, t.handoff_day):
             cursor.execute(f"UPDATE {table} SET sourced_by_id = NULL WHERE sourced_by_id = %s", [user_id])
 
 
 def forget_team(team_id: int, connection=default_connection) -> None:
     """A deleted team leaves its hand-offs without one (SET NULL, no event)."""
+    t = tables(connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {tables(connection).outcome} SET team_id = NULL WHERE team_id = %s", [team_id])
+        for table in (t.outcome, t.handoff_day, t.handoff_day_bin):
+            cursor.execute(f"UPDATE {table} SET team_id = NULL WHERE team_id = %s", [team_id])
+        # Out of the leads' sets of teams (",3,7,"): a set left empty (",") matches no team.
+        mark = f",{int(team_id)},"
+        for table in (t.lead_day, t.lead_day_bin):
+            cursor.execute(
+                f"UPDATE {table} SET teams = REPLACE(teams, %s, ',') WHERE teams LIKE %s", [mark, f"%{mark}%"]
+            )

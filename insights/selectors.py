@@ -7,11 +7,14 @@ period. A team filter (and a sales manager's scope) keeps the leads that were ev
 the team, the hand-offs made to it, and for the hygiene lists the leads and hand-offs the team
 holds now.
 
-Durations are clock time (not business hours) and medians exact: the middle value(s) of each
-group, taken here from the sorted durations one query reads (see _sorted_values). The figures
-read the lead journey and hand-off outcome rollups (insights.rollups) as the beat task last
-left them, and their precomputed durations; when they are too far behind (rollup_freshness),
-the same rows computed from the sources by the same SQL (insights.sql). No read writes.
+Durations are clock time (not business hours). The figures read, as the beat task last left
+them: for a period of whole UTC days (the dashboard's, in a UTC site), the daily aggregates
+(insights.aggregates), whose counts are exact and whose medians come from mergeable histograms
+within ±2 % (insights.sketch); for other periods, the lead journey and hand-off outcome rollups
+(insights.rollups) with exact medians, the middle value(s) of each group taken from the sorted
+durations one query reads (see _sorted_values). When the rollups are too far behind
+(rollup_freshness), the same rows computed from the sources by the same SQL (insights.sql),
+exact. Either way the same number of queries. No read writes.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -32,7 +35,7 @@ from django.utils import timezone
 from alignment import policies
 from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import Role, has_role, is_leader, is_marketing
-from insights import rollups, sql
+from insights import rollups, sketch, sql
 from insights.models import RollupState
 from leads.models import (
     SALES_STAGES,
@@ -183,13 +186,14 @@ class Funnel:
 
 @dataclass
 class LeadCells:
-    """Leads created in the period, counted per (source, campaign, sourced_by, cycles, week) —
-    cycles is the times recycled, 3 meaning three or more; week the Monday (UTC) of its
-    creation — as [leads, reached MQL, handed off, accepted, qualified, won]; and the median
-    hours between steps per dimension: (0, 0) all leads, (1, source id), (2, campaign id)."""
+    """Leads created in the period, counted per (source, campaign, sourced_by, week) — week the
+    Monday (UTC) of its creation — and per times recycled (`cycles`: 0-3, 3 meaning three or
+    more), as [leads, reached MQL, handed off, accepted, qualified, won]; and the median hours
+    between steps per dimension: (0, 0) all leads, (1, source id), (2, campaign id)."""
 
     cells: dict[tuple, list[int]]
     medians: dict[tuple[int, int], list[float | None]]
+    cycles: dict[int, list[int]] = field(default_factory=dict)
 
     def total(self, keep=lambda key: True) -> list[int]:
         sums = [0] * len(FUNNEL_STEPS)
@@ -275,7 +279,11 @@ def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
     stage or any further one. Read from the lead journey rollup when it is current (`current`
     says whether; by default rollup_freshness decides), otherwise the same rows from the event
     log: one query for the cells, one for the medians, either way."""
-    journeys, where, params = _journeys(scope, _current(current))
+    current = _current(current)
+    days = _whole_days(scope) if current else None
+    if days is not None:
+        return _lead_cells_from_days(scope, days)
+    journeys, where, params = _journeys(scope, current)
     n = len(FUNNEL_STEPS)
     # A step has a duration exactly when it was reached (the step before always was): the
     # counts read the covering index alone.
@@ -286,15 +294,117 @@ def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
         f"GROUP BY j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week"
     )
     cells: dict[tuple, list[int]] = {}
+    by_cycles: dict[int, list[int]] = {}
     medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
     for source, campaign, sourced_by, cycles, week, *values in _fetch(cells_sql, params):
-        if isinstance(week, str):
-            week = date.fromisoformat(week)
-        key = (source, campaign, None if sourced_by is None else int(sourced_by), int(cycles), week)
-        cells[key] = [int(v) for v in values]
+        key = (source, campaign, None if sourced_by is None else int(sourced_by), _date(week))
+        _add(cells, key, values)
+        _add(by_cycles, int(cycles), values)
     for (dim, key, k), secs in _journey_medians(journeys, where, params).items():
         medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
-    return LeadCells(cells=cells, medians=medians)
+    return LeadCells(cells=cells, medians=medians, cycles=by_cycles)
+
+
+def _date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _add(cells: dict, key, values) -> None:
+    total = cells.get(key)
+    if total is None:
+        cells[key] = [int(v) for v in values]
+    else:
+        cells[key] = [x + int(y) for x, y in zip(total, values, strict=True)]
+
+
+# --- The daily aggregates: a period of whole days ----------------------------------------------------
+
+
+def _whole_days(scope: Scope) -> tuple[date, date] | None:
+    """The period as UTC days [first, last + 1) when it starts and ends at UTC midnights (the
+    daily aggregates' days), else None: the figures then read the rows."""
+    start, end = scope.start.astimezone(UTC), scope.end.astimezone(UTC)
+    if start.time() != time.min or end.time() != time.min or end <= start:
+        return None
+    return start.date(), end.date()
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _spans(days: tuple[date, date], months: bool = True) -> tuple[str, list]:
+    """The aggregate rows `a` of the period: its whole months from the month rows (`months`),
+    the days before and after them from the day rows."""
+    adapt = connection.ops.adapt_datefield_value
+    start, end = days
+    first = start if start.day == 1 else _next_month(start)
+    last = end.replace(day=1)
+    if not months:
+        return "a.day >= %s AND a.day < %s", [adapt(start), adapt(end)]
+    if first >= last:
+        return "(a.month = FALSE AND a.day >= %s AND a.day < %s)", [adapt(start), adapt(end)]
+    where = (
+        "((a.month = TRUE AND a.day >= %s AND a.day < %s) "
+        "OR (a.month = FALSE AND ((a.day >= %s AND a.day < %s) OR (a.day >= %s AND a.day < %s))))"
+    )
+    return where, [adapt(d) for d in (first, last, start, first, last, end)]
+
+
+def _lead_teams(scope: Scope) -> tuple[str, list]:
+    """The lead aggregate rows `a` of the scope: every lead ("*"), or the leads whose set of
+    teams holds one of the scope's (each lead is in one set)."""
+    if scope.teams is None:
+        return "a.teams = '*'", []
+    if not scope.teams:
+        return "1 = 0", []
+    return "(" + " OR ".join(["a.teams LIKE %s"] * len(scope.teams)) + ")", [f"%,{int(t)},%" for t in scope.teams]
+
+
+def _handoff_teams(scope: Scope, alias: str = "a") -> tuple[str, list]:
+    if scope.teams is None:
+        return "1 = 1", []
+    if not scope.teams:
+        return "1 = 0", []
+    return f"{alias}.team_id IN ({', '.join(['%s'] * len(scope.teams))})", list(scope.teams)
+
+
+def _lead_cells_from_days(scope: Scope, days: tuple[date, date]) -> LeadCells:
+    """lead_cells from the daily aggregates: one query for the cells, one for the medians."""
+    t = sql.tables()
+    span, span_params = _spans(days, months=False)
+    teams, team_params = _lead_teams(scope)
+    week = sql.week_of("a.day")
+    sums = ", ".join(f"SUM(a.{count})" for count in sql.LEAD_DAY_COUNTS)
+    group = f"a.source_id, a.campaign_id, a.sourced_by_id, a.cycles, {week}"
+    rows = _fetch(
+        f"SELECT {group}, {sums} FROM {t.lead_day} a WHERE {span} AND {teams} GROUP BY {group}",
+        span_params + team_params,
+    )
+    cells: dict[tuple, list[int]] = {}
+    by_cycles: dict[int, list[int]] = {}
+    for source, campaign, sourced_by, cycles, week_day, *values in rows:
+        if cycles is None:
+            _add(cells, (source, campaign, None if sourced_by is None else int(sourced_by), _date(week_day)), values)
+        else:
+            _add(by_cycles, int(cycles), values)
+    span, span_params = _spans(days)
+    bins = _fetch(
+        f"SELECT a.source_id, a.campaign_id, a.step, a.bin, SUM(a.count) FROM {t.lead_day_bin} a "
+        f"WHERE {span} AND {teams} GROUP BY a.source_id, a.campaign_id, a.step, a.bin",
+        span_params + team_params,
+    )
+    histograms: dict[tuple[int, int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for source, campaign, step, k, n in bins:
+        if source is not None:
+            histograms[(1, source, step)][k] += n
+            histograms[(0, 0, step)][k] += n
+        else:
+            histograms[(2, campaign, step)][k] += n
+    medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * len(FUNNEL_STEPS))
+    for (dim, key, step), counts in histograms.items():
+        medians[(dim, key)][step] = sketch.median(counts) / 3600
+    return LeadCells(cells=cells, medians=medians, cycles=by_cycles)
 
 
 def _journey_medians(journeys: str, where: str, params: list) -> dict[tuple[int, int, int], float | None]:
@@ -503,7 +613,7 @@ def interest_share(*, scope: Scope, cells: LeadCells | None = None) -> list[Inte
     cells = cells or lead_cells(scope=scope)
     interest = dict(Source.objects.filter(pk__in={k[0] for k in cells.cells}).values_list("pk", "interest"))
     weeks: dict[date, InterestWeek] = {}
-    for (source_id, _, _, _, week), counts in cells.cells.items():
+    for (source_id, _, _, week), counts in cells.cells.items():
         entry = weeks.setdefault(week, InterestWeek(week, 0, 0))
         if interest.get(source_id) == Source.Interest.ACTIVE:
             entry.active += counts[0]
@@ -570,9 +680,9 @@ def _handoff_where(scope: Scope) -> tuple[str, list]:
     return where, params
 
 
-HANDOFF_KEYS = ("assigned_to_id", "team_id", "grade", "bucket", "status", "reason_id", "definition_id")
+HANDOFF_KEYS = sql.HANDOFF_KEYS
 HANDOFF_FLAGS = ("override", "won", "marketing")
-HANDOFF_COUNTS = ("n", "accept_judged", "accept_in_time", "touch_judged", "touch_in_time", "reminders", "escalations")
+HANDOFF_COUNTS = sql.HANDOFF_COUNTS
 
 
 def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
@@ -581,42 +691,44 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
     the lead was won and whether marketing found it, with how many were judged against and met
     each service level and the reminders and escalations they drew. The hand-off figures (mix,
     reasons, service levels, definitions, close ratios per rep) add these rows up. Read from
-    the hand-off outcome rollup when it is current."""
+    the hand-off outcome rollup when it is current: for a period of whole days, from its daily
+    aggregates, beside the outcome rows whose counts depend on the time of reading."""
     current = _current(current)
-    adapt = connection.ops.adapt_datetimefield_value
-    now = adapt(scope.now)
-    status = Handoff.Status
-    accepted = f"o.status = '{status.ACCEPTED}'"
-    decided = f"o.status IN ({sql.in_list([status.ACCEPTED, status.REJECTED])})"
-    accept_judged = (
-        f"{decided} OR o.status = '{status.EXPIRED}' OR (o.status = '{status.PENDING}' AND o.accept_due_at < %s)"
-    )
-    touch_judged = (
-        f"{accepted} AND o.first_touch_due_at IS NOT NULL "
-        f"AND (o.first_touch_at IS NOT NULL OR o.first_touch_due_at < %s)"
-    )
-    touch_in_time = f"{accepted} AND o.first_touch_due_at IS NOT NULL AND o.first_touch_at <= o.first_touch_due_at"
+    now = connection.ops.adapt_datetimefield_value(scope.now)
     where, params = _handoff_where(scope)
     keys = [*(f"o.{key}" for key in HANDOFF_KEYS), "o.override", "o.won", "o.sourced_by_id IS NULL"]
-    counts = [
-        "COUNT(*)",
-        f"SUM(CASE WHEN {accept_judged} THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {decided} AND o.decided_at <= o.accept_due_at THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {touch_judged} THEN 1 ELSE 0 END)",
-        f"SUM(CASE WHEN {touch_in_time} THEN 1 ELSE 0 END)",
-        "SUM(o.reminders)",
-        "SUM(o.escalations)",
-    ]
-    query = f"SELECT {', '.join(keys + counts)} FROM {_outcomes(current)} WHERE {where} GROUP BY {', '.join(keys)}"
+    group = ", ".join(keys)
+    counts = ", ".join(sql.handoff_counts())
+    days = _whole_days(scope) if current else None
+    if days is None:
+        query = f"SELECT {group}, {counts} FROM {_outcomes(current)} WHERE {where} GROUP BY {group}"
+        params = [now, now, *params]
+    else:
+        span, span_params = _spans(days)
+        teams, team_params = _handoff_teams(scope)
+        summed = [*(f"a.{key}" for key in HANDOFF_KEYS), "a.override", "a.won", "a.sourced_by_id IS NULL"]
+        sums = ", ".join(f"SUM(a.{count})" for count in HANDOFF_COUNTS)
+        query = (
+            f"SELECT {', '.join(summed)}, {sums} FROM {sql.tables().handoff_day} a WHERE {span} AND {teams} "
+            f"GROUP BY {', '.join(summed)} UNION ALL "
+            f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {group}"
+        )
+        params = [*span_params, *team_params, now, now, *params]
     width = len(HANDOFF_KEYS)
-    return [
-        {
-            **dict(zip(HANDOFF_KEYS, row[:width], strict=True)),
-            **{flag: bool(value) for flag, value in zip(HANDOFF_FLAGS, row[width : width + 3], strict=True)},
-            **{count: int(value) for count, value in zip(HANDOFF_COUNTS, row[width + 3 :], strict=True)},
+    rows: dict[tuple, dict] = {}
+    for row in _fetch(query, params):
+        key = (*row[:width], *(bool(value) for value in row[width : width + 3]))
+        values = [int(value) for value in row[width + 3 :]]
+        if key in rows:  # the same key among the aggregates and the unsettled rows
+            for count, value in zip(HANDOFF_COUNTS, values, strict=True):
+                rows[key][count] += value
+            continue
+        rows[key] = {
+            **dict(zip(HANDOFF_KEYS, key[:width], strict=True)),
+            **dict(zip(HANDOFF_FLAGS, key[width:], strict=True)),
+            **dict(zip(HANDOFF_COUNTS, values, strict=True)),
         }
-        for row in _fetch(query, [now, now, *params])
-    ]
+    return list(rows.values())
 
 
 # --- Rejection reasons -------------------------------------------------------------------------
@@ -742,8 +854,22 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, curr
 
 def _sla_medians(scope: Scope, current: bool | None = None) -> dict[tuple[int, int | None, int], float]:
     """Median hours of the accepted hand-offs made in the period, per (dim, key, k): per rep
-    (dim 0) and per team (dim 1), to accept (k 0) and from acceptance to first touch (k 1)."""
+    (dim 0) and per team (dim 1), to accept (k 0) and from acceptance to first touch (k 1).
+    Exact from the rows, or from the daily histograms (within ±2 %) for a period of whole days."""
     current = _current(current)
+    days = _whole_days(scope) if current else None
+    if days is not None:
+        span, params = _spans(days)
+        teams, team_params = _handoff_teams(scope)
+        histograms: dict[tuple[int, int | None, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        for rep, team, k, b, n in _fetch(
+            f"SELECT a.assigned_to_id, a.team_id, a.k, a.bin, SUM(a.count) FROM {sql.tables().handoff_day_bin} a "
+            f"WHERE {span} AND {teams} GROUP BY a.assigned_to_id, a.team_id, a.k, a.bin",
+            params + team_params,
+        ):
+            histograms[(0, rep, k)][b] += n
+            histograms[(1, team, k)][b] += n
+        return {key: sketch.median(counts) / 3600 for key, counts in histograms.items()}
     where, params = _handoff_where(scope)
     cells = _sorted_values(
         _outcomes(current),
@@ -795,9 +921,9 @@ class Recycling:
 def recycling(*, scope: Scope, cells: LeadCells | None = None) -> Recycling:
     cells = cells or lead_cells(scope=scope)
     leads, wins = dict.fromkeys(range(4), 0), dict.fromkeys(range(4), 0)
-    for key, counts in cells.cells.items():
-        leads[key[3]] += counts[0]
-        wins[key[3]] += counts[-1]
+    for cycles, counts in cells.cycles.items():
+        leads[cycles] += counts[0]
+        wins[cycles] += counts[-1]
     return Recycling(leads=leads, wins=wins)
 
 
@@ -826,7 +952,7 @@ def rep_skills(
     cells = cells or lead_cells(scope=scope)
     handoff_rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope)
     rows: dict[int, RepSkill] = {}
-    for (_, _, sourced_by, _, _), counts in cells.cells.items():
+    for (_, _, sourced_by, _), counts in cells.cells.items():
         if sourced_by is not None:
             skill = rows.setdefault(sourced_by, RepSkill(sourced_by, ""))
             skill.sourced += counts[0]

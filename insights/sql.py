@@ -10,9 +10,12 @@ OUTCOME_COLUMNS), which are their models' field names.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from django.db import connection as default_connection
+
+from insights import sketch
 
 
 def quote(model, field: str | None = None, connection=default_connection) -> str:
@@ -40,14 +43,19 @@ class Tables(NamedTuple):
     journey: str
     outcome: str
     state: str
+    lead_day: str
+    lead_day_bin: str
+    handoff_day: str
+    handoff_day_bin: str
 
 
 def tables(connection=default_connection) -> Tables:
     """The quoted tables the dashboard's SQL reads and the rollups write."""
-    from insights.models import HandoffOutcome, LeadJourney, RollupState
+    from insights.models import HandoffDay, HandoffDayBin, HandoffOutcome, LeadDay, LeadDayBin, LeadJourney, RollupState
     from leads.models import Handoff, Lead, LeadEvent, Reminder
 
     models = (Lead, LeadEvent, Handoff, Reminder, LeadJourney, HandoffOutcome, RollupState)
+    models += (LeadDay, LeadDayBin, HandoffDay, HandoffDayBin)
     return Tables(*(quote(model, connection=connection) for model in models))
 
 
@@ -66,6 +74,36 @@ def week(column: str, vendor: str | None = None) -> str:
     if (vendor or default_connection.vendor) == "postgresql":
         return f"(date_trunc('week', {column} AT TIME ZONE 'UTC'))::date"
     return f"date({column}, 'weekday 0', '-6 days')"
+
+
+def utc_day(column: str, vendor: str | None = None) -> str:
+    """The UTC date of a timestamp."""
+    if (vendor or default_connection.vendor) == "postgresql":
+        return f"(({column}) AT TIME ZONE 'UTC')::date"
+    return f"date({column})"
+
+
+def month_of(column: str, vendor: str | None = None) -> str:
+    """The first day of the month of a date."""
+    if (vendor or default_connection.vendor) == "postgresql":
+        return f"(date_trunc('month', ({column})::timestamp))::date"
+    return f"date({column}, 'start of month')"
+
+
+def week_of(column: str, vendor: str | None = None) -> str:
+    """The Monday of the week of a date (as week() of a timestamp)."""
+    if (vendor or default_connection.vendor) == "postgresql":
+        return f"(date_trunc('week', ({column})::timestamp))::date"
+    return f"date({column}, 'weekday 0', '-6 days')"
+
+
+def bin_sql(value: str) -> str:
+    """The bin of a duration in seconds (insights.sketch.bin_of, in SQL)."""
+    step = repr(math.log(sketch.BASE))
+    return (
+        f"CASE WHEN {value} >= 1 THEN 1 + CAST(floor(ln({value}) / {step}) AS INTEGER) "
+        f"WHEN {value} <= -1 THEN -1 - CAST(floor(ln(-({value})) / {step}) AS INTEGER) ELSE 0 END"
+    )
 
 
 # --- The lead journey: the funnel, once ------------------------------------------------------------
@@ -189,3 +227,168 @@ def outcome_select(where: str, connection=default_connection) -> str:
     }
     select = ", ".join(f"{values[name]} AS {name}" for name in OUTCOME_COLUMNS)
     return f"SELECT {select} FROM {t.handoff} h JOIN {t.lead} l ON {lead.id} = {h.lead} WHERE {where}"
+
+
+# --- What the hand-off figures count, once ---------------------------------------------------------
+
+HANDOFF_KEYS = ("assigned_to_id", "team_id", "grade", "bucket", "status", "reason_id", "definition_id")
+HANDOFF_COUNTS = ("n", "accept_judged", "accept_in_time", "touch_judged", "touch_in_time", "reminders", "escalations")
+
+
+def handoff_counts() -> list[str]:
+    """The aggregates (HANDOFF_COUNTS, in order) of the outcome rows `o`, with two parameters,
+    both the time of reading: whether a pending hand-off is past due, and an accepted one past
+    its first-touch time, depends on it."""
+    from leads.models import Handoff
+
+    status = Handoff.Status
+    accepted = f"o.status = '{status.ACCEPTED}'"
+    decided = f"o.status IN ({in_list([status.ACCEPTED, status.REJECTED])})"
+    accept_judged = (
+        f"{decided} OR o.status = '{status.EXPIRED}' OR (o.status = '{status.PENDING}' AND o.accept_due_at < %s)"
+    )
+    touch_judged = (
+        f"{accepted} AND o.first_touch_due_at IS NOT NULL "
+        f"AND (o.first_touch_at IS NOT NULL OR o.first_touch_due_at < %s)"
+    )
+    touch_in_time = f"{accepted} AND o.first_touch_due_at IS NOT NULL AND o.first_touch_at <= o.first_touch_due_at"
+    return [
+        "COUNT(*)",
+        f"SUM(CASE WHEN {accept_judged} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {decided} AND o.decided_at <= o.accept_due_at THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {touch_judged} THEN 1 ELSE 0 END)",
+        f"SUM(CASE WHEN {touch_in_time} THEN 1 ELSE 0 END)",
+        "SUM(o.reminders)",
+        "SUM(o.escalations)",
+    ]
+
+
+def unsettled() -> str:
+    """The outcome rows `o` whose counts depend on the time of reading (handoff_counts): pending,
+    or accepted with a first touch due and not made. The daily aggregates hold the others; the
+    partial index handoffoutcome_unsettled has the same condition."""
+    from leads.models import Handoff
+
+    # In the order Django writes the index's condition: SQLite uses a partial index only for
+    # the same expression.
+    return (
+        f"(o.status = '{Handoff.Status.PENDING}' OR (o.first_touch_at IS NULL "
+        f"AND o.first_touch_due_at IS NOT NULL AND o.status = '{Handoff.Status.ACCEPTED}'))"
+    )
+
+
+# --- The daily aggregates (insights.aggregates writes them, selectors read them) -------------------
+# Each SELECT gives the day rows (`month` false) of the rollup rows created in [%s, %s) (UTC
+# midnights), in the order of the aggregate's *_COLUMNS.
+
+LEAD_DAY_KEYS = ["teams", "source_id", "campaign_id", "sourced_by_id", "cycles"]
+LEAD_DAY_COUNTS = ["leads", *STEPS]
+LEAD_DAY_COLUMNS = ["day", *LEAD_DAY_KEYS, *LEAD_DAY_COUNTS]
+LEAD_BIN_KEYS = ["teams", "source_id", "campaign_id", "step", "bin"]
+LEAD_BIN_COLUMNS = ["month", "day", *LEAD_BIN_KEYS, "count"]
+HANDOFF_DAY_KEYS = [*HANDOFF_KEYS, "override", "won", "sourced_by_id"]
+HANDOFF_DAY_COLUMNS = ["month", "day", *HANDOFF_DAY_KEYS, *HANDOFF_COUNTS]
+HANDOFF_BIN_KEYS = ["assigned_to_id", "team_id", "k", "bin"]
+HANDOFF_BIN_COLUMNS = ["month", "day", *HANDOFF_BIN_KEYS, "count"]
+
+
+def _choices(name: str, values) -> str:
+    return "(" + " UNION ALL ".join(f"SELECT {int(v)} AS {name}" for v in values) + ")"
+
+
+def _journeys_with_teams(connection, *choices: str) -> str:
+    """FROM the journeys `j` created in [%s, %s), each twice as `m.every` says: once among every
+    lead (teams "*") and once under the teams it was ever handed to (`x_teams`, ",3,7,"; a lead
+    never handed to a team only once). Four parameters: the period, twice."""
+    t = tables(connection)
+    if connection.vendor == "postgresql":
+        agg = "',' || string_agg(DISTINCT CAST(o.team_id AS text), ',') || ','"
+    else:
+        agg = "',' || group_concat(DISTINCT o.team_id) || ','"
+    teams = (
+        f"SELECT o.lead_id AS lead_id, {agg} AS teams FROM {t.outcome} o "
+        "WHERE o.lead_created_at >= %s AND o.lead_created_at < %s AND o.team_id IS NOT NULL GROUP BY o.lead_id"
+    )
+    return (
+        f"{t.journey} j LEFT JOIN ({teams}) tt ON tt.lead_id = j.lead_id CROSS JOIN {_choices('every', (1, 0))} m "
+        + "".join(f"CROSS JOIN {choice} " for choice in choices)
+        + "WHERE j.created_at >= %s AND j.created_at < %s AND (m.every = 1 OR tt.teams IS NOT NULL)"
+    )
+
+
+def _teams_of_row() -> str:
+    return "CASE WHEN m.every = 1 THEN '*' ELSE tt.teams END"
+
+
+def lead_day_select(connection=default_connection) -> str:
+    """The LeadDay rows: per (source, campaign, finder), and per cycles, with the counts of the
+    journeys reaching each step (a step has a duration exactly when it was reached)."""
+    day = utc_day("j.created_at", connection.vendor)
+    g = "g.cycles_rows"
+    keys = [
+        f"CASE WHEN {g} = 0 THEN j.source_id END",
+        f"CASE WHEN {g} = 0 THEN j.campaign_id END",
+        f"CASE WHEN {g} = 0 THEN j.sourced_by_id END",
+        f"CASE WHEN {g} = 1 THEN j.cycles END",
+    ]
+    counts = ", ".join(["COUNT(*)", *(f"COUNT(j.secs_{step})" for step in STEPS)])
+    group = ", ".join([day, _teams_of_row(), *keys])
+    # Two grouping sets in one pass: the cells (cycles_rows 0) and the cycles (1).
+    journeys = _journeys_with_teams(connection, f"{_choices('cycles_rows', (0, 1))} g")
+    return f"SELECT {group}, {counts} FROM {journeys} GROUP BY {group}"
+
+
+def lead_bin_select(connection=default_connection) -> str:
+    """The LeadDayBin rows: the journeys' durations per step, binned, per source and per
+    campaign."""
+    day = utc_day("j.created_at", connection.vendor)
+    journeys = _journeys_with_teams(
+        connection, f"{_choices('by_campaign', (0, 1))} d", f"{_choices('step', range(1, 6))} s"
+    )
+    secs = "CASE s.step " + " ".join(f"WHEN {k} THEN j.secs_{step}" for k, step in enumerate(STEPS, start=1)) + " END"
+    durations = (
+        f"SELECT {day} AS day, {_teams_of_row()} AS teams, "
+        "CASE WHEN d.by_campaign = 0 THEN j.source_id END AS source_id, "
+        "CASE WHEN d.by_campaign = 1 THEN j.campaign_id END AS campaign_id, "
+        f"s.step AS step, {secs} AS secs "
+        f"FROM {journeys} AND (d.by_campaign = 0 OR j.campaign_id IS NOT NULL)"
+    )
+    group = f"x.day, x.teams, x.source_id, x.campaign_id, x.step, {bin_sql('x.secs')}"
+    return f"SELECT FALSE, {group}, COUNT(*) FROM ({durations}) x WHERE x.secs IS NOT NULL GROUP BY {group}"
+
+
+def handoff_day_select(connection=default_connection) -> str:
+    """The HandoffDay rows: the settled outcomes made in the period, counted per key. Two more
+    parameters first: the time the counts are taken at (it does not matter for settled rows)."""
+    t = tables(connection)
+    group = ", ".join([utc_day("o.created_at", connection.vendor), *(f"o.{key}" for key in HANDOFF_DAY_KEYS)])
+    return (
+        f"SELECT FALSE, {group}, {', '.join(handoff_counts())} FROM {t.outcome} o "
+        f"WHERE o.created_at >= %s AND o.created_at < %s AND NOT {unsettled()} GROUP BY {group}"
+    )
+
+
+def handoff_bin_select(connection=default_connection) -> str:
+    """The HandoffDayBin rows: the accepted outcomes' durations, binned, per rep and team."""
+    from leads.models import Handoff
+
+    t = tables(connection)
+    durations = (
+        f"SELECT {utc_day('o.created_at', connection.vendor)} AS day, o.assigned_to_id AS assigned_to_id, "
+        "o.team_id AS team_id, k.k AS k, CASE k.k WHEN 0 THEN o.accept_secs ELSE o.touch_secs END AS secs "
+        f"FROM {t.outcome} o CROSS JOIN {_choices('k', (0, 1))} k "
+        f"WHERE o.created_at >= %s AND o.created_at < %s AND o.status = '{Handoff.Status.ACCEPTED}'"
+    )
+    group = f"x.day, x.assigned_to_id, x.team_id, x.k, {bin_sql('x.secs')}"
+    return f"SELECT FALSE, {group}, COUNT(*) FROM ({durations}) x WHERE x.secs IS NOT NULL GROUP BY {group}"
+
+
+def month_select(table: str, keys: list[str], counts: list[str], connection=default_connection) -> str:
+    """The month rows of an aggregate, summed from its day rows in [%s, %s) (first days of
+    months)."""
+    group = ", ".join([month_of("a.day", connection.vendor), *(f"a.{key}" for key in keys)])
+    sums = ", ".join(f"SUM(a.{count})" for count in counts)
+    return (
+        f"SELECT TRUE, {group}, {sums} FROM {table} a "
+        f"WHERE a.month = FALSE AND a.day >= %s AND a.day < %s GROUP BY {group}"
+    )

@@ -7,8 +7,8 @@ the bulk insert the importer uses (leads.imports.bulk), so every column the mode
 its default.
 It then times the dashboard page (every figure and alert) as a marketing leader through the
 Django test client, for the default period (the last 90 days) and for the whole year, and as a
-sales manager, once the dashboard's rollups are up to date (as the beat task keeps them); it
-counts the queries, prints a table and merges the figures into
+sales manager, once the dashboard's rollups and their daily aggregates are up to date (as the
+beat task keeps them); it counts the queries, prints a table and merges the figures into
 var/bench/results.json. It is a report: the exit code is 0 even when a target is missed.
 """
 
@@ -265,8 +265,9 @@ def vacuum() -> None:
 
 
 def catch_up() -> None:
-    """Bring the dashboard's rollups up to date, as the beat task does every few minutes (the
-    seeding writes rows with SQL, like an import or a restore, behind their back)."""
+    """Bring the dashboard's rollups and their daily aggregates up to date, as the beat task does
+    every few minutes (the seeding writes rows with SQL, like an import or a restore, behind
+    their back)."""
     from insights import rollups
 
     started = time.perf_counter()
