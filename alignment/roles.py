@@ -57,6 +57,11 @@ _IMPORTS = {
     "leads.importmapping": _CHANGE,
     "leads.duplicatecandidate": _CHANGE,
 }
+# Integrations (API clients and their keys) belong to marketing ops; each call is in their log.
+_INTEGRATIONS = {
+    "api.integration": _EDIT,
+    "api.apirequest": _VIEW,
+}
 ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
     Role.MARKETING_LEADER: {
         "leads.lead": _EDIT,
@@ -66,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
         **_IMPORTS,
+        **_INTEGRATIONS,
         **_REVIEWS,
         **_DEFINITIONS,
         **_SCHEDULES,
@@ -83,6 +89,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.touch": _VIEW,
         "leads.leadevent": _VIEW,
         **_IMPORTS,
+        **_INTEGRATIONS,
         **_DEFINITIONS,
         "alignment.rejectionreason": _VIEW,
     },

@@ -73,6 +73,16 @@ MATRIX = {
     "/admin/alignment/membership/export/": (403, 200, 403, 200, 200),
     "/admin/alignment/rejectionreason/import/": (403, 403, 403, 403, 403),
     "/admin/alignment/rejectionreason/export/": (403, 403, 200, 200, 200),
+    # The REST API with a session: the same scoping as the workspace.
+    "/api/v1/leads/{mine}/": (200, 200, 200, 200, 200),
+    "/api/v1/leads/{theirs}/": (404, 404, 200, 200, 200),
+    "/api/v1/handoffs/": (200, 200, 200, 200, 200),
+    "/api/schema/": (200, 200, 200, 200, 200),
+    "/api/docs/": (200, 200, 200, 200, 200),
+    # Integrations and their request log belong to marketing ops.
+    "/admin/api/integration/": (403, 403, 200, 200, 403),
+    "/admin/api/integration/add/": (403, 403, 200, 200, 403),
+    "/admin/api/apirequest/": (403, 403, 200, 200, 403),
 }
 
 

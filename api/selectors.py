@@ -1,0 +1,57 @@
+"""Reads of the API app."""
+
+from django.db.models import QuerySet
+
+from alignment import policies
+from api.models import ApiRequest, Integration, IntegrationKey
+from leads.models import Handoff, Lead
+
+# A key's secret part is 32 characters after an 8-character prefix and a dot.
+KEY_LENGTH = 41
+
+
+def key_in_use(key: str) -> IntegrationKey | None:
+    """The unrevoked key of an unrevoked integration that ``key`` is, else None."""
+    prefix, dot, _ = key.partition(".")
+    if len(key) != KEY_LENGTH or not dot:
+        return None
+    found = (
+        IntegrationKey.objects.filter(prefix=prefix, revoked=False, integration__revoked_at__isnull=True)
+        .select_related("integration")
+        .first()
+    )
+    if found is None or not found.is_valid(key):
+        return None
+    return found
+
+
+def integration_requests(*, integration: Integration, limit: int = 50) -> QuerySet[ApiRequest]:
+    return integration.requests.all()[:limit]
+
+
+def leads_readable(*, user, integration: Integration | None) -> QuerySet[Lead]:
+    """An integration reads every lead (it works for the whole organisation); a person the leads
+    their role lets them see."""
+    leads = Lead.objects.select_related("source", "campaign", "team", "owner")
+    return leads if integration is not None else policies.visible(leads, user, team="team", person="owner")
+
+
+def handoffs_readable(*, user, integration: Integration | None) -> QuerySet[Handoff]:
+    handoffs = Handoff.objects.select_related("lead", "team", "assigned_to", "reason")
+    if integration is None:
+        handoffs = policies.visible(handoffs, user, team="team", person="assigned_to")
+    return handoffs
+
+
+def handoffs_open_of(lead_ids: list[int]) -> dict[int, Handoff]:
+    """Each lead's open (pending or accepted and not closed) hand-off, if it has one."""
+    handoffs = (
+        Handoff.objects.filter(lead_id__in=lead_ids, status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED])
+        .filter(closed_at__isnull=True)
+        .select_related("team", "assigned_to")
+        .order_by("lead_id", "-created_at")
+    )
+    found: dict[int, Handoff] = {}
+    for handoff in handoffs:
+        found.setdefault(handoff.lead_id, handoff)
+    return found

@@ -1,0 +1,270 @@
+"""The REST API, version 1. Views are thin: they check the request's shape (serializers), ask
+the permission and the scoped querysets, and call api.services."""
+
+import time
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import selectors, services
+from api.models import Integration, Scope
+from api.serializers import (
+    ActivitiesInSerializer,
+    BulkInSerializer,
+    BulkOutSerializer,
+    HandoffOutSerializer,
+    LeadInSerializer,
+    LeadOutSerializer,
+)
+from leads import services as lead_services
+from leads.exceptions import LeadError
+
+IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
+IDEMPOTENCY_KEY_MAX = 255
+STATUSES = ("created", "updated", "unchanged", "rejected")
+
+idempotency_parameter = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Any unique string (up to 255 characters): a retry with the same key and body gets the first answer.",
+)
+
+
+class LoggedView(APIView):
+    """Every call an integration makes is written to its request log."""
+
+    scope = ""
+
+    def initial(self, request, *args, **kwargs):
+        request._accord_started = time.monotonic()
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        integration = getattr(request, "auth", None)
+        if isinstance(integration, Integration):
+            started = getattr(request, "_accord_started", time.monotonic())
+            services.api_request_log(
+                integration=integration,
+                key_prefix=getattr(request, "_accord_key_prefix", ""),
+                method=request.method,
+                path=request.path,
+                status=response.status_code,
+                duration_ms=round((time.monotonic() - started) * 1000),
+            )
+        return response
+
+    def integration(self) -> Integration | None:
+        auth = self.request.auth
+        return auth if isinstance(auth, Integration) else None
+
+    def person(self):
+        return None if self.integration() else self.request.user
+
+
+def _caller(request) -> str:
+    auth = request.auth
+    return f"integration:{auth.pk}" if isinstance(auth, Integration) else f"user:{request.user.pk}"
+
+
+def _errors_of(result) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for error in result.errors:
+        errors.setdefault(services.api_field(error["field"]), []).append(error["message"])
+    return errors
+
+
+class IdempotentPost(LoggedView):
+    """A POST that honours the Idempotency-Key header: the first answer (success or a 400) is kept
+    in the transaction of the work it answers and given again to a retry with the same body."""
+
+    def post(self, request, *args, **kwargs):
+        key = request.META.get(IDEMPOTENCY_HEADER, "").strip()
+        if len(key) > IDEMPOTENCY_KEY_MAX:
+            raise ValidationError({"Idempotency-Key": [f"At most {IDEMPOTENCY_KEY_MAX} characters."]})
+        if not key:
+            code, body = self.answer(request, *args, **kwargs)
+            return Response(body, status=code)
+        caller, print_ = _caller(request), services.fingerprint(request.method, request.path, request.body)
+        try:
+            replay = services.idempotent_answer(caller=caller, key=key, fingerprint=print_)
+        except services.IdempotencyConflict as conflict:
+            return Response({"detail": str(conflict)}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+        if replay is None:
+            with transaction.atomic():
+                code, body = self.answer(request, *args, **kwargs)
+                if services.idempotent_store(caller=caller, key=key, fingerprint=print_, status=code, body=body):
+                    return Response(body, status=code)
+                transaction.set_rollback(True)  # a concurrent retry won: give its answer, undo ours
+            replay = services.idempotent_answer(caller=caller, key=key, fingerprint=print_)
+        response = Response(replay.body, status=replay.status)
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+    def answer(self, request, *args, **kwargs) -> tuple[int, object]:
+        raise NotImplementedError
+
+
+def _lead_bodies(lead_ids: list[int], readable) -> dict[int, dict]:
+    leads = readable.filter(pk__in=lead_ids).prefetch_related("external_ids")
+    context = {"handoffs": selectors.handoffs_open_of(lead_ids)}
+    return {lead.pk: LeadOutSerializer(lead, context=context).data for lead in leads}
+
+
+class LeadCreate(IdempotentPost):
+    scope = Scope.CREATE_LEADS
+
+    @extend_schema(
+        operation_id="leads_create",
+        request=LeadInSerializer,
+        responses={201: LeadOutSerializer, 200: LeadOutSerializer},
+        parameters=[idempotency_parameter],
+        description="Create a lead, or update the one it matches (by external id, email or phone), with the "
+        "importer's rules. 201 when created, 200 when it matched. The answer carries the lead's grade, score, "
+        "bucket, priority, sales-ready flag and any hand-off routing made.",
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def answer(self, request, *args, **kwargs):
+        incoming = LeadInSerializer(data=request.data)
+        if not incoming.is_valid():
+            return status.HTTP_400_BAD_REQUEST, incoming.errors
+        with transaction.atomic():
+            (result,) = services.leads_receive(
+                leads=[incoming.validated_data], by=self.person(), integration=self.integration()
+            )
+            if result.status == "rejected":
+                transaction.set_rollback(True)
+                return status.HTTP_400_BAD_REQUEST, _errors_of(result)
+        readable = selectors.leads_readable(user=request.user, integration=self.integration())
+        body = _lead_bodies([result.lead_id], readable)[result.lead_id]
+        return (status.HTTP_201_CREATED if result.status == "created" else status.HTTP_200_OK), body
+
+
+class LeadBulk(IdempotentPost):
+    scope = Scope.CREATE_LEADS
+
+    @extend_schema(
+        operation_id="leads_bulk",
+        request=BulkInSerializer,
+        responses={200: BulkOutSerializer},
+        parameters=[idempotency_parameter],
+        description=f"Up to {1000} leads, each created, updated, left unchanged or rejected with its errors, "
+        "as the rows of an import are.",
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+    def answer(self, request, *args, **kwargs):
+        envelope = BulkInSerializer(data=request.data)
+        if not envelope.is_valid():
+            return status.HTTP_400_BAD_REQUEST, envelope.errors
+        checked, results = [], [None] * len(envelope.validated_data["leads"])
+        for index, lead in enumerate(envelope.validated_data["leads"]):
+            incoming = LeadInSerializer(data=lead)
+            if incoming.is_valid():
+                checked.append((index, incoming.validated_data))
+            else:
+                results[index] = {"index": index, "status": "rejected", "id": None, "errors": incoming.errors}
+        received = services.leads_receive(
+            leads=[lead for _, lead in checked], by=self.person(), integration=self.integration()
+        )
+        for (index, _), result in zip(checked, received, strict=True):
+            results[index] = {
+                "index": index,
+                "status": result.status,
+                "id": result.lead_id,
+                "errors": _errors_of(result),
+            }
+        counts = {
+            name: sum(1 for row in results if row["status"] == name)
+            for name in ("created", "updated", "unchanged", "rejected")
+        }
+        return status.HTTP_200_OK, {**counts, "results": results}
+
+
+class LeadDetail(LoggedView):
+    scope = Scope.READ_OUTCOMES
+
+    @extend_schema(operation_id="leads_retrieve", responses={200: LeadOutSerializer})
+    def get(self, request, pk: int):
+        readable = selectors.leads_readable(user=request.user, integration=self.integration())
+        lead = get_object_or_404(readable.prefetch_related("external_ids"), pk=pk)
+        context = {"handoffs": selectors.handoffs_open_of([lead.pk])}
+        return Response(LeadOutSerializer(lead, context=context).data)
+
+
+class LeadActivities(LoggedView):
+    scope = Scope.LOG_ACTIVITIES
+
+    @extend_schema(
+        operation_id="leads_activities_create",
+        request=ActivitiesInSerializer,
+        responses={
+            201: inline_serializer(
+                "ActivitiesLogged", {"logged": serializers.IntegerField(), "lead": LeadOutSerializer()}
+            )
+        },
+        description="Engagement the lead showed, each with its own time: it feeds the score and its half-life.",
+    )
+    def post(self, request, pk: int):
+        readable = selectors.leads_readable(user=request.user, integration=self.integration())
+        lead = get_object_or_404(readable, pk=pk)
+        incoming = ActivitiesInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        activities = incoming.validated_data["activities"]
+        try:
+            with transaction.atomic():
+                for activity in activities:
+                    lead_services.activity_log(
+                        lead=lead,
+                        by=self.person(),
+                        kind=activity["kind"],
+                        occurred_at=activity["occurred_at"],
+                        note=activity.get("note", ""),
+                    )
+        except LeadError as error:
+            raise ValidationError({"activities": [str(error)]}) from error
+        body = _lead_bodies([lead.pk], readable)[lead.pk]
+        return Response({"logged": len(activities), "lead": body}, status=status.HTTP_201_CREATED)
+
+
+class UpdatedCursor(CursorPagination):
+    ordering = ("updated_at", "id")
+    page_size = 100
+    max_page_size = 500
+    page_size_query_param = "page_size"
+
+
+class HandoffList(LoggedView, generics.ListAPIView):
+    scope = Scope.READ_OUTCOMES
+    serializer_class = HandoffOutSerializer
+    pagination_class = UpdatedCursor
+
+    @extend_schema(
+        operation_id="handoffs_list",
+        parameters=[
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME, description="Only hand-offs changed at or after this time."
+            )
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        handoffs = selectors.handoffs_readable(user=self.request.user, integration=self.integration())
+        since = self.request.query_params.get("updated_since")
+        if since:
+            moment = serializers.DateTimeField().to_internal_value(since)
+            handoffs = handoffs.filter(updated_at__gte=moment)
+        return handoffs
