@@ -127,6 +127,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Behind N reverse proxies the client's address is in X-Forwarded-For (security.clients).
+ACCORD_PROXY_COUNT = env_int("ACCORD_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "security.clients.client_ip"
 
 # Content-Security-Policy (django-csp): scripts only from our own static files, never inline.
 # Styles allow 'unsafe-inline' because the dashboard's inline SVG charts carry <style> elements and
