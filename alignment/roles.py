@@ -57,10 +57,12 @@ _IMPORTS = {
     "leads.importmapping": _CHANGE,
     "leads.duplicatecandidate": _CHANGE,
 }
-# Integrations (API clients and their keys) belong to marketing ops; each call is in their log.
+# Integrations (API clients and their keys, web-to-lead forms) belong to marketing ops; each API
+# call is in its integration's log.
 _INTEGRATIONS = {
     "api.integration": _EDIT,
     "api.apirequest": _VIEW,
+    "webforms.webform": _EDIT,
 }
 ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
     Role.MARKETING_LEADER: {

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "reviews",
     "insights",
     "api",
+    "webforms",
     "security",
     "axes",
     "csp",
@@ -160,6 +161,11 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Web-to-lead forms: a post larger than this is refused unread; one address may post a form this
+# many times a minute, more is counted and dropped.
+ACCORD_FORM_MAX_BYTES = env_int("ACCORD_FORM_MAX_BYTES", 16_384)
+ACCORD_FORM_POSTS_PER_MINUTE = env_int("ACCORD_FORM_POSTS_PER_MINUTE", 5)
 
 # The REST API (Django REST framework, OpenAPI 3 schema by drf-spectacular at /api/schema/).
 # Integrations authenticate with their API key; people with their session (and its CSRF token).

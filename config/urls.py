@@ -7,6 +7,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("api.urls")),
+    path("forms/", include("webforms.urls")),
     path("reviews/", include("reviews.urls")),
     path("dashboard/", include("insights.urls")),
     path("", include("alignment.urls")),

@@ -83,6 +83,8 @@ MATRIX = {
     "/admin/api/integration/": (403, 403, 200, 200, 403),
     "/admin/api/integration/add/": (403, 403, 200, 200, 403),
     "/admin/api/apirequest/": (403, 403, 200, 200, 403),
+    "/admin/webforms/webform/": (403, 403, 200, 200, 403),
+    "/admin/webforms/webform/add/": (403, 403, 200, 200, 403),
 }
 
 
