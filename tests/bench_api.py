@@ -1,0 +1,156 @@
+"""Benchmark of the REST API, run by `make bench` (`python -m tests.bench_api --leads 2000`).
+
+On a fresh SQLite database of its own under var/bench/ (or the PostgreSQL of DATABASE_URL, which
+it flushes), with an active definition that grades every lead, it times, through the Django test
+client in this one process (no HTTP server, so the figures are the application's own cost):
+single-lead POSTs to /api/v1/leads/ (one lead each, new people, an integration key), and bulk
+POSTs of 1,000 leads to /api/v1/leads/bulk/. It prints each figure beside its target and merges
+them into var/bench/results.json. It is a report: a missed target does not fail it; an error does.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+from tests.bench import BENCH_DIR
+
+SINGLE_TARGET_PER_S = 200
+BULK_TARGET_PER_S = 2000
+BULK_SIZE = 1000
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench_api", description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=2000, help="single-lead POSTs to time (default 2000)")
+    parser.add_argument("--bulk", type=int, default=20_000, help="leads to send in bulk (default 20000)")
+    args = parser.parse_args(argv)
+    if args.leads < 10 or args.bulk < BULK_SIZE:
+        parser.error(f"--leads must be at least 10 and --bulk at least {BULK_SIZE}")
+    return args
+
+
+def configure_environment() -> None:
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ["ACCORD_VAR_DIR"] = str(BENCH_DIR)
+    os.environ["DJANGO_LOG_LEVEL"] = "ERROR"
+    os.environ["ACCORD_STATIC_MANIFEST"] = "0"
+    os.environ["ACCORD_API_RATE"] = "1000000/min"  # the benchmark measures the work, not the throttle
+    os.environ.pop("REDIS_URL", None)
+    hosts = [h.strip() for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h.strip()]
+    os.environ["DJANGO_ALLOWED_HOSTS"] = ",".join([*hosts, "testserver"])
+    if not os.environ.get("DATABASE_URL"):
+        path = BENCH_DIR / "api.sqlite3"
+        for suffix in ("", "-wal", "-shm"):
+            (BENCH_DIR / f"api.sqlite3{suffix}").unlink(missing_ok=True)
+        os.environ["SQLITE_PATH"] = str(path)
+
+
+def prepare() -> str:
+    """A migrated, empty database with the demo's people, sources and active definition, and an
+    integration; returns its key."""
+    from django.core.management import call_command
+
+    from api.models import Scope
+    from api.services import integration_create
+    from leads.demo import ensure_people_and_catalogue
+    from leads.models import Source
+
+    call_command("migrate", verbosity=0)
+    if os.environ.get("DATABASE_URL"):
+        call_command("flush", interactive=False, verbosity=0)
+    ensure_people_and_catalogue()  # with the demo's definition, drafted and signed by both leaders
+    source = Source.objects.order_by("pk").first()
+    _, key = integration_create(name="Benchmark", scopes=list(Scope.values), default_source=source)
+    return key
+
+
+def lead(i: int) -> dict:
+    return {
+        "first_name": f"Bench{i}",
+        "last_name": "Person",
+        "email": f"bench{i}@company{i % 500}.example",
+        "company": f"Company {i % 500}",
+        "title": ("CEO", "VP Sales", "Engineer", "Analyst")[i % 4],
+        "employees": (50, 300, 2000, 10)[i % 4],
+        "industry": ("Software", "Finance", "Retail")[i % 3],
+        "country": "GB",
+        "phone": f"020 7946 {i % 10000:04d}",
+    }
+
+
+def measure(key: str, singles: int, bulk_total: int) -> list[dict]:
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
+
+    def post(path, body):
+        response = client.post(path, data=json.dumps(body), content_type="application/json")
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    post("/api/v1/leads/", lead(-1))  # warm-up: imports, caches, the first query plans
+    latencies = []
+    started = time.perf_counter()
+    for i in range(singles):
+        began = time.perf_counter()
+        post("/api/v1/leads/", lead(i))
+        latencies.append(time.perf_counter() - began)
+    single_rate = singles / (time.perf_counter() - started)
+
+    started = time.perf_counter()
+    for first in range(0, bulk_total, BULK_SIZE):
+        body = post("/api/v1/leads/bulk/", {"leads": [lead(10_000_000 + i) for i in range(first, first + BULK_SIZE)]})
+        if body.json()["created"] != BULK_SIZE:
+            raise SystemExit(f"a bulk POST created {body.json()['created']} of {BULK_SIZE}")
+    bulk_rate = bulk_total / (time.perf_counter() - started)
+    latencies.sort()
+    median_ms = round(statistics.median(latencies) * 1000, 1)
+    return [
+        at_least("API single-lead POSTs", round(single_rate), "per s", SINGLE_TARGET_PER_S),
+        {"name": "  their median latency", "value": median_ms, "unit": "ms", "target": None, "ok": None},
+        at_least("API bulk, leads", round(bulk_rate), "per s", BULK_TARGET_PER_S),
+    ]
+
+
+def at_least(name: str, value, unit: str, target: float) -> dict:
+    return {"name": name, "value": value, "unit": unit, "target": f">= {target:g}", "ok": value >= target}
+
+
+def print_rows(rows: list[dict], header: str) -> None:
+    print()
+    print(header)
+    for r in rows:
+        ok = "—" if r["ok"] is None else ("ok" if r["ok"] else "MISSED")
+        print(f"  {r['name']:<28} {r['value']:>10,} {r['unit']:<6} {r['target'] or '—':<10} {ok}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    configure_environment()
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    key = prepare()
+    rows = measure(key, args.leads, args.bulk)
+    database = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
+    header = (
+        f"REST API on {database}: {args.leads:,} single POSTs, {args.bulk:,} leads in bulk ({os.cpu_count()} cores)"
+    )
+    print_rows(rows, header)
+    results_path = BENCH_DIR / "results.json"
+    previous = json.loads(results_path.read_text()) if results_path.exists() else []
+    names = {r["name"] for r in rows}
+    merged = [r for r in previous if r["name"] not in names]
+    results_path.write_text(json.dumps(merged + rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
