@@ -1,7 +1,6 @@
 import django_filters
 from django import forms
 from django.db.models import Exists, F, OuterRef, Q, Subquery
-from django.db.models.fields.json import KT
 
 from alignment import scoring
 from alignment.models import LeadProperty, RejectionReason
@@ -77,8 +76,10 @@ class LeadFilter(django_filters.FilterSet):
         if value != "no_rule":
             return queryset
         routed = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.ROUTED)
-        last_rule = routed.order_by("-created_at", "-id").annotate(rule_id=KT("details__rule_id")).values("rule_id")[:1]
-        return queryset.filter(Exists(routed)).annotate(last_rule=Subquery(last_rule)).filter(last_rule__isnull=True)
+        latest = Subquery(routed.order_by("-created_at", "-id").values("pk")[:1])
+        # details__rule_id=None is JSON null, the same on SQLite and PostgreSQL.
+        found_none = LeadEvent.objects.filter(pk=OuterRef("latest_routing"), details__rule_id=None)
+        return queryset.annotate(latest_routing=latest).filter(Exists(found_none))
 
     def ordered(self, queryset, name, value):
         if value == "priority":
