@@ -42,13 +42,16 @@ def countries_of(regions) -> frozenset[str]:
     return found
 
 
+_NOT_IN_LOCALE_DATA = {"XK": "Kosovo"}
+
+
 def country_name(code: str) -> str:
     """A country's English name, or the code itself when it is not known."""
     names = LOCALE_DATA.get(code, {})
     name = names.get("en")
     while name and name.startswith("*"):  # "*es": the same as the Spanish name
         name = names.get(name[1:])
-    return name or code
+    return name or _NOT_IN_LOCALE_DATA.get(code, code)
 
 
 @lru_cache(maxsize=1)

@@ -400,7 +400,8 @@ def handoffs_create_by_accord(*, routed: list[RoutedLead], definition_id: int | 
     if not routed:
         return []
     within = sla.terms().accept_within_hours
-    due = {item.team.pk: sla.accept_due(start=now, team=item.team, within=within) for item in routed}
+    teams = {item.team.pk: item.team for item in routed}
+    due = {team_id: sla.accept_due(start=now, team=team, within=within) for team_id, team in teams.items()}
     handoffs = Handoff.objects.bulk_create(
         [
             Handoff(
