@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -16,9 +17,12 @@ from alignment.models import (
     Membership,
     QualificationDefinition,
     RejectionReason,
+    RoutingRule,
     Team,
 )
+from alignment.regions import REGION_CHOICES, country_choices
 from alignment.resources import MembershipResource, RejectionReasonResource, SpreadsheetCSV, TeamResource
+from alignment.routing import catalogue
 
 
 class ReferenceDataAdminMixin(ImportExportMixin):
@@ -44,7 +48,7 @@ class MembershipForm(forms.ModelForm):
 
     class Meta:
         model = Membership
-        fields = ("team", "user", "ended_at")
+        fields = ("team", "user", "ended_at", "away_until")
 
     def _post_clean(self):
         super()._post_clean()
@@ -58,7 +62,7 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     form = MembershipForm
     extra = 0
-    fields = ("user", "joined_at", "ended_at", "last_assigned_at")
+    fields = ("user", "joined_at", "ended_at", "away_until", "last_assigned_at")
     readonly_fields = ("joined_at", "last_assigned_at")
     autocomplete_fields = ("user",)
 
@@ -75,7 +79,7 @@ class TeamAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
     autocomplete_fields = ("manager",)
     fieldsets = (
-        (None, {"fields": ("name", "kind", "manager")}),
+        (None, {"fields": ("name", "kind", "manager", "slack_webhook_url")}),
         (
             "Business calendar",
             {
@@ -120,7 +124,7 @@ class MembershipAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
     list_filter = ("team", ("ended_at", admin.EmptyFieldListFilter))
     search_fields = ("user__username", "user__first_name", "user__last_name", "team__name")
     autocomplete_fields = ("team", "user")
-    fields = ("team", "user", "joined_at", "ended_at", "last_assigned_at")
+    fields = ("team", "user", "joined_at", "ended_at", "away_until", "last_assigned_at")
     readonly_fields = ("joined_at", "last_assigned_at")
     ordering = ("team__name", "user__username")
     show_full_result_count = False
@@ -220,6 +224,99 @@ class EngagementRuleInline(DraftOnlyInline):
     fields = ("activity", "points", "position")
 
 
+def _with_saved(names: list[str], saved) -> list[tuple[str, str]]:
+    """Choices of ``names`` plus any saved value no longer among them, so a rule keeps it."""
+    extra = [value for value in saved or () if value not in names]
+    return [(name, name) for name in [*names, *extra]]
+
+
+class RoutingRuleForm(forms.ModelForm):
+    """Countries, regions, sources and campaigns are picked, not typed; the choices are read once
+    per page by RoutingRuleInline.get_formset and given to every row."""
+
+    countries = forms.MultipleChoiceField(
+        required=False, choices=(), widget=FilteredSelectMultiple("countries", is_stacked=False)
+    )
+    regions = forms.MultipleChoiceField(required=False, choices=REGION_CHOICES, widget=forms.CheckboxSelectMultiple)
+    industries = LinesField(required=False, help_text="One per line, as leads carry them.")
+    sources = forms.MultipleChoiceField(required=False, choices=(), widget=forms.CheckboxSelectMultiple)
+    campaigns = forms.MultipleChoiceField(required=False, choices=(), widget=forms.CheckboxSelectMultiple)
+    property_key = forms.ChoiceField(required=False, choices=(), label="Property")
+    property_values = LinesField(required=False, label="Property values", help_text="One per line; none: any value.")
+    team = forms.TypedChoiceField(required=False, choices=(), coerce=int, empty_value=None)
+
+    catalogues: dict = {}  # set per page: "source", "campaign", "property", "team" → choices
+
+    class Meta:
+        model = RoutingRule
+        fields = services.ROUTING_RULE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        saved = self.instance if self.instance.pk else None
+        self.fields["countries"].choices = country_choices()
+        self.fields["sources"].choices = _with_saved(self.catalogues.get("source", []), saved and saved.sources)
+        self.fields["campaigns"].choices = _with_saved(self.catalogues.get("campaign", []), saved and saved.campaigns)
+        self.fields["property_key"].choices = [("", "—"), *self.catalogues.get("property", [])]
+        self.fields["team"].choices = [("", "—"), *[(pk, name) for pk, name in self.catalogues.get("team", {}).items()]]
+
+    def clean_team(self):
+        team_id = self.cleaned_data["team"]
+        if team_id is None:
+            raise forms.ValidationError("Choose the sales team that receives the leads.")
+        team = Team.objects.filter(pk=team_id).first()
+        if team is None:
+            raise forms.ValidationError("That team no longer exists.")
+        return team
+
+
+class RoutingRuleInline(DraftOnlyInline):
+    """Where sales-ready leads go, in order (the first rule that matches wins)."""
+
+    model = RoutingRule
+    form = RoutingRuleForm
+    template = "admin/edit_inline/stacked.html"
+    verbose_name = "routing rule"
+    verbose_name_plural = "routing rules (in order: the first that matches hands the lead off)"
+    fieldsets = (
+        (None, {"fields": (("position", "name"), ("team", "automatic"))}),
+        (
+            "Conditions (all must hold; none: every lead)",
+            {
+                "fields": (
+                    "countries",
+                    "regions",
+                    ("employees_min", "employees_max"),
+                    "industries",
+                    "sources",
+                    "campaigns",
+                    ("property_key", "property_values"),
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("team")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        # Read once for every row; names come from the leads app's catalogues (alignment.routing).
+        formset.form = type(
+            "RoutingRuleForm",
+            (formset.form,),
+            {
+                "catalogues": {
+                    "source": catalogue("source") or [],
+                    "campaign": catalogue("campaign") or [],
+                    "property": list(LeadProperty.objects.values_list("key", "label")),
+                    "team": dict(Team.objects.filter(kind=Team.Kind.SALES).values_list("pk", "name")),
+                }
+            },
+        )
+        return formset
+
+
 class DefinitionApprovalInline(admin.TabularInline):
     model = DefinitionApproval
     fields = ("created_at", "round", "side", "decision", "by", "comment")
@@ -239,7 +336,7 @@ class QualificationDefinitionAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     search_fields = ("name", "notes")
     filter_horizontal = ("rejection_reasons",)
-    inlines = (FieldRuleInline, EngagementRuleInline, DefinitionApprovalInline)
+    inlines = (FieldRuleInline, EngagementRuleInline, RoutingRuleInline, DefinitionApprovalInline)
     actions = ("new_draft_from", "propose", "approve")
     fieldsets = (
         (None, {"fields": ("name", "notes")}),

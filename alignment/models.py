@@ -3,7 +3,7 @@ from datetime import time
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -73,6 +73,14 @@ class Team(models.Model):
         help_text="Two-letter ISO 3166 code (US, DE, IN …) whose public holidays are days off; blank for none.",
     )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    # Routed hand-offs to the team are also posted here (a Slack incoming webhook), after commit.
+    slack_webhook_url = models.URLField(
+        "Slack incoming-webhook URL",
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["https"], message="Enter the webhook's https:// address.")],
+        help_text="Optional: leads routed to this team are also posted to this Slack channel.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -119,6 +127,11 @@ class Membership(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     # Round-robin tie-break when routing hand-offs: the rep served longest ago goes first.
     last_assigned_at = models.DateTimeField(null=True, blank=True)
+    # Away (holiday, leave) until then: nothing is routed or reassigned to them meanwhile
+    # (alignment.selectors.working_reps); what they already own stays theirs.
+    away_until = models.DateTimeField(
+        null=True, blank=True, help_text="Away until then (holiday, leave): no new leads are routed to them."
+    )
 
     class Meta:
         constraints = [
@@ -447,3 +460,50 @@ class DefinitionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} v{self.definition_id}"
+
+
+class RoutingRule(models.Model):
+    """Where a sales-ready lead goes (alignment.routing): the first rule, in order, whose
+    conditions all hold hands it to its team, to the least-loaded working rep when
+    ``automatic``, else to marketing to hand off by hand. A rule without conditions takes
+    every lead. Part of the version both leaders sign. Sources and campaigns are named as the
+    leads app names them (the agreement knows nothing of leads' tables; field rules do the same)."""
+
+    definition = models.ForeignKey(QualificationDefinition, on_delete=models.CASCADE, related_name="routing_rules")
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=120)
+    countries = models.JSONField(default=list, blank=True, help_text="ISO 3166 two-letter codes.")
+    regions = models.JSONField(default=list, blank=True, help_text="Named groups of countries (alignment.regions).")
+    employees_min = models.PositiveIntegerField("at least (employees)", null=True, blank=True)
+    employees_max = models.PositiveIntegerField("at most (employees)", null=True, blank=True)
+    industries = models.JSONField(default=list, blank=True)
+    sources = models.JSONField(default=list, blank=True, help_text="Source names.")
+    campaigns = models.JSONField(default=list, blank=True, help_text="Campaign names.")
+    property_key = models.CharField("property", max_length=50, blank=True, help_text="A lead property's key.")
+    property_values = models.JSONField(
+        "property values", default=list, blank=True, help_text="Values it may have (none: any value)."
+    )
+    # PROTECT: a team that rules of a signed version send leads to is not deleted under them.
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="routing_rules")
+    automatic = models.BooleanField(
+        default=True, help_text="Hand off at once to the team's least-loaded working rep; off: marketing hands off."
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        if self.team_id is not None and self.team.kind != Team.Kind.SALES:
+            errors["team"] = f"{self.team} is not a sales team; routed leads go to sales teams."
+        low, high = self.employees_min, self.employees_max
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            errors["employees_max"] = f"At most {high:,} is below at least {low:,}: no company would fit."
+        if self.property_values and not self.property_key:
+            errors["property_key"] = "Name the property these values are for."
+        if errors:
+            raise ValidationError(errors)

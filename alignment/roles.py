@@ -29,6 +29,8 @@ _DEFINITIONS = {
     # The lead properties the rules test: marketing ops declares them, the leaders too.
     "alignment.leadproperty": _EDIT,
     "alignment.engagementrule": (*_EDIT, "delete"),
+    # Routing rules: kept by marketing ops, signed with the version.
+    "alignment.routingrule": (*_EDIT, "delete"),
     "alignment.definitionapproval": _VIEW,
 }
 # The weekly lead reviews change only through the workspace; the admin shows them.

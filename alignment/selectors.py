@@ -1,20 +1,32 @@
 """Reads about the agreement: definitions and their rules, as the scoring engine takes them."""
 
 from collections import Counter
+from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from alignment import scoring
-from alignment.models import DefinitionApproval, LeadProperty, Membership, QualificationDefinition
+from alignment import routing, scoring
+from alignment.models import (
+    DefinitionApproval,
+    LeadProperty,
+    Membership,
+    QualificationDefinition,
+    RoutingRule,
+    Team,
+)
 from alignment.roles import GROUP_NAMES, Role
 
 
-def working_reps() -> QuerySet[Membership]:
+def working_reps(*, available_at: datetime | None = None) -> QuerySet[Membership]:
     """The memberships of the people who work a team's leads: current ones, of active accounts
-    in the sales rep group."""
-    return Membership.objects.filter(
+    in the sales rep group. With ``available_at``, only those who may receive new leads then:
+    not away (``away_until`` unset or past). Someone away still owns and reviews their leads."""
+    reps = Membership.objects.filter(
         ended_at__isnull=True, user__is_active=True, user__groups__name=GROUP_NAMES[Role.SALES_REP]
     )
+    if available_at is not None:
+        reps = reps.filter(Q(away_until__isnull=True) | Q(away_until__lte=available_at))
+    return reps
 
 
 def _split(text: str) -> frozenset[str]:
@@ -88,8 +100,45 @@ def engagement_rules_of(terms: scoring.Terms) -> list:
     return [*terms.engagement_rules, *terms.engagement_field_rules]
 
 
+def route_of(rule: RoutingRule) -> routing.Route:
+    """A RoutingRule row (with its team) as the pure matcher takes it."""
+    team = rule.team if rule.team_id else None
+    return routing.Route(
+        name=rule.name,
+        position=rule.position,
+        rule_id=rule.pk,
+        team_id=rule.team_id,
+        team=team.name if team else "",
+        team_is_sales=team is None or team.kind == Team.Kind.SALES,
+        automatic=rule.automatic,
+        countries=tuple(str(code).upper() for code in rule.countries or ()),
+        regions=tuple(str(code) for code in rule.regions or ()),
+        employees_min=rule.employees_min,
+        employees_max=rule.employees_max,
+        industries=tuple(str(value) for value in rule.industries or ()),
+        sources=tuple(str(value) for value in rule.sources or ()),
+        campaigns=tuple(str(value) for value in rule.campaigns or ()),
+        property_key=rule.property_key,
+        property_values=tuple(str(value) for value in rule.property_values or ()),
+    )
+
+
+def definition_routes(definition: QualificationDefinition) -> list[routing.Route]:
+    """The version's routing rules in order (one query)."""
+    return [route_of(rule) for rule in definition.routing_rules.select_related("team").order_by("position", "id")]
+
+
+def active_routes() -> list[routing.Route]:
+    """The active version's routing rules in order; [] when none is active (one query)."""
+    rules = RoutingRule.objects.filter(definition__status=QualificationDefinition.Status.ACTIVE).select_related("team")
+    return [route_of(rule) for rule in rules.order_by("position", "id")]
+
+
 def definition_problems(definition: QualificationDefinition) -> list[str]:
-    return scoring.validate_terms(definition_terms(definition), property_kinds())
+    kinds = property_kinds()
+    return scoring.validate_terms(definition_terms(definition), kinds) + routing.routing_problems(
+        definition_routes(definition), kinds
+    )
 
 
 def approvals_in_round(definition: QualificationDefinition) -> dict[str, DefinitionApproval]:
@@ -153,6 +202,15 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
         ("When the accept time runs out", "expiry_action"),
     ):
         add(label, getattr(a, attribute), getattr(b, attribute))
+    labels = terms[a.pk].labels
+    routes = {d.pk: [routing.describe(route, labels) for route in definition_routes(d)] for d in (a, b)}
+    # Routing rules in order: the first that matches wins, so their order is part of the agreement.
+    for index in range(max(len(routes[a.pk]), len(routes[b.pk]))):
+        add(
+            f"Routing rule {index + 1}",
+            routes[a.pk][index] if index < len(routes[a.pk]) else "—",
+            routes[b.pk][index] if index < len(routes[b.pk]) else "—",
+        )
     add_rules(
         "Rejection reason", [str(r) for r in a.rejection_reasons.all()], [str(r) for r in b.rejection_reasons.all()]
     )

@@ -24,6 +24,7 @@ from alignment.models import (
     Membership,
     QualificationDefinition,
     RejectionReason,
+    RoutingRule,
     Team,
 )
 from alignment.roles import Role, has_role
@@ -67,6 +68,22 @@ FIELD_RULE_FIELDS = (
     "points",
     "position",
 )
+# What a routing rule says, copied into a new draft.
+ROUTING_RULE_FIELDS = (
+    "position",
+    "name",
+    "countries",
+    "regions",
+    "employees_min",
+    "employees_max",
+    "industries",
+    "sources",
+    "campaigns",
+    "property_key",
+    "property_values",
+    "team",
+    "automatic",
+)
 _LEADER_OF_SIDE = {Side.MARKETING: Role.MARKETING_LEADER, Side.SALES: Role.SALES_LEADER}
 
 
@@ -105,7 +122,7 @@ def _require_draft(definition: QualificationDefinition) -> None:
 def definition_create(
     *, by, name: str, based_on: QualificationDefinition | None = None, now: datetime | None = None
 ) -> QualificationDefinition:
-    """A new draft, empty or copied (rules, thresholds, SLA terms, reasons) from another version.
+    """A new draft, empty or copied (rules, thresholds, SLA terms, routing, reasons) from another version.
     ``by`` None is an operator at the command line."""
     if by is not None and not may_draft(by):
         raise NotAllowed("Only marketing and the leaders draft qualified-lead definitions.")
@@ -137,6 +154,12 @@ def definition_create(
                 [
                     EngagementRule(definition=definition, activity=r.activity, points=r.points, position=r.position)
                     for r in based_on.engagement_rules.all()
+                ]
+            )
+            RoutingRule.objects.bulk_create(
+                [
+                    RoutingRule(definition=definition, **{name: getattr(r, name) for name in ROUTING_RULE_FIELDS})
+                    for r in based_on.routing_rules.all()
                 ]
             )
             definition.rejection_reasons.set(based_on.rejection_reasons.all())

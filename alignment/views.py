@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from alignment import selectors, services
+from alignment import routing, selectors, services
 from alignment.backtest import OUTCOMES
 from alignment.exceptions import AlignmentError, InvalidDefinition
 from alignment.forms import SignatureForm
@@ -36,6 +36,7 @@ def definition_detail(request, pk: int):
         "approvals": selectors.approvals_in_round(definition),
         "history": definition.events.select_related("actor")[:30],
         "reasons": definition.rejection_reasons.order_by("position"),
+        "routes": [routing.describe(route, terms.labels) for route in selectors.definition_routes(definition)],
         "my_sides": services.sides_of(request.user),
         "panels": definition_panels(definition, request.user),
         "ready_activity_labels": [dict(ACTIVITY_KINDS).get(kind, kind) for kind in terms.ready_activities],

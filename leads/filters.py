@@ -1,11 +1,11 @@
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 from alignment import scoring
 from alignment.models import LeadProperty, RejectionReason
 from leads import selectors
-from leads.models import Handoff, Lead, Source, Stage
+from leads.models import MARKETING_STAGES, Handoff, Lead, LeadEvent, Source, Stage
 from security.limits import SEARCH_MAX_LENGTH
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
@@ -39,6 +39,12 @@ class LeadFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(choices=[(g, g) for g in scoring.GRADES], empty_label="Any")
     prop = django_filters.ChoiceFilter(label="Property", choices=[], method="no_filter", empty_label="Any")
     prop_value = django_filters.CharFilter(label="is", method="no_filter", max_length=SEARCH_MAX_LENGTH)
+    queue = django_filters.ChoiceFilter(
+        label="Marketing queue",
+        choices=[("waiting", "Sales-ready, not handed off"), ("no_rule", "No routing rule matched")],
+        empty_label="Any",
+        method="in_queue",
+    )
     order = django_filters.ChoiceFilter(
         label="Order",
         choices=[("priority", "Priority, highest first")],
@@ -60,6 +66,20 @@ class LeadFilter(django_filters.FilterSet):
 
     def no_filter(self, queryset, name, value):
         return queryset  # the property and its value filter together, in filter_queryset
+
+    def in_queue(self, queryset, name, value):
+        """Sales-ready leads marketing still holds; "no_rule": those whose latest routing
+        decision found no rule (leads.routing)."""
+        if not value:
+            return queryset
+        queryset = queryset.filter(stage__in=MARKETING_STAGES, sales_ready=True)
+        if value != "no_rule":
+            return queryset
+        routed = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.ROUTED)
+        latest = Subquery(routed.order_by("-created_at", "-id").values("pk")[:1])
+        # details__rule_id=None is JSON null, the same on SQLite and PostgreSQL.
+        found_none = LeadEvent.objects.filter(pk=OuterRef("latest_routing"), details__rule_id=None)
+        return queryset.annotate(latest_routing=latest).filter(Exists(found_none))
 
     def ordered(self, queryset, name, value):
         if value == "priority":

@@ -222,7 +222,10 @@ class Handoff(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="handoffs")
-    handed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_made")
+    # None: Accord handed it off, by the routing rule its ROUTED event names.
+    handed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="handoffs_made"
+    )
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="handoffs_received"
     )
@@ -370,6 +373,8 @@ class LeadEvent(models.Model):
         IMPORTED = "imported", "Imported"
         MERGED = "merged", "Merged"
         SALES_READY = "sales_ready", "Became sales-ready"
+        # A routing decision: the rule that matched (and the rep), or that none did.
+        ROUTED = "routed", "Routed"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -73,3 +73,10 @@ def demo_data_loaded(sender, **kwargs) -> str:
     handoffs_record_grades()
     imported = ensure_demo_import()
     return f"Graded the leads against {definition}: {describe(summary)}" + (f"\n{imported}" if imported else "")
+
+
+def leads_became_sales_ready(sender, lead_ids, at, **kwargs) -> None:
+    """Routing hands them off, in the transaction that made them sales-ready (leads.routing)."""
+    from leads.routing import leads_route_safely
+
+    leads_route_safely(lead_ids=lead_ids, at=at)

@@ -1,5 +1,8 @@
 """Reads, each already scoped to the person asking."""
 
+import heapq
+import itertools
+from collections import defaultdict
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
@@ -11,7 +14,7 @@ from alignment import policies
 from alignment.models import LeadProperty, Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role
 from alignment.selectors import working_reps
-from leads.models import SALES_STAGES, Handoff, Lead, LeadEvent, Notification
+from leads.models import SALES_STAGES, Campaign, Handoff, Lead, LeadEvent, Notification, Source
 
 User = get_user_model()
 
@@ -105,10 +108,12 @@ def current_team_of(*, user) -> Team | None:
     return membership.team if membership else None
 
 
-def least_loaded_reps(*, team_ids) -> QuerySet[Membership]:
-    """The working reps of the teams (alignment.selectors.working_reps), least loaded first; on
-    equal load the rep who was assigned longest ago comes first (round robin). Load is the open
-    sales work a rep owns. Routing and the sweeps' reassignments both choose from this."""
+def least_loaded_reps(*, team_ids, now: datetime | None = None) -> QuerySet[Membership]:
+    """The working reps of the teams who may receive leads now (alignment.selectors.working_reps:
+    not away), least loaded first; on equal load the rep who was assigned longest ago comes
+    first (round robin). Load is the open sales work a rep owns. Hand-offs to a team, routing and
+    the sweeps' reassignments all choose from this (one at a time, or many through
+    :func:`least_loaded_queues`)."""
     open_leads = (
         Lead.objects.filter(owner=OuterRef("user_id"), stage__in=SALES_STAGES)
         .order_by()
@@ -117,16 +122,75 @@ def least_loaded_reps(*, team_ids) -> QuerySet[Membership]:
         .values("n")
     )
     return (
-        working_reps()
+        working_reps(available_at=now or timezone.now())
         .filter(team_id__in=team_ids)
         .annotate(load=Coalesce(Subquery(open_leads, output_field=IntegerField()), Value(0)))
         .order_by("load", F("last_assigned_at").asc(nulls_first=True), "id")
     )
 
 
+_SEQUENCE = itertools.count(1)  # tie-break that keeps heap order stable
+
+
+def least_loaded_queues(*, team_ids, now: datetime | None = None) -> dict[int, list]:
+    """For choosing many reps at once: per team, a heap of (open load, served-before flag,
+    tie-break, user id, membership id) of :func:`least_loaded_reps`, in one query. Take from
+    it with :func:`take_least_loaded`, which counts each lead given."""
+    if not team_ids:
+        return {}
+    rows = least_loaded_reps(team_ids=team_ids, now=now).values_list("team_id", "load", "user_id", "pk")
+    heaps: dict[int, list] = defaultdict(list)
+    for team_id, load, user_id, membership_id in rows:
+        # Never served sorts before served; the query's order is the round robin among equals.
+        heapq.heappush(heaps[team_id], (load, 0, next(_SEQUENCE), user_id, membership_id))
+    return heaps
+
+
+def take_least_loaded(heap: list, *, exclude: int | None = None) -> tuple[int, int] | None:
+    """The least-loaded rep of a heap of :func:`least_loaded_queues` other than ``exclude``, as
+    (user id, membership id), counted one lead busier; None when there is none."""
+    skipped = []
+    while heap and heap[0][3] == exclude:
+        skipped.append(heapq.heappop(heap))
+    chosen = None
+    if heap:
+        load, _served, _seq, user_id, membership_id = heapq.heappop(heap)
+        heapq.heappush(heap, (load + 1, 1, next(_SEQUENCE), user_id, membership_id))
+        chosen = (user_id, membership_id)
+    for entry in skipped:
+        heapq.heappush(heap, entry)
+    return chosen
+
+
 def routing_candidates(*, team: Team) -> QuerySet[Membership]:
     """Who a hand-off to ``team`` may go to, the least loaded first."""
     return least_loaded_reps(team_ids=[team.pk])
+
+
+def usernames(*, user_ids) -> dict[int, str]:
+    return dict(User.objects.filter(pk__in=set(user_ids)).values_list("pk", "username")) if user_ids else {}
+
+
+def routed_team_of(*, lead: Lead) -> Team | None:
+    """The sales team the lead's latest routing decision named (for the hand-off form to
+    propose), or None."""
+    details = (
+        LeadEvent.objects.filter(lead=lead, kind=LeadEvent.Kind.ROUTED)
+        .order_by("-created_at", "-id")
+        .values_list("details", flat=True)
+        .first()
+    )
+    team_id = (details or {}).get("team_id")
+    return Team.objects.filter(pk=team_id, kind=Team.Kind.SALES).first() if isinstance(team_id, int) else None
+
+
+def source_names() -> list[str]:
+    """The names routing rules may give for sources (alignment.routing's catalogue)."""
+    return list(Source.objects.order_by("name").values_list("name", flat=True))
+
+
+def campaign_names() -> list[str]:
+    return list(Campaign.objects.order_by("name").values_list("name", flat=True))
 
 
 def notifications_for(*, user) -> QuerySet[Notification]:

@@ -3,6 +3,7 @@ transaction; state changes are guarded by ALLOWED_TRANSITIONS and by conditional
 people acting at the same moment cannot both win."""
 
 import contextlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -42,7 +43,7 @@ from leads.models import (
 )
 from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
-from outbox.services import enqueue_email
+from outbox.services import enqueue_email, enqueue_task
 
 # Fields a person may enter or edit directly; stage, owner and counters change only through
 # the workflow below.
@@ -373,6 +374,126 @@ def handoff_create_many(*, leads, by, team: Team, note: str = "") -> tuple[list[
     return made, refused
 
 
+@dataclass(frozen=True)
+class RoutedLead:
+    """A lead routing gives to a rep (leads.routing), as read in its batch."""
+
+    lead_id: int
+    name: str
+    grade: str
+    bucket: str
+    rep_id: int
+    membership_id: int
+    team: Team
+    rule: str
+
+
+def handoffs_create_by_accord(*, routed: list[RoutedLead], definition_id: int | None, now: datetime) -> list[Handoff]:
+    """Accord hands leads off, with no person as ``by``, on a routing rule's word: the same
+    effects as :func:`handoff_create` (a pending hand-off with its accept time in the team's
+    business hours, the lead handed off to the rep, a HANDED_OFF event, the rep told in the app
+    and by email, the rep's turn in the round robin), in bulk: one UPDATE per (rep, team), so a
+    batch costs what its reps cost, not its leads. The caller (leads.routing) has locked the
+    leads and checked that each is sales-ready, reachable, held by marketing and without an
+    open hand-off. Manual hand-offs stay with :func:`handoff_create`, which only marketing may
+    call. Teams with a Slack webhook get a post after commit."""
+    if not routed:
+        return []
+    within = sla.terms().accept_within_hours
+    teams = {item.team.pk: item.team for item in routed}
+    due = {team_id: sla.accept_due(start=now, team=team, within=within) for team_id, team in teams.items()}
+    handoffs = Handoff.objects.bulk_create(
+        [
+            Handoff(
+                lead_id=item.lead_id,
+                handed_off_by=None,
+                assigned_to_id=item.rep_id,
+                team=item.team,
+                created_at=now,
+                accept_due_at=due[item.team.pk],
+                definition_id=definition_id,
+                grade=item.grade,
+                bucket=item.bucket,
+            )
+            for item in routed
+        ]
+    )
+    groups: dict[tuple[int, int], list[int]] = {}
+    for item in routed:
+        groups.setdefault((item.rep_id, item.team.pk), []).append(item.lead_id)
+    movable = stages_into(Stage.HANDED_OFF)
+    stages = dict(Lead.objects.filter(pk__in=[item.lead_id for item in routed]).values_list("pk", "stage"))
+    for (rep_id, team_id), ids in groups.items():
+        Lead.objects.filter(pk__in=ids, stage__in=movable).update(
+            owner_id=rep_id, team_id=team_id, stage=Stage.HANDED_OFF, stage_changed_at=now, updated_at=now
+        )
+    people = get_user_model().objects.in_bulk({item.rep_id for item in routed})
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead_id=item.lead_id,
+                kind=LeadEvent.Kind.HANDED_OFF,
+                created_at=now,
+                from_stage=stages[item.lead_id],
+                to_stage=Stage.HANDED_OFF,
+                details={
+                    "handoff": handoff.pk,
+                    "assigned_to": people[item.rep_id].username,
+                    "team": item.team.name,
+                    "note": "",
+                    "rule": item.rule,
+                },
+            )
+            for item, handoff in zip(routed, handoffs, strict=True)
+        ],
+        batch_size=1000,
+    )
+    Membership.objects.filter(pk__in={item.membership_id for item in routed}).update(last_assigned_at=now)
+    by_rep: dict[int, list[RoutedLead]] = {}
+    for item in routed:
+        by_rep.setdefault(item.rep_id, []).append(item)
+    drafts = []
+    for rep_id, items in by_rep.items():
+        by_time = f"{timezone.localtime(due[items[0].team.pk]):%b %d, %H:%M}"
+        if len(items) == 1:
+            message = (
+                f"New lead for you: {items[0].name} (routing rule “{items[0].rule}”). Accept or reject it by {by_time}."
+            )
+            subject = f"New lead for you: {items[0].name}"
+        else:
+            message = (
+                f"{len(items)} new leads for you: {names_preview([item.name for item in items])}."
+                f" Accept or reject each by {by_time}."
+            )
+            subject = f"{len(items)} new leads for you"
+        drafts.append(
+            Draft(
+                recipient=people[rep_id],
+                kind=Notification.Kind.HANDOFF,
+                message=message,
+                link=reverse("inbox"),
+                subject=subject,
+            )
+        )
+    notify(drafts)
+    for team_id in {item.team.pk for item in routed if item.team.slack_webhook_url}:
+        ids = sorted(handoff.pk for item, handoff in zip(routed, handoffs, strict=True) if item.team.pk == team_id)
+        enqueue_task(task="leads.tasks.post_routed_to_slack", args=[ids], key=f"slack:handoffs:{ids[0]}", now=now)
+    return handoffs
+
+
+def leads_record_routed(*, decisions: list[tuple[int, dict[str, Any]]], at: datetime) -> None:
+    """One ROUTED event per routing decision, (lead id, details): the rule that matched, its
+    team and whether it hands off by itself, and the rep, or ``rule`` None when none matched."""
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(lead_id=lead_id, kind=LeadEvent.Kind.ROUTED, details=details, created_at=at)
+            for lead_id, details in decisions
+        ],
+        batch_size=1000,
+    )
+
+
 def handoff_email_assignee(*, handoff: Handoff) -> bool:
     """Email the rep that a lead is waiting for them (the in-app notification was saved with the
     hand-off), through the outbox: written with the hand-off, sent after it commits, once per
@@ -381,12 +502,13 @@ def handoff_email_assignee(*, handoff: Handoff) -> bool:
     if not rep.email or handoff.status != Handoff.Status.PENDING:
         return False
     lead = handoff.lead
+    by = handoff.handed_off_by
     return enqueue_email(
         key=f"handoff:{handoff.pk}:assigned:{rep.pk}",
         to=rep.email,
         subject=f"New lead for you: {lead}",
         body=(
-            f"{handoff.handed_off_by.get_full_name() or handoff.handed_off_by} handed you {lead} ({lead.source}).\n"
+            f"{(by.get_full_name() or by) if by else 'Accord'} handed you {lead} ({lead.source}).\n"
             f"Please accept or reject it by {timezone.localtime(handoff.accept_due_at):%Y-%m-%d %H:%M %Z}.\n"
             + (f"\nNote from marketing: {handoff.note}\n" if handoff.note else "")
         ),

@@ -8,8 +8,6 @@ Each sweep works in batches with a fixed number of queries per batch and is idem
 Reminders are claimed through Reminder's unique constraint (see Reminder); lead moves claim
 rows with SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, while SQLite serialises writers."""
 
-import heapq
-import itertools
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -45,7 +43,7 @@ class _Breach:
     lead_name: str
     rep_id: int
     team_id: int | None
-    handed_off_by_id: int
+    handed_off_by_id: int | None  # None: Accord routed it
 
 
 def sweep_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> dict[str, int]:
@@ -277,6 +275,8 @@ def _expire(claimed: list[_Breach], now: datetime, counts: Counter) -> None:
             )
         )
     for marketer_id, items in _by_person(left, lambda b: b.handed_off_by_id).items():
+        if marketer_id is None:
+            continue  # routed by Accord: nobody handed them off; they wait in the marketing queue
         drafts.append(
             Draft(
                 recipient=people[marketer_id],
@@ -371,36 +371,27 @@ def _reassign_within_teams(
     if not leads:
         return 0, set()
     team_of = _team_for_leads(leads)
-    candidates = _candidates_by_team(set(team_of.values()) - {None})
+    candidates = selectors.least_loaded_queues(team_ids=set(team_of.values()) - {None}, now=now)
     managers = _managers_of(team_of.values())
     moves: list[tuple[Lead, int]] = []  # (lead, new owner id)
     unplaced: set[int] = set()
     touched_memberships: set[int] = set()
     for lead in leads:
         team_id = team_of.get(lead.pk)
-        heap = candidates.get(team_id, [])
-        skipped = []
-        while heap and heap[0][3] == exclude.get(lead.pk):
-            skipped.append(heapq.heappop(heap))
-        if heap:
-            load, _served, _seq, user_id, membership_id = heapq.heappop(heap)
-            heapq.heappush(heap, (load + 1, 1, next(_SEQUENCE), user_id, membership_id))
+        chosen = selectors.take_least_loaded(candidates.get(team_id, []), exclude=exclude.get(lead.pk))
+        if chosen is not None:
+            user_id, membership_id = chosen
             touched_memberships.add(membership_id)
             moves.append((lead, user_id))
         elif team_id in managers and managers[team_id] != exclude.get(lead.pk):
             moves.append((lead, managers[team_id]))
         else:
             unplaced.add(lead.pk)
-        for entry in skipped:
-            heapq.heappush(heap, entry)
         lead.team_id = team_id
     if moves:
         services.leads_reassign(moves=moves, reason=reason, now=now)
         Membership.objects.filter(pk__in=touched_memberships).update(last_assigned_at=now)
     return len(moves), unplaced
-
-
-_SEQUENCE = itertools.count(1)  # tie-break that keeps heap order stable
 
 
 def _team_for_leads(leads: list[Lead]) -> dict[int, int | None]:
@@ -415,19 +406,6 @@ def _team_for_leads(leads: list[Lead]) -> dict[int, int | None]:
         ):
             last_team.setdefault(user_id, team_id)
     return {lead.pk: lead.team_id or last_team.get(lead.owner_id) for lead in leads}
-
-
-def _candidates_by_team(team_ids: set[int]) -> dict[int, list]:
-    """Per team, a heap of (open load, served-before flag, tie-break, user id, membership id)
-    for its active reps, in one query."""
-    if not team_ids:
-        return {}
-    rows = selectors.least_loaded_reps(team_ids=team_ids).values_list("team_id", "load", "user_id", "pk")
-    heaps: dict[int, list] = defaultdict(list)
-    for team_id, load, user_id, membership_id in rows:
-        # Never served sorts before served; the query's order is the round robin among equals.
-        heapq.heappush(heaps[team_id], (load, 0, next(_SEQUENCE), user_id, membership_id))
-    return heaps
 
 
 def _return_to_marketing(lead_ids: list[int], *, now: datetime, kind: str, reason: str) -> None:

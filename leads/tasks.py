@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from config.celery import RETRYING
-from leads import evaluation, learning, services, sweeps
+from leads import evaluation, learning, routing, services, sweeps
 from leads.models import Handoff
 
 
@@ -15,6 +15,11 @@ def email_handoff_assignee(handoff_id: int) -> bool:
     if handoff is None:
         return False
     return services.handoff_email_assignee(handoff=handoff)
+
+
+@shared_task(**RETRYING, time_limit=60, soft_time_limit=50)
+def post_routed_to_slack(handoff_ids: list[int]) -> int:
+    return routing.routed_post_to_slack(handoff_ids=handoff_ids)
 
 
 @shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)

@@ -255,7 +255,9 @@ def handoff_create(request, lead_pk: int):
     lead = get_object_or_404(
         selectors.leads_visible_to(user=request.user).select_related("source", "campaign"), pk=lead_pk
     )
-    form = HandoffForm(request.POST or None)
+    # A lead a routing rule sent to a team for marketing to hand off: that team is proposed.
+    initial = {} if request.method == "POST" else {"team": selectors.routed_team_of(lead=lead)}
+    form = HandoffForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             handoff = services.handoff_create(

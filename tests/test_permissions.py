@@ -174,3 +174,11 @@ def test_the_admin_shows_a_lead_its_event_log(world):
     assert b"Event log" in response.content
     assert response.content.count(b"Handed off") >= 1
     assert b"Accepted" in response.content
+
+
+@pytest.mark.parametrize(("who", "edits"), [("manager", False), ("marketer", True), ("cmo", True), ("vp", True)])
+def test_only_marketing_and_the_leaders_see_routing_rules_as_editable(world, who, edits):
+    page = client_for(getattr(world["cast"], who)).get(
+        f"/admin/alignment/qualificationdefinition/{world['definition'].pk}/change/"
+    )
+    assert (b'name="routing_rules-TOTAL_FORMS"' in page.content) == edits

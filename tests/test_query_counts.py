@@ -92,3 +92,32 @@ def test_import_and_duplicate_lists_do_not_grow_with_their_rows(cast, url):
     with_65 = count_queries(cast.marketer, url)
     assert with_5 == with_65, f"{url}: {with_5} queries for 5 rows, {with_65} for 65"
     assert with_65 <= 12
+
+
+def test_the_definition_page_and_its_admin_do_not_grow_with_routing_rules(cast):
+    from alignment import services as alignment_services
+    from alignment.models import RoutingRule
+
+    definition = alignment_services.definition_create(by=cast.marketer, name="Routed")
+
+    def add_rules(n):
+        start = definition.routing_rules.count()
+        RoutingRule.objects.bulk_create(
+            RoutingRule(definition=definition, position=start + i, name=f"R{i}", countries=["DE"], team=cast.team)
+            for i in range(n)
+        )
+
+    add_rules(1)
+    few = [count_queries(cast.marketer, f"/definitions/{definition.pk}/")]
+    few.append(count_queries(cast.marketer, f"/admin/alignment/qualificationdefinition/{definition.pk}/change/"))
+    add_rules(20)
+    many = [count_queries(cast.marketer, f"/definitions/{definition.pk}/")]
+    many.append(count_queries(cast.marketer, f"/admin/alignment/qualificationdefinition/{definition.pk}/change/"))
+    assert few == many
+
+
+def test_the_marketing_queue_filter_does_not_grow_with_leads(cast):
+    add_leads(cast, 10)
+    with_10 = count_queries(cast.marketer, "/leads/?queue=no_rule")
+    add_leads(cast, 200)
+    assert count_queries(cast.marketer, "/leads/?queue=no_rule") == with_10
