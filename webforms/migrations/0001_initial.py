@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("leads", "0020_handoff_updated_at"),
+        ("leads", "0021_handoff_updated_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

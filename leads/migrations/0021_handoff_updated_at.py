@@ -12,7 +12,7 @@ def date_existing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("leads", "0019_lead_event_sales_ready"),
+        ("leads", "0020_routed_events_and_accord_handoffs"),
     ]
 
     operations = [
