@@ -45,6 +45,35 @@ def active_definition() -> QualificationDefinition | None:
     )
 
 
+# Active version id → (the version, its terms). Only drafts are edited, so an active version's
+# rules never change and its terms are built once per process; any save to a version, its rules
+# or the properties empties this (alignment.apps), which also keeps tests, whose rolled-back
+# rows reuse ids, honest.
+_ACTIVE_TERMS: dict[int, tuple[QualificationDefinition, "scoring.Terms"]] = {}
+
+
+def active_definition_terms() -> tuple[QualificationDefinition | None, "scoring.Terms | None"]:
+    """The active version and its terms, for work that grades many leads one request at a time
+    (the API, web forms): which version is active is read every time (one query), its terms once."""
+    pk = (
+        QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if pk is None:
+        return None, None
+    if pk not in _ACTIVE_TERMS:
+        definition = active_definition()
+        if definition is None or definition.pk != pk:  # changed in between: read it next time
+            return definition, definition_terms(definition) if definition else None
+        _ACTIVE_TERMS[pk] = (definition, definition_terms(definition))
+    return _ACTIVE_TERMS[pk]
+
+
+def forget_active_terms(**kwargs) -> None:
+    _ACTIVE_TERMS.clear()
+
+
 def property_kinds() -> dict[str, str]:
     """Every declared lead property's key → kind of value, as rules are checked against."""
     return dict(LeadProperty.objects.values_list("key", "kind"))

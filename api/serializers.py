@@ -105,7 +105,7 @@ class LeadOutSerializer(serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username", default=None)
     team = serializers.StringRelatedField()
     cycles = serializers.IntegerField(source="cycle_count", help_text="Times the lead went back to nurture.")
-    external_ids = serializers.SerializerMethodField()
+    external_ids = serializers.SerializerMethodField(help_text="[{system, id}]")
     handoff = serializers.SerializerMethodField()
 
     class Meta:
@@ -141,7 +141,7 @@ class LeadOutSerializer(serializers.ModelSerializer):
         ]
 
     def get_external_ids(self, lead) -> list[dict]:
-        return [{"system": item.system, "id": item.value} for item in lead.external_ids.all()]
+        return self.context.get("external_ids", {}).get(lead.pk, [])
 
     def get_handoff(self, lead) -> dict | None:
         handoff = self.context.get("handoffs", {}).get(lead.pk)

@@ -4,6 +4,7 @@ the permission and the scoped querysets, and call api.services."""
 import time
 
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -114,8 +115,8 @@ class IdempotentPost(LoggedView):
 
 
 def _lead_bodies(lead_ids: list[int], readable) -> dict[int, dict]:
-    leads = readable.filter(pk__in=lead_ids).prefetch_related("external_ids")
-    context = {"handoffs": selectors.handoffs_open_of(lead_ids)}
+    leads, external_ids, handoffs = selectors.leads_answered(lead_ids=lead_ids, readable=readable)
+    context = {"handoffs": handoffs, "external_ids": external_ids}
     return {lead.pk: LeadOutSerializer(lead, context=context).data for lead in leads}
 
 
@@ -198,9 +199,10 @@ class LeadDetail(LoggedView):
     @extend_schema(operation_id="leads_retrieve", responses={200: LeadOutSerializer})
     def get(self, request, pk: int):
         readable = selectors.leads_readable(user=request.user, integration=self.integration())
-        lead = get_object_or_404(readable.prefetch_related("external_ids"), pk=pk)
-        context = {"handoffs": selectors.handoffs_open_of([lead.pk])}
-        return Response(LeadOutSerializer(lead, context=context).data)
+        body = _lead_bodies([pk], readable).get(pk)
+        if body is None:
+            raise Http404("No such lead, or it is not yours to see.")
+        return Response(body)
 
 
 class LeadActivities(LoggedView):

@@ -15,6 +15,7 @@ writes nothing, so the preview shows exactly what the import will do.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 
 from django.conf import settings
 from django.db import transaction
@@ -25,7 +26,7 @@ from rapidfuzz import fuzz, process, utils
 from alignment import scoring
 from alignment.actors import actor_name
 from alignment.models import LeadProperty
-from alignment.selectors import active_definition, definition_terms
+from alignment.selectors import active_definition_terms
 from leads.evaluation import RESULT_FIELDS, evaluation_moment, facts_of_row, leads_evaluate, leads_record_sales_ready
 from leads.exceptions import ImportFileError
 from leads.imports import bulk
@@ -403,21 +404,18 @@ class _ImportRun:
         self.report = report
         # Leads planned by earlier rows of this file, by each key a later row may match on.
         self.seen: dict[tuple[str, str], _Planned] = {}
-        self.sources = {source.name.casefold(): source for source in Source.objects.all()}
-        by_id = {source.pk: source for source in self.sources.values()}
         # File value (case-folded) → the existing source it stands for, or the interest of a new one.
         self.source_table: dict[str, Source | str] = {}
-        for value, choice in source_values.items():
-            if isinstance(choice, int) and choice in by_id:
-                self.source_table[value.casefold()] = by_id[choice]
-            elif choice in Source.Interest.values:
-                self.source_table[value.casefold()] = choice
-        self.campaigns = {campaign.name.casefold(): campaign for campaign in Campaign.objects.all()}
+        if source_values:
+            by_id = {source.pk: source for source in self.sources.values()}
+            for value, choice in source_values.items():
+                if isinstance(choice, int) and choice in by_id:
+                    self.source_table[value.casefold()] = by_id[choice]
+                elif choice in Source.Interest.values:
+                    self.source_table[value.casefold()] = choice
         # company domain → (lead id or None, planned or None, name) of every lead there.
         self.peers: dict[str, list[tuple[int | None, _Planned | None, str]]] = {}
-        definition = active_definition()
-        self.definition = definition
-        self.terms = definition_terms(definition) if definition else None
+        self.definition, self.terms = active_definition_terms()
         if self.terms is not None and scoring.validate_terms(self.terms):
             self.terms = None  # a definition that cannot grade leads grades none (as on activation)
         self.as_of = evaluation_moment()
@@ -428,6 +426,15 @@ class _ImportRun:
             for key, choices in LeadProperty.objects.filter(kind=LeadProperty.Kind.CHOICE).values_list("key", "choices")
         }
         self.unwritten_choices: dict[str, list[str]] = {}
+
+    # Read when a row first names one: one lead from the API that names none costs no query.
+    @cached_property
+    def sources(self) -> dict[str, Source]:
+        return {source.name.casefold(): source for source in Source.objects.all()}
+
+    @cached_property
+    def campaigns(self) -> dict[str, Campaign]:
+        return {campaign.name.casefold(): campaign for campaign in Campaign.objects.all()}
 
     # --- bookkeeping ---
 
