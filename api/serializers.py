@@ -90,9 +90,16 @@ class ActivitiesInSerializer(serializers.Serializer):
     activities = ActivityInSerializer(many=True, min_length=1, max_length=ACTIVITIES_LIMIT)
 
 
+def _name_of(path: str, help_text: str = "") -> serializers.CharField:
+    """A related row's name, or null where there is none."""
+    return serializers.CharField(
+        source=path, allow_null=True, default=None, read_only=True, help_text=help_text or None
+    )
+
+
 class HandoffBriefSerializer(serializers.ModelSerializer):
-    team = serializers.StringRelatedField()
-    rep = serializers.CharField(source="assigned_to.username")
+    team = _name_of("team.name")
+    rep = serializers.CharField(source="assigned_to.username", read_only=True)
 
     class Meta:
         model = Handoff
@@ -100,10 +107,18 @@ class HandoffBriefSerializer(serializers.ModelSerializer):
 
 
 class LeadOutSerializer(serializers.ModelSerializer):
-    source = serializers.StringRelatedField()
-    campaign = serializers.StringRelatedField()
-    owner = serializers.CharField(source="owner.username", default=None)
-    team = serializers.StringRelatedField()
+    source = _name_of("source.name")
+    campaign = _name_of("campaign.name")
+    owner = _name_of("owner.username", "The rep who works the lead, once sales has it.")
+    team = _name_of("team.name")
+    grade = serializers.CharField(
+        read_only=True, allow_blank=True, help_text="A to D; empty until a definition is active."
+    )
+    bucket = serializers.CharField(
+        read_only=True,
+        allow_blank=True,
+        help_text="hot, warm, cold or unqualified; empty until a definition is active.",
+    )
     cycles = serializers.IntegerField(source="cycle_count", help_text="Times the lead went back to nurture.")
     external_ids = serializers.SerializerMethodField(help_text="[{system, id}]")
     handoff = serializers.SerializerMethodField()
@@ -155,11 +170,11 @@ class ReasonSerializer(serializers.Serializer):
 
 
 class HandoffOutSerializer(serializers.ModelSerializer):
-    lead = serializers.IntegerField(source="lead_id")
-    lead_stage = serializers.CharField(source="lead.stage")
-    team = serializers.StringRelatedField()
-    rep = serializers.CharField(source="assigned_to.username")
-    reason = ReasonSerializer(allow_null=True)
+    lead = serializers.IntegerField(source="lead_id", read_only=True)
+    lead_stage = serializers.CharField(source="lead.stage", read_only=True)
+    team = _name_of("team.name")
+    rep = serializers.CharField(source="assigned_to.username", read_only=True)
+    reason = ReasonSerializer(allow_null=True, read_only=True)
 
     class Meta:
         model = Handoff

@@ -9,7 +9,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("v1/leads/", views.LeadCreate.as_view(), name="api_leads"),
     path("v1/leads/bulk/", views.LeadBulk.as_view(), name="api_leads_bulk"),
-    path("v1/leads/<int:pk>/", views.LeadDetail.as_view(), name="api_lead"),
-    path("v1/leads/<int:pk>/activities/", views.LeadActivities.as_view(), name="api_lead_activities"),
+    path("v1/leads/<id:pk>/", views.LeadDetail.as_view(), name="api_lead"),
+    path("v1/leads/<id:pk>/activities/", views.LeadActivities.as_view(), name="api_lead_activities"),
     path("v1/handoffs/", views.HandoffList.as_view(), name="api_handoffs"),
 ]

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,22 @@ from leads.exceptions import LeadError
 IDEMPOTENCY_HEADER = "HTTP_IDEMPOTENCY_KEY"
 IDEMPOTENCY_KEY_MAX = 255
 STATUSES = ("created", "updated", "unchanged", "rejected")
+
+
+def _problem(description: str) -> OpenApiResponse:
+    return OpenApiResponse(OpenApiTypes.OBJECT, description=description)
+
+
+# What any endpoint may answer besides its success: documented, so clients (and the schema's
+# conformance test) know every status they can get.
+ANSWERS = {
+    400: _problem("What was wrong with the request, field by field."),
+    401: _problem("No API key, or one that is not valid or was revoked."),
+    403: _problem("The key's scopes, or the person's role, do not allow this."),
+    429: _problem("Over the request budget; retry after the seconds in Retry-After."),
+}
+POST_ANSWERS = {**ANSWERS, 422: _problem("The Idempotency-Key was used for a different request.")}
+READ_ANSWERS = {**ANSWERS, 404: _problem("No such lead, or not one the caller may see.")}
 
 idempotency_parameter = OpenApiParameter(
     "Idempotency-Key",
@@ -126,7 +142,7 @@ class LeadCreate(IdempotentPost):
     @extend_schema(
         operation_id="leads_create",
         request=LeadInSerializer,
-        responses={201: LeadOutSerializer, 200: LeadOutSerializer},
+        responses={201: LeadOutSerializer, 200: LeadOutSerializer, **POST_ANSWERS},
         parameters=[idempotency_parameter],
         description="Create a lead, or update the one it matches (by external id, email or phone), with the "
         "importer's rules. 201 when created, 200 when it matched. The answer carries the lead's grade, score, "
@@ -157,7 +173,7 @@ class LeadBulk(IdempotentPost):
     @extend_schema(
         operation_id="leads_bulk",
         request=BulkInSerializer,
-        responses={200: BulkOutSerializer},
+        responses={200: BulkOutSerializer, **POST_ANSWERS},
         parameters=[idempotency_parameter],
         description=f"Up to {1000} leads, each created, updated, left unchanged or rejected with its errors, "
         "as the rows of an import are.",
@@ -198,7 +214,7 @@ class LeadBulk(IdempotentPost):
 class LeadDetail(LoggedView):
     scope = Scope.READ_OUTCOMES
 
-    @extend_schema(operation_id="leads_retrieve", responses={200: LeadOutSerializer})
+    @extend_schema(operation_id="leads_retrieve", responses={200: LeadOutSerializer, **READ_ANSWERS})
     def get(self, request, pk: int):
         readable = selectors.leads_readable(user=request.user, integration=self.integration())
         body = _lead_bodies([pk], readable).get(pk)
@@ -216,7 +232,8 @@ class LeadActivities(LoggedView):
         responses={
             201: inline_serializer(
                 "ActivitiesLogged", {"logged": serializers.IntegerField(), "lead": LeadOutSerializer()}
-            )
+            ),
+            **READ_ANSWERS,
         },
         description="Engagement the lead showed, each with its own time: it feeds the score and its half-life.",
     )
@@ -248,6 +265,13 @@ class UpdatedCursor(CursorPagination):
     max_page_size = 500
     page_size_query_param = "page_size"
 
+    def decode_cursor(self, request):
+        # A cursor that is not one Accord gave is a bad request, not a missing page.
+        try:
+            return super().decode_cursor(request)
+        except NotFound as error:
+            raise ValidationError({"cursor": ["This is not a cursor from a previous page."]}) from error
+
 
 class HandoffList(LoggedView, generics.ListAPIView):
     scope = Scope.READ_OUTCOMES
@@ -256,6 +280,7 @@ class HandoffList(LoggedView, generics.ListAPIView):
 
     @extend_schema(
         operation_id="handoffs_list",
+        responses={200: HandoffOutSerializer(many=True), **ANSWERS},
         parameters=[
             OpenApiParameter(
                 "updated_since", OpenApiTypes.DATETIME, description="Only hand-offs changed at or after this time."

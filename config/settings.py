@@ -187,6 +187,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Leads in, outcomes out: create and update leads, log their activity, read hand-off outcomes.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Grade and bucket are empty until a definition is active: say so in their enums.
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",

@@ -1,7 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from security.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 handler400 = "config.views.bad_request"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

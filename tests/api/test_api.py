@@ -281,3 +281,17 @@ def test_the_schema_and_its_docs_are_served_without_a_cdn(client):
     content = docs.content.decode()
     assert "cdn" not in content.casefold() and "/static/drf_spectacular_sidecar/" in content
     assert "<script>" not in content  # the start-up script is a file of its own (the CSP)
+
+
+def test_the_schema_validates_without_warnings(tmp_path):
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/leads/{id}/activities/" in target.read_text()
+
+
+def test_an_id_no_column_can_hold_is_the_apis_json_404(integration):
+    _, key = integration
+    for path in ("/api/v1/leads/99999999999999999999999/", "/api/v1/leads/0/", "/api/v1/nothing/"):
+        response = api(key).get(path)
+        assert (response.status_code, response["Content-Type"]) == (404, "application/json"), path
+        assert response.json() == {"detail": "Not found."}
