@@ -2,9 +2,10 @@
 
 On a fresh SQLite database of its own under var/bench/ (or the PostgreSQL of DATABASE_URL, which
 it flushes), with an active definition that grades every lead, it times, through the Django test
-client in this one process (no HTTP server, so the figures are the application's own cost):
-single-lead POSTs to /api/v1/leads/ (one lead each, new people, an integration key), and bulk
-POSTs of 1,000 leads to /api/v1/leads/bulk/. It prints each figure beside its target and merges
+client (no HTTP server, so the figures are the application's own cost): single-lead POSTs to
+/api/v1/leads/ (one lead each, new people, an integration key) from as many processes as there
+are cores, posting at once as gunicorn's workers would, and bulk POSTs of 1,000 leads to
+/api/v1/leads/bulk/ from one. It prints each figure beside its target and merges
 them into var/bench/results.json. It is a report: a missed target does not fail it; an error does.
 """
 
@@ -26,6 +27,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tests.bench_api", description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=2000, help="single-lead POSTs to time (default 2000)")
     parser.add_argument("--bulk", type=int, default=20_000, help="leads to send in bulk (default 20000)")
+    parser.add_argument(
+        "--processes", type=int, default=os.cpu_count() or 1, help="web processes posting at once (default: cores)"
+    )
     args = parser.parse_args(argv)
     if args.leads < 10 or args.bulk < BULK_SIZE:
         parser.error(f"--leads must be at least 10 and --bulk at least {BULK_SIZE}")
@@ -82,7 +86,7 @@ def lead(i: int) -> dict:
     }
 
 
-def measure(key: str, singles: int, bulk_total: int) -> list[dict]:
+def _poster(key: str):
     from django.test import Client
 
     client = Client(HTTP_AUTHORIZATION=f"Api-Key {key}")
@@ -93,14 +97,35 @@ def measure(key: str, singles: int, bulk_total: int) -> list[dict]:
             raise SystemExit(f"{path} answered {response.status_code}: {response.content[:300]!r}")
         return response
 
-    post("/api/v1/leads/", lead(-1))  # warm-up: imports, caches, the first query plans
+    return post
+
+
+def _singles(key: str, numbers: range) -> list[float]:
+    """One web process's share: single-lead POSTs, each timed."""
+    post = _poster(key)
+    post("/api/v1/leads/", lead(-1 - numbers.start))  # warm-up: imports, caches, the first query plans
     latencies = []
-    started = time.perf_counter()
-    for i in range(singles):
+    for i in numbers:
         began = time.perf_counter()
         post("/api/v1/leads/", lead(i))
         latencies.append(time.perf_counter() - began)
+    return latencies
+
+
+def measure(key: str, singles: int, bulk_total: int, processes: int) -> list[dict]:
+    import multiprocessing
+
+    from django.db import connections
+
+    # As many web processes as cores, as gunicorn runs them, each posting its share at once.
+    connections.close_all()
+    share = -(-singles // processes)
+    ranges = [range(n * share, min(singles, (n + 1) * share)) for n in range(processes)]
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        latencies = [t for part in pool.starmap(_singles, [(key, r) for r in ranges]) for t in part]
     single_rate = singles / (time.perf_counter() - started)
+    post = _poster(key)
 
     started = time.perf_counter()
     for first in range(0, bulk_total, BULK_SIZE):
@@ -138,7 +163,7 @@ def main(argv=None) -> int:
     from django.db import connection
 
     key = prepare()
-    rows = measure(key, args.leads, args.bulk)
+    rows = measure(key, args.leads, args.bulk, args.processes)
     database = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     header = (
         f"REST API on {database}: {args.leads:,} single POSTs, {args.bulk:,} leads in bulk ({os.cpu_count()} cores)"
