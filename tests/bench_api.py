@@ -19,6 +19,8 @@ import time
 from tests.bench import BENCH_DIR
 
 SINGLE_TARGET_PER_S = 200
+SPEED_TO_LEAD_P50_S = 2
+SPEED_TO_LEAD_P95_S = 5
 BULK_TARGET_PER_S = 2000
 BULK_SIZE = 1000
 
@@ -142,6 +144,68 @@ def measure(key: str, singles: int, bulk_total: int, processes: int) -> list[dic
     ]
 
 
+def sign_routing_version() -> None:
+    """A version both leaders sign under which every lead with a known company size is sales-ready
+    and routed automatically to the Enterprise team's least-loaded rep."""
+    from django.contrib.auth import get_user_model
+
+    from alignment import services
+    from alignment.models import FieldRule, RoutingRule, Team
+    from alignment.selectors import active_definition
+
+    people = get_user_model().objects.in_bulk(["marketer", "cmo", "vp-sales"], field_name="username")
+    draft = services.definition_create(by=people["marketer"], name="Routed at once", based_on=active_definition())
+    services.definition_update(
+        definition=draft,
+        by=people["marketer"],
+        fields={
+            "ready_grades": "AB",
+            "ready_buckets": "hot,warm,cold,unqualified",
+            "grade_a_min": 50,
+            "grade_b_min": 40,
+        },
+    )
+    FieldRule.objects.create(definition=draft, field="employees", test="band", minimum=1, points=100)
+    RoutingRule.objects.create(definition=draft, position=1, name="Everyone", team=Team.objects.get(name="Enterprise"))
+    services.definition_propose(definition=draft, by=people["marketer"])
+    services.definition_approve(definition=draft, by=people["cmo"], side="marketing")
+    services.definition_approve(definition=draft, by=people["vp-sales"], side="sales")
+
+
+def speed_to_lead(key: str, leads: int) -> list[dict]:
+    """From the POST of a lead that is sales-ready on arrival to the notification row of the rep it
+    was routed to, lead by lead."""
+    from leads.models import Handoff, Notification
+
+    sign_routing_version()
+    post = _poster(key)
+    post("/api/v1/leads/", lead(-5_000_000))  # warm-up
+    from django.utils import timezone
+
+    waits = []
+    for i in range(leads):
+        began, sent_at = time.perf_counter(), timezone.now()
+        body = post("/api/v1/leads/", lead(20_000_000 + i)).json()
+        if not body["handoff"]:
+            raise SystemExit(f"lead {body['id']} was not handed off on arrival")
+        rep = Handoff.objects.filter(pk=body["handoff"]["id"]).values_list("assigned_to_id", flat=True).get()
+        while not Notification.objects.filter(recipient_id=rep, created_at__gte=sent_at).exists():
+            if time.perf_counter() - began > 30:
+                raise SystemExit(f"lead {body['id']} was not routed to a rep within 30 s")
+            time.sleep(0.01)
+        waits.append(time.perf_counter() - began)
+    waits.sort()
+    p50, p95 = waits[len(waits) // 2], waits[int(len(waits) * 0.95) - 1]
+    return [
+        at_most("speed to lead, p50", round(p50, 3), "s", SPEED_TO_LEAD_P50_S),
+        at_most("speed to lead, p95", round(p95, 3), "s", SPEED_TO_LEAD_P95_S),
+    ]
+
+
+def at_most(name: str, value, unit: str, target: float) -> dict:
+    return {"name": name, "value": value, "unit": unit, "target": f"<= {target:g}", "ok": value <= target}
+
+
 def at_least(name: str, value, unit: str, target: float) -> dict:
     return {"name": name, "value": value, "unit": unit, "target": f">= {target:g}", "ok": value >= target}
 
@@ -164,9 +228,11 @@ def main(argv=None) -> int:
 
     key = prepare()
     rows = measure(key, args.leads, args.bulk, args.processes)
+    rows += speed_to_lead(key, min(args.leads, 1000))
     database = "PostgreSQL" if connection.vendor == "postgresql" else "SQLite"
     header = (
-        f"REST API on {database}: {args.leads:,} single POSTs, {args.bulk:,} leads in bulk ({os.cpu_count()} cores)"
+        f"REST API on {database}: {args.leads:,} single POSTs from {args.processes} processes, {args.bulk:,} leads"
+        f" in bulk, speed to lead over {min(args.leads, 1000):,} routed leads ({os.cpu_count()} cores)"
     )
     print_rows(rows, header)
     results_path = BENCH_DIR / "results.json"
