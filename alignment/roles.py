@@ -57,6 +57,13 @@ _IMPORTS = {
     "leads.importmapping": _CHANGE,
     "leads.duplicatecandidate": _CHANGE,
 }
+# Webhook subscriptions belong to marketing ops: they add and change them (pausing instead of
+# deleting, which keeps the delivery log), and "send again" a delivery (its change permission).
+_WEBHOOKS = {
+    "webhooks.subscription": _EDIT,
+    "webhooks.delivery": _CHANGE,
+    "webhooks.deliveryattempt": _VIEW,
+}
 ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
     Role.MARKETING_LEADER: {
         "leads.lead": _EDIT,
@@ -74,6 +81,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "alignment.membership": _VIEW,
         "alignment.rejectionreason": _VIEW,
         "outbox.outboxmessage": _VIEW,
+        **_WEBHOOKS,
     },
     Role.MARKETER: {
         "leads.lead": _EDIT,
@@ -84,6 +92,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "leads.leadevent": _VIEW,
         **_IMPORTS,
         **_DEFINITIONS,
+        **_WEBHOOKS,
         "alignment.rejectionreason": _VIEW,
     },
     Role.SALES_LEADER: {
