@@ -14,6 +14,7 @@ from webhooks.models import Delivery, DeliveryAttempt, EventType, Subscription
 
 
 class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label="URL", max_length=500, assume_scheme="https", help_text="http or https only.")
     events = forms.MultipleChoiceField(choices=EventType.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
