@@ -38,7 +38,7 @@ run: install
 	@echo
 	@echo "Accord is starting at http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web, worker and beat)"
 	@echo
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PORT=$(PORT) ACCORD_WEBHOOKS_ALLOW_PRIVATE=1 $(BIN)/honcho start -f Procfile
 
 test: install-dev
 	$(BIN)/python -m pytest

@@ -28,4 +28,3 @@ def subscribe(cast, receiver):
         )
 
     return make
-

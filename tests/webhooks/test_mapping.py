@@ -109,7 +109,9 @@ def test_an_import_that_creates_is_lead_created_and_one_that_updates_is_nothing(
     subscribe()
     data = b"FirstName,LastName,Email,Company,LeadSource\nAda,Lovelace,ada@import.example,Engines,Web\n"
     leads_import(data=data, file_name="a.csv", by=cast.marketer, default_source=cast.source)
-    leads_import(data=data.replace(b"Engines", b"Engines Ltd"), file_name="b.csv", by=cast.marketer, default_source=None)
+    leads_import(
+        data=data.replace(b"Engines", b"Engines Ltd"), file_name="b.csv", by=cast.marketer, default_source=None
+    )
     run_webhooks()
     assert receiver.types() == ["lead.created"]
     assert LeadEvent.objects.filter(kind=LeadEvent.Kind.IMPORTED).count() == 2
@@ -143,7 +145,9 @@ def test_a_subscription_hears_only_its_events_and_its_sources(cast, subscribe, r
     for lead in (from_show, in_campaign, plain):
         services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
     run_webhooks()
-    assert [(r.path, r.json["lead"]["id"]) for r in receiver.received if r.path == "/shows"] == [("/shows", from_show.pk)]
+    assert [(r.path, r.json["lead"]["id"]) for r in receiver.received if r.path == "/shows"] == [
+        ("/shows", from_show.pk)
+    ]
     assert [r.json["lead"]["id"] for r in receiver.received if r.path == "/campaign"] == [in_campaign.pk]
 
 
