@@ -41,7 +41,7 @@ def test_a_handoff_accept_and_win(cast, subscribe, receiver, make_lead):
     services.lead_advance(lead=lead, by=cast.rep, to_stage=Stage.WON)
     run_webhooks()
     assert delivered(receiver) == [("handoff.created", lead.pk), ("handoff.accepted", lead.pk), ("lead.won", lead.pk)]
-    created, accepted, won = (r.json for r in receiver.received)
+    created, _accepted, won = (r.json for r in receiver.received)
     assert created["handoff"]["id"] == handoff.pk
     assert created["handoff"]["rep"]["username"] == "rep"
     assert created["handoff"]["team"] == {"id": cast.team.pk, "name": "Enterprise"}
