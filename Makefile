@@ -47,6 +47,7 @@ SWEEP_N ?= 1000000
 DASHBOARD_N ?= 1000000
 IMPORT_ROWS ?= 100000
 LEARN_N ?= 100000
+WEBHOOK_EVENTS ?= 10000
 
 # Each step prints its table; a missed target is reported, not a failure, but a step that
 # errors stops `make bench` with a non-zero exit. CI runs it small as a smoke test (.ci/run).
@@ -56,6 +57,7 @@ bench: install-dev
 	$(BIN)/python -m tests.bench_dashboard --leads $(DASHBOARD_N)
 	$(BIN)/python -m tests.bench_import --rows $(IMPORT_ROWS)
 	$(BIN)/python -m tests.bench_learning --leads $(LEARN_N)
+	$(BIN)/python -m tests.bench_webhooks --events $(WEBHOOK_EVENTS)
 
 lint: install-dev
 	$(BIN)/ruff check .
