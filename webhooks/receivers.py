@@ -32,6 +32,9 @@ def _publish() -> None:
 
 
 def kick() -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _publish for _, func, _ in connection.run_on_commit):
+        return  # one kick per transaction, however many events it writes
     transaction.on_commit(_publish)
 
 

@@ -227,3 +227,14 @@ def test_a_rotated_secret_signs_from_then_on(cast, subscribe, receiver, make_lea
     (request,) = receiver.received
     assert verify(new, request.body, request.headers["Accord-Signature"])
     assert not verify(old, request.body, request.headers["Accord-Signature"])
+
+
+def test_a_transaction_kicks_the_delivery_task_once_after_commit(cast, make_lead, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    from webhooks import receivers
+
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        handoff = services.handoff_create(lead=make_lead(), by=cast.marketer, rep=cast.rep)
+        services.handoff_accept(handoff=handoff, by=cast.rep)
+    assert [c for c in callbacks if c is receivers._publish] == [receivers._publish]
