@@ -19,11 +19,11 @@ def world(cast, handoff_to_rep):
     mine = handoff_to_rep()
     theirs = handoff_to_rep(rep=cast.other_rep)
     definition = alignment_services.definition_create(by=cast.marketer, name="Draft under test")
-    return {"mine": mine, "theirs": theirs, "cast": cast, "definition": definition, "hook": _webhook(cast, mine)}
+    return {"mine": mine, "theirs": theirs, "cast": cast, "definition": definition, "hook": webhook_world(cast)}
 
 
-def _webhook(cast, handoff):
-    """A subscription with one delivery of the hand-off to `rep`."""
+def webhook_world(cast) -> dict:
+    """A subscription with one delivery: a lead created after it."""
     from django.test import override_settings
 
     from webhooks import services as webhooks

@@ -1,9 +1,10 @@
 """Webhooks hear of lead events as soon as their transaction commits. The events themselves are
 the durable record (webhooks.services reads the log), so a kick only saves waiting for the beat
-(every 10 seconds): it is published after commit, at most once per KICK_WINDOW per process, with
-a countdown of that window, so the task starts after every commit that asked for it within the
-window and sees them all. When the broker is down a kick fails fast, further kicks are skipped
-for BROKER_PAUSE, and the beat's run delivers the events once the broker is back."""
+(every 10 seconds): one task is published after each transaction that wrote lead events, however
+many it wrote. (Not with a countdown to gather several transactions into one run: a worker
+holding such a task across a Redis restart stops consuming.) When the broker is down a kick
+fails fast, further kicks from this process are skipped for BROKER_PAUSE, and the beat's run
+delivers the events once the broker is back."""
 
 import logging
 
@@ -14,20 +15,19 @@ from outbox.services import PUBLISH_RETRY
 
 log = logging.getLogger(__name__)
 
-KICK_KEY = "webhooks:kick"
-KICK_WINDOW = 1  # seconds
+PAUSE_KEY = "webhooks:broker-down"
 BROKER_PAUSE = 30  # seconds
 
 
 def _publish() -> None:
-    if not cache.add(KICK_KEY, 1, timeout=KICK_WINDOW):
-        return  # a task is already on its way for this window
+    if cache.get(PAUSE_KEY):
+        return  # the broker was down moments ago: the beat's run will send
     from webhooks.tasks import deliver_webhooks
 
     try:
-        deliver_webhooks.apply_async(countdown=KICK_WINDOW, retry=True, retry_policy=PUBLISH_RETRY)
+        deliver_webhooks.apply_async(retry=True, retry_policy=PUBLISH_RETRY)
     except Exception as error:  # the broker is down: the beat delivers once it is back
-        cache.set(KICK_KEY, 1, timeout=BROKER_PAUSE)
+        cache.set(PAUSE_KEY, 1, timeout=BROKER_PAUSE)
         log.warning("Webhook delivery not kicked (%s); the periodic run will send", error)
 
 
