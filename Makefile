@@ -38,7 +38,7 @@ run: install
 	@echo
 	@echo "Accord is starting at http://127.0.0.1:$(PORT)/  (admin: /admin/; Ctrl-C stops web, worker and beat)"
 	@echo
-	PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PORT=$(PORT) ACCORD_WEBHOOKS_ALLOW_PRIVATE=1 $(BIN)/honcho start -f Procfile
 
 test: install-dev
 	$(BIN)/python -m pytest
@@ -48,6 +48,7 @@ DASHBOARD_N ?= 1000000
 IMPORT_ROWS ?= 100000
 LEARN_N ?= 100000
 API_N ?= 2000
+WEBHOOK_EVENTS ?= 10000
 
 # Each step prints its table; a missed target is reported, not a failure, but a step that
 # errors stops `make bench` with a non-zero exit. CI runs it small as a smoke test (.ci/run).
@@ -58,6 +59,7 @@ bench: install-dev
 	$(BIN)/python -m tests.bench_import --rows $(IMPORT_ROWS)
 	$(BIN)/python -m tests.bench_learning --leads $(LEARN_N)
 	$(BIN)/python -m tests.bench_api --leads $(API_N) --bulk $$(( $(API_N) * 10 ))
+	$(BIN)/python -m tests.bench_webhooks --events $(WEBHOOK_EVENTS)
 
 lint: install-dev
 	$(BIN)/ruff check .

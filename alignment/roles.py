@@ -66,6 +66,13 @@ _INTEGRATIONS = {
     "api.apirequest": _VIEW,
     "webforms.webform": _EDIT,
 }
+# Webhook subscriptions belong to marketing ops: they add and change them (pausing instead of
+# deleting, which keeps the delivery log), and "send again" a delivery (its change permission).
+_WEBHOOKS = {
+    "webhooks.subscription": _EDIT,
+    "webhooks.delivery": _CHANGE,
+    "webhooks.deliveryattempt": _VIEW,
+}
 ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
     Role.MARKETING_LEADER: {
         "leads.lead": _EDIT,
@@ -84,6 +91,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         "alignment.membership": _VIEW,
         "alignment.rejectionreason": _VIEW,
         "outbox.outboxmessage": _VIEW,
+        **_WEBHOOKS,
     },
     Role.MARKETER: {
         "leads.lead": _EDIT,
@@ -95,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
         **_IMPORTS,
         **_INTEGRATIONS,
         **_DEFINITIONS,
+        **_WEBHOOKS,
         "alignment.rejectionreason": _VIEW,
     },
     Role.SALES_LEADER: {

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "insights",
     "api",
     "webforms",
+    "webhooks",
     "security",
     "axes",
     "csp",
@@ -300,6 +301,15 @@ ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "http://127.0.0.1:8000")
 # has not changed in this many.
 ACCORD_NO_TOUCH_DAYS = env_int("ACCORD_NO_TOUCH_DAYS", 14)
 ACCORD_UNCHANGED_DAYS = env_int("ACCORD_UNCHANGED_DAYS", 90)
+# Outbound webhooks (webhooks/): a URL resolving to a private, loopback or link-local address is
+# refused unless this is on (the tests and `make run` turn it on; production leaves it off).
+ACCORD_WEBHOOKS_ALLOW_PRIVATE = env_bool("ACCORD_WEBHOOKS_ALLOW_PRIVATE", False)
+# Seconds a receiver has to answer; hours a delivery is retried before it is marked failed;
+# deliveries failed in a row after which a subscription is paused; requests sent at once.
+ACCORD_WEBHOOKS_TIMEOUT = env_int("ACCORD_WEBHOOKS_TIMEOUT", 5)
+ACCORD_WEBHOOKS_RETRY_HOURS = env_int("ACCORD_WEBHOOKS_RETRY_HOURS", 24)
+ACCORD_WEBHOOKS_PAUSE_AFTER = env_int("ACCORD_WEBHOOKS_PAUSE_AFTER", 20)
+ACCORD_WEBHOOKS_CONCURRENCY = env_int("ACCORD_WEBHOOKS_CONCURRENCY", 16)
 
 LOGGING = {
     "version": 1,

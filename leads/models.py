@@ -453,6 +453,7 @@ class Notification(models.Model):
         DEFINITION = "definition", "Qualified-lead definition"
         EVALUATION = "evaluation", "Leads re-evaluated"
         IMPORT = "import", "Import finished"
+        WEBHOOK = "webhook", "Webhook deliveries"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

@@ -24,3 +24,14 @@ def test_the_dashboard_benchmark_seeds_a_year_of_leads_and_their_history():
     assert Touch.objects.count() == Handoff.objects.filter(first_touch_at__isnull=False).count() == 400
     assert Reminder.objects.exists()
     assert set(Lead.objects.values_list("stage", flat=True)) >= {"new", "mql", "handed_off", "won", "lost"}
+
+
+def test_the_webhooks_benchmark_seeds_three_subscriptions_and_its_events(settings):
+    from tests import bench_webhooks
+    from webhooks.models import Subscription
+
+    settings.ACCORD_WEBHOOKS_ALLOW_PRIVATE = True
+    secrets = bench_webhooks.seed(200, "http://127.0.0.1:9")
+    assert len(secrets) == Subscription.objects.count() == 3
+    assert Lead.objects.count() == 100
+    assert LeadEvent.objects.count() == 200

@@ -19,7 +19,23 @@ def world(cast, handoff_to_rep):
     mine = handoff_to_rep()
     theirs = handoff_to_rep(rep=cast.other_rep)
     definition = alignment_services.definition_create(by=cast.marketer, name="Draft under test")
-    return {"mine": mine, "theirs": theirs, "cast": cast, "definition": definition}
+    return {"mine": mine, "theirs": theirs, "cast": cast, "definition": definition, "hook": webhook_world(cast)}
+
+
+def webhook_world(cast) -> dict:
+    """A subscription with one delivery: a lead created after it."""
+    from django.test import override_settings
+
+    from webhooks import services as webhooks
+    from webhooks.models import Delivery, EventType
+
+    with override_settings(ACCORD_WEBHOOKS_ALLOW_PRIVATE=True):
+        subscription, _ = webhooks.subscription_create(
+            by=cast.marketer, name="Automation", url="http://127.0.0.1:9/hook", events=[EventType.LEAD_CREATED]
+        )
+    services.lead_create(by=cast.marketer, source=cast.source, last_name="Hooked", email="hooked@x.example")
+    webhooks.deliveries_dispatch()
+    return {"subscription": subscription.pk, "delivery": Delivery.objects.get(subscription=subscription).pk}
 
 
 def client_for(user) -> Client:
@@ -85,6 +101,13 @@ MATRIX = {
     "/admin/api/apirequest/": (403, 403, 200, 200, 403),
     "/admin/webforms/webform/": (403, 403, 200, 200, 403),
     "/admin/webforms/webform/add/": (403, 403, 200, 200, 403),
+    # Webhooks belong to marketing ops.
+    "/admin/webhooks/": (403, 404, 200, 200, 404),  # an app index with nothing to show is a 404
+    "/admin/webhooks/subscription/": (403, 403, 200, 200, 403),
+    "/admin/webhooks/subscription/add/": (403, 403, 200, 200, 403),
+    "/admin/webhooks/subscription/{subscription}/change/": (403, 403, 200, 200, 403),
+    "/admin/webhooks/delivery/": (403, 403, 200, 200, 403),
+    "/admin/webhooks/delivery/{delivery}/change/": (403, 403, 200, 200, 403),
 }
 
 
@@ -99,6 +122,7 @@ def test_role_access(world, url, role_index):
         mine_handoff=world["mine"].pk,
         theirs_handoff=world["theirs"].pk,
         definition=world["definition"].pk,
+        **world["hook"],
     )
     response = client_for(person).get(path)
     assert response.status_code == MATRIX[url][role_index], f"{ROLES[role_index]} GET {path}"

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from tests.test_permissions import MATRIX, ROLES
+from tests.test_permissions import MATRIX, ROLES, webhook_world
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def world(cast, handoff_to_rep):
 
     mine, theirs = handoff_to_rep(), handoff_to_rep(rep=cast.other_rep)
     definition = alignment_services.definition_create(by=cast.marketer, name="Draft under test")
-    return {"mine": mine, "theirs": theirs, "definition": definition}
+    return {"mine": mine, "theirs": theirs, "definition": definition, "hook": webhook_world(cast)}
 
 
 def test_every_page_of_the_permission_matrix_sends_a_strict_policy(cast, world):
@@ -47,6 +47,7 @@ def test_every_page_of_the_permission_matrix_sends_a_strict_policy(cast, world):
                 mine_handoff=world["mine"].pk,
                 theirs_handoff=world["theirs"].pk,
                 definition=world["definition"].pk,
+                **world["hook"],
             )
             response = client.get(path)
             assert "Content-Security-Policy" in response, f"{role} GET {path}"
