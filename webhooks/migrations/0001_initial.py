@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("leads", "0020_notification_kind_webhook"),
+        ("leads", "0022_notification_kind_webhook"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
