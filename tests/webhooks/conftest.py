@@ -1,5 +1,7 @@
 import pytest
 
+from config.celery import app as celery_app
+from tests.brokers import use_broker
 from tests.webhooks.receiver import Receiver
 from webhooks import services
 from webhooks.models import EventType
@@ -28,3 +30,17 @@ def subscribe(cast, receiver):
         )
 
     return make
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of the test's own as the broker, which the test may stop and start."""
+    from tests.outbox.servers import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    previous = celery_app.conf.broker_url
+    use_broker(server.url)
+    yield server
+    use_broker(previous)
+    server.stop()

@@ -9,7 +9,6 @@ from django.core.cache import cache
 
 from config.celery import app as celery_app
 from leads import services
-from tests.brokers import use_broker
 from webhooks.models import Delivery, EventType
 from webhooks.tasks import deliver_webhooks
 
@@ -27,19 +26,6 @@ def _no_kick_pending():
     cache.clear()  # a kick coalesced or paused by an earlier test must not hold this one
     yield
     cache.clear()
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    from tests.outbox.servers import RedisServer
-
-    server = RedisServer(tmp_path)
-    server.start()
-    previous = celery_app.conf.broker_url
-    use_broker(server.url)
-    yield server
-    use_broker(previous)
-    server.stop()
 
 
 @pytest.mark.services
