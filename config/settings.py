@@ -248,6 +248,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Accord <accord@localhost>")
 # The outbox (outbox/): emails sent right after commit wait at most this many seconds for the
 # mail server (the replay retries later); Message-IDs are made in this domain.
 ACCORD_OUTBOX_EMAIL_TIMEOUT = env_int("ACCORD_OUTBOX_EMAIL_TIMEOUT", 10)
+# A task or email still not sent this long after it was written is given up (and logged).
+ACCORD_OUTBOX_GIVE_UP_HOURS = env_int("ACCORD_OUTBOX_GIVE_UP_HOURS", 72)
 ACCORD_OUTBOX_MAIL_DOMAIN = env_str("ACCORD_OUTBOX_MAIL_DOMAIN", "accord.localhost")
 
 # Celery: Redis when REDIS_URL is set, otherwise the filesystem transport under var/.

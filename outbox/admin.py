@@ -8,8 +8,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     """Every task and email as the outbox holds it: read-only, for superusers and the leaders
     (view permission), to see what is still unsent and why."""
 
-    list_display = ("key", "kind", "created_at", "sent_at", "attempts", "next_attempt_at", "short_error")
-    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter))
+    list_display = ("key", "kind", "created_at", "sent_at", "given_up_at", "attempts", "next_attempt_at", "short_error")
+    list_filter = ("kind", ("sent_at", admin.EmptyFieldListFilter), ("given_up_at", admin.EmptyFieldListFilter))
     search_fields = ("key",)
     ordering = ("-id",)
     show_full_result_count = False
@@ -19,6 +19,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         "payload",
         "created_at",
         "sent_at",
+        "given_up_at",
         "attempts",
         "next_attempt_at",
         "claimed_until",

@@ -23,12 +23,17 @@ class OutboxMessage(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField()
+    # Set when the relay stopped trying (ACCORD_OUTBOX_GIVE_UP_HOURS after it was written): an
+    # address refused for good, a receiver gone, no longer retried every quarter of an hour.
+    given_up_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
         indexes = [
             models.Index(
-                fields=["next_attempt_at", "id"], condition=models.Q(sent_at__isnull=True), name="outbox_unsent"
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(sent_at__isnull=True, given_up_at__isnull=True),
+                name="outbox_unsent",
             )
         ]
 

@@ -128,7 +128,7 @@ def relay(*, keys: list[str], on_commit: bool = False) -> int:
         sent = 0
         for start in range(0, len(keys), RELAY_BATCH):  # a sweep may write thousands at once
             chunk = keys[start : start + RELAY_BATCH]
-            rows = list(OutboxMessage.objects.filter(key__in=chunk, sent_at__isnull=True).order_by("id"))
+            rows = list(_waiting().filter(key__in=chunk).order_by("id"))
             sent += _send_rows(rows, on_commit=on_commit)
         return sent
     except Exception:  # the change that wrote them is committed: it must not fail now
@@ -144,7 +144,8 @@ def relay_due(*, now: datetime | None = None, batch_size: int = 500, max_batches
     for _ in range(max_batches):
         moment = now or timezone.now()
         rows = list(
-            OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=moment, id__gt=last_id)
+            _waiting()
+            .filter(next_attempt_at__lte=moment, id__gt=last_id)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
             .order_by("id")[:batch_size]
         )
@@ -153,7 +154,7 @@ def relay_due(*, now: datetime | None = None, batch_size: int = 500, max_batches
         last_id = rows[-1].id
         attempted += len(rows)
         sent += _send_rows(rows, on_commit=False, now=now)
-    unsent = OutboxMessage.objects.filter(sent_at__isnull=True).count()
+    unsent = _waiting().count()
     return {"sent": sent, "failed": attempted - sent, "unsent": unsent}
 
 
@@ -236,7 +237,8 @@ def _claim(row: OutboxMessage, *, now: datetime | None) -> bool:
     """Take the row for this relay, or False when it is sent or another relay holds it."""
     moment = now or timezone.now()
     return (
-        OutboxMessage.objects.filter(pk=row.pk, sent_at__isnull=True)
+        _waiting()
+        .filter(pk=row.pk)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=moment))
         .update(claimed_until=moment + CLAIM_FOR, attempts=F("attempts") + 1)
         == 1
@@ -247,13 +249,23 @@ def _sent(row: OutboxMessage, *, now: datetime | None) -> None:
     OutboxMessage.objects.filter(pk=row.pk).update(sent_at=now or timezone.now(), claimed_until=None, last_error="")
 
 
+def _waiting():
+    """Messages still to send: not sent, and not given up."""
+    return OutboxMessage.objects.filter(sent_at__isnull=True, given_up_at__isnull=True)
+
+
 def _failed(row: OutboxMessage, error: Exception, *, now: datetime | None) -> None:
+    """Try again later, backing off; past ACCORD_OUTBOX_GIVE_UP_HOURS after the message was
+    written, stop, so an address refused for good is not tried every quarter of an hour forever."""
     moment = now or timezone.now()
     attempts = OutboxMessage.objects.filter(pk=row.pk).values_list("attempts", flat=True).first() or 1
     wait = min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_RETRY)
-    OutboxMessage.objects.filter(pk=row.pk).update(
-        claimed_until=None, next_attempt_at=moment + wait, last_error=f"{type(error).__name__}: {error}"[:2000]
-    )
+    reason = f"{type(error).__name__}: {error}"[:2000]
+    if moment - row.created_at >= timedelta(hours=settings.ACCORD_OUTBOX_GIVE_UP_HOURS):
+        OutboxMessage.objects.filter(pk=row.pk).update(claimed_until=None, given_up_at=moment, last_error=reason)
+        log.error("Outbox message %s given up after %d attempts: %s", row.key, attempts, error)
+        return
+    OutboxMessage.objects.filter(pk=row.pk).update(claimed_until=None, next_attempt_at=moment + wait, last_error=reason)
     log.warning("Outbox message %s not sent (attempt %d): %s", row.key, attempts, error)
 
 
@@ -272,5 +284,5 @@ def resume_channels() -> None:
 
 def unsent(*, kind: str | None = None):
     """The rows still waiting to be sent, oldest first."""
-    rows = OutboxMessage.objects.filter(sent_at__isnull=True).order_by("id")
+    rows = _waiting().order_by("id")
     return rows.filter(kind=kind) if kind else rows

@@ -165,3 +165,29 @@ def test_a_refused_recipient_is_retried_alone(smtp_server, cast, make_lead):
     assert outbox.relay_due(now=timezone.now() + LATER)["sent"] == 1
     for person in (cast.manager, cast.rep, cast.teammate):
         assert len(smtp_server.to(person.email, "Minutes: ")) == 1, person
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_address_still_refused_after_the_give_up_time_is_given_up(smtp_server, cast, make_lead, settings):
+    """Refused again and again (an address that no longer exists), the email is retried with
+    backoff, then given up once it is ACCORD_OUTBOX_GIVE_UP_HOURS old: logged, in the admin, and
+    no longer tried."""
+    meeting = meeting_with_outcome(cast, make_lead)
+    smtp_server.handler.refuse = {cast.teammate.email}
+    review_services.review_meeting_close(meeting=meeting, by=cast.manager)
+    refused = outbox.unsent().get()
+    assert refused.given_up_at is None
+
+    later = timezone.now() + timedelta(hours=settings.ACCORD_OUTBOX_GIVE_UP_HOURS - 1)
+    assert outbox.relay_due(now=later)["failed"] == 1
+    assert outbox.unsent().get().given_up_at is None  # still within the time: retried
+
+    past = timezone.now() + timedelta(hours=settings.ACCORD_OUTBOX_GIVE_UP_HOURS, minutes=30)
+    assert outbox.relay_due(now=past) == {"sent": 0, "failed": 1, "unsent": 0}
+    refused.refresh_from_db()
+    assert refused.given_up_at is not None and "SMTPRecipientsRefused" in refused.last_error
+    attempts = refused.attempts
+    smtp_server.handler.refuse = set()
+    assert outbox.relay_due(now=past + timedelta(days=1))["sent"] == 0
+    refused.refresh_from_db()
+    assert refused.attempts == attempts and refused.sent_at is None
