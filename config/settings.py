@@ -104,6 +104,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Tests get a file of their own rather than SQLite's shared in-memory database, which
+            # refuses a second writer at once instead of waiting: the tests that run a real
+            # worker beside the test write from two threads, as the web and worker processes do.
+            "TEST": {"NAME": str(VAR_DIR / "test-accord.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

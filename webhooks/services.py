@@ -21,8 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Value
@@ -34,6 +36,7 @@ from alignment.exceptions import NotAllowed
 from alignment.roles import GROUP_NAMES, Role, is_marketing
 from leads.models import Campaign, Handoff, Lead, LeadEvent, Notification, Source
 from leads.notifications import Draft, notify
+from outbox.services import PUBLISH_RETRY
 from webhooks import events, signing, transport
 from webhooks.addresses import RefusedAddress, check_url
 from webhooks.models import Delivery, DeliveryAttempt, DispatchState, Subscription
@@ -157,7 +160,7 @@ def subscription_resume(*, subscription: Subscription, by, now: datetime | None 
                 next_attempt_at=now, first_attempt_at=None
             )
     if resumed:
-        _kick()
+        kick()
     return resumed == 1
 
 
@@ -175,14 +178,39 @@ def deliveries_resend(*, deliveries: QuerySet[Delivery], by, now: datetime | Non
             [DeliveryAttempt(delivery_id=pk, kind=DeliveryAttempt.Kind.REQUEUED, at=now, by=by) for pk in ids]
         )
     if ids:
-        _kick()
+        kick()
     return len(ids)
 
 
-def _kick() -> None:
-    from webhooks.receivers import kick
+# --- Kicking ---------------------------------------------------------------------------------
+# The events themselves are the durable record (the dispatcher reads the log), so a kick only
+# saves waiting for the beat (every 10 seconds): one task is published after each transaction
+# that wrote lead events, however many it wrote. (Not with a countdown to gather several
+# transactions into one run: a worker holding such a task across a Redis restart stops
+# consuming.) When the broker is down a kick fails fast, further kicks from this process are
+# skipped for BROKER_PAUSE, and the beat's run delivers the events once the broker is back. The
+# task is sent by name, so this module does not import the tasks that call it.
 
-    kick()
+DELIVER_TASK = "webhooks.tasks.deliver_webhooks"
+PAUSE_KEY = "webhooks:broker-down"
+BROKER_PAUSE = 30  # seconds
+
+
+def _publish() -> None:
+    if cache.get(PAUSE_KEY):
+        return  # the broker was down moments ago: the beat's run will send
+    try:
+        current_app.send_task(DELIVER_TASK, retry=True, retry_policy=PUBLISH_RETRY)
+    except Exception as error:  # the broker is down: the beat delivers once it is back
+        cache.set(PAUSE_KEY, 1, timeout=BROKER_PAUSE)
+        log.warning("Webhook delivery not kicked (%s); the periodic run will send", error)
+
+
+def kick() -> None:
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _publish for _, func, _ in connection.run_on_commit):
+        return  # one kick per transaction, however many events it writes
+    transaction.on_commit(_publish)
 
 
 # --- Dispatching -----------------------------------------------------------------------------
@@ -367,12 +395,14 @@ def _dispatch_gaps(state: DispatchState, targets: list[_Target], moment: datetim
 
 def due(*, now: datetime) -> QuerySet[Delivery]:
     """Deliveries to send now: pending, due, unclaimed, of an active subscription, and with no
-    earlier pending delivery of the same lead to the same subscription."""
+    earlier pending delivery of the same lead to the same subscription. One lead event can make
+    two deliveries (a rejection that recycles): the first made goes first, the other after it,
+    since the senders of a batch run at once."""
     earlier = Delivery.objects.filter(
+        Q(seq__lt=OuterRef("seq")) | Q(seq=OuterRef("seq"), pk__lt=OuterRef("pk")),
         subscription=OuterRef("subscription"),
         lead_id=OuterRef("lead_id"),
         status=Delivery.Status.PENDING,
-        seq__lt=OuterRef("seq"),
     )
     return (
         Delivery.objects.filter(
