@@ -51,13 +51,22 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-if TYPE_CHECKING:
-    from alignment.models import Team
+
+class TeamHours(Protocol):
+    """What a calendar reads of a team (alignment.models.Team), named here so this module, which
+    the models import, imports nothing back."""
+
+    time_zone: str
+    working_days: object
+    work_starts: time
+    work_ends: time
+    holiday_country: str
+
 
 ONE_DAY = timedelta(days=1)
 ONE_HOUR = timedelta(hours=1)
@@ -111,7 +120,7 @@ class BusinessCalendar:
             raise ValueError(f"The holidays package has no public holidays for {self.holiday_country!r}.")
 
     @classmethod
-    def for_team(cls, team: Team | None) -> BusinessCalendar:
+    def for_team(cls, team: TeamHours | None) -> BusinessCalendar:
         """The team's calendar; :data:`DEFAULT` when there is no team."""
         if team is None:
             return DEFAULT
