@@ -12,7 +12,6 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from alignment import services as alignment_services
@@ -28,6 +27,7 @@ from alignment.models import (
 )
 from alignment.roles import GROUP_NAMES, Role
 from leads import sla
+from leads.evaluation import leads_evaluate
 from leads.matching import company_domain_of, normalize_email
 from leads.models import Activity, Campaign, Handoff, Lead, LeadEvent, Source, Stage, Touch
 
@@ -446,12 +446,19 @@ def generate_leads(
             )
         with transaction.atomic():
             Lead.objects.bulk_create(batch.leads, batch_size=1000)
+            Activity.objects.bulk_create(batch.activities, batch_size=2000)
+            # Graded before their hand-offs are written, so each hand-off records the grade and
+            # bucket marketing sent, as a real hand-off does.
+            leads_evaluate(ids=[lead.pk for lead in batch.leads])
+            handed = Lead.objects.filter(pk__in=[handoff.lead.pk for handoff in batch.handoffs])
+            graded = {pk: (grade, bucket) for pk, grade, bucket in handed.values_list("pk", "grade", "bucket")}
+            for handoff in batch.handoffs:
+                handoff.grade, handoff.bucket = graded.get(handoff.lead.pk, ("", ""))
             Handoff.objects.bulk_create(batch.handoffs, batch_size=1000)
             Touch.objects.bulk_create(batch.touches, batch_size=1000)
             for event in batch.events:
                 event.actor_name = actor_name(event.actor)
             LeadEvent.objects.bulk_create(batch.events, batch_size=2000)
-            Activity.objects.bulk_create(batch.activities, batch_size=2000)
         created += len(batch.leads)
     return created
 
@@ -659,15 +666,6 @@ def _plan_lead(
 
 
 DEMO_IMPORT_FILE = "salesforce-export-demo.csv"
-
-
-def handoffs_record_grades() -> int:
-    """The generated hand-offs are made before the leads are graded: they record the grade and
-    bucket their leads then get (one UPDATE)."""
-    lead = Lead.objects.filter(pk=OuterRef("lead_id"))
-    return Handoff.objects.filter(grade="").update(
-        grade=Subquery(lead.values("grade")[:1]), bucket=Subquery(lead.values("bucket")[:1])
-    )
 
 
 def ensure_demo_import() -> str:

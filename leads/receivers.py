@@ -60,17 +60,16 @@ def definition_activated(sender, definition, by=None, **kwargs) -> None:
 
 
 def demo_data_loaded(sender, **kwargs) -> str:
-    """seed_demo ends with every demo lead graded against the demo's active definition, and the
-    demo's hand-offs record those grades as sent."""
+    """seed_demo ends with every demo lead graded against the demo's active definition (the
+    generated ones were graded as they were made, before their hand-offs recorded the grades)."""
     from alignment.selectors import active_definition
-    from leads.demo import ensure_demo_import, handoffs_record_grades
+    from leads.demo import ensure_demo_import
     from leads.evaluation import describe, leads_evaluate_all
 
     definition = active_definition()
     if definition is None:
         return ""
     summary = leads_evaluate_all(definition=definition)
-    handoffs_record_grades()
     imported = ensure_demo_import()
     return f"Graded the leads against {definition}: {describe(summary)}" + (f"\n{imported}" if imported else "")
 

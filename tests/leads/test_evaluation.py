@@ -348,6 +348,17 @@ class TestDemo:
             "activated",
         ]
 
+    def test_generated_leads_are_graded_before_their_handoffs_record_the_grade(self, db):
+        """No patch after the fact: each generated hand-off records the grade and bucket its
+        lead had when it was handed off, as a real one does."""
+        from leads.demo import ensure_people_and_catalogue, generate_leads
+
+        cast = ensure_people_and_catalogue()  # with the demo's signed definition
+        generate_leads(cast=cast, n=200, seed=3)
+        handoffs = list(Handoff.objects.select_related("lead"))
+        assert handoffs and all(h.grade in "ABCD" and h.grade for h in handoffs)
+        assert all((h.grade, h.bucket) == (h.lead.grade, h.lead.bucket) for h in handoffs)
+
 
 class TestBecomingSalesReady:
     """Whatever makes a lead sales-ready (an activity, a re-score of every lead, an import) writes
