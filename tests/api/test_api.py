@@ -295,3 +295,29 @@ def test_an_id_no_column_can_hold_is_the_apis_json_404(integration):
         response = api(key).get(path)
         assert (response.status_code, response["Content-Type"]) == (404, "application/json"), path
         assert response.json() == {"detail": "Not found."}
+
+
+def test_the_nightly_trim_keeps_a_month_of_requests_and_a_day_of_answers(integration):
+    from django_celery_beat.models import PeriodicTask
+
+    from api.tasks import trim_api_log
+
+    made, key = integration
+    post(api(key), "/api/v1/leads/", ADA, HTTP_IDEMPOTENCY_KEY="kept")
+    old = timezone.now() - timedelta(days=31)
+    ApiRequest.objects.create(
+        integration=made, key_prefix="x", method="GET", path="/api/v1/handoffs/", status=200, duration_ms=1, at=old
+    )
+    IdempotentResponse.objects.create(
+        caller="user:1",
+        key="stale",
+        fingerprint="f",
+        status=200,
+        body={},
+        created_at=timezone.now() - timedelta(days=2),
+    )
+    assert trim_api_log() == 2
+    assert ApiRequest.objects.count() == 1 and list(IdempotentResponse.objects.values_list("key", flat=True)) == [
+        "kept"
+    ]
+    assert PeriodicTask.objects.filter(task="api.tasks.trim_api_log", enabled=True).exists()
