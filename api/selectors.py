@@ -46,8 +46,8 @@ def handoffs_readable(*, user, integration: Integration | None) -> QuerySet[Hand
 def handoffs_open_of(lead_ids: list[int]) -> dict[int, Handoff]:
     """Each lead's open (pending or accepted and not closed) hand-off, if it has one."""
     handoffs = (
-        Handoff.objects.filter(lead_id__in=lead_ids, status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED])
-        .filter(closed_at__isnull=True)
+        Handoff.objects.open()
+        .filter(lead_id__in=lead_ids)
         .select_related("team", "assigned_to")
         .order_by("lead_id", "-created_at")
     )

@@ -203,12 +203,20 @@ class ExternalId(models.Model):
         return f"{self.system}:{self.value}"
 
 
+# Pending, or accepted and not yet closed (won, lost or given up).
+OPEN_HANDOFF = Q(status="pending") | Q(status="accepted", closed_at__isnull=True)
+
+
 class HandoffQuerySet(models.QuerySet):
     def update(self, **fields):
         # Every change to hand-offs, bulk ones included, moves `updated_at`: tools that poll for
         # outcomes (GET /api/v1/handoffs/?updated_since=) must see each one.
         fields.setdefault("updated_at", timezone.now())
         return super().update(**fields)
+
+    def open(self) -> "HandoffQuerySet":
+        """Hand-offs still in play: waiting on a decision, or accepted and still being worked."""
+        return self.filter(OPEN_HANDOFF)
 
 
 class Handoff(models.Model):

@@ -47,7 +47,7 @@ def inbox_for(*, user) -> QuerySet[Handoff]:
     """Hand-offs waiting on a decision or being worked: what a rep (or their manager) acts on."""
     return (
         handoffs_visible_to(user=user)
-        .filter(status__in=[Handoff.Status.PENDING, Handoff.Status.ACCEPTED], closed_at__isnull=True)
+        .open()
         .select_related("lead__source", "lead__campaign", "assigned_to", "handed_off_by", "team")
         # Pending before accepted; among them the highest priority first, then the oldest due.
         .order_by("-status", F("lead__priority").desc(nulls_last=True), "accept_due_at", "id")

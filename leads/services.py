@@ -748,9 +748,7 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
         ids = [lead.pk for lead in group]
         Lead.objects.filter(pk__in=ids).update(owner_id=owner_id, team_id=team_id, updated_at=now)
         pending = Q(status=Handoff.Status.PENDING)
-        Handoff.objects.filter(lead_id__in=ids).filter(
-            pending | Q(status=Handoff.Status.ACCEPTED, closed_at__isnull=True)
-        ).update(
+        Handoff.objects.filter(lead_id__in=ids).open().update(
             assigned_to_id=owner_id,
             accept_due_at=Case(
                 When(pending, then=Value(sla.accept_due(start=now, team=teams.get(team_id), within=within))),
