@@ -57,13 +57,18 @@ def handoffs_open_of(lead_ids: list[int]) -> dict[int, Handoff]:
     return found
 
 
-def leads_answered(*, lead_ids: list[int], readable: QuerySet[Lead]) -> tuple[list[Lead], dict, dict]:
-    """What the API answers about leads: the leads, their external ids and their open hand-offs,
-    in at most three queries (a lead only has an open hand-off in a sales stage)."""
+def leads_answered(*, lead_ids: list[int], readable: QuerySet[Lead]) -> list[Lead]:
+    """What the API answers about leads, in at most three queries: the leads, each carrying its
+    external ids (``answer_external_ids``) and its open hand-off or None (``open_handoff``; a lead
+    only has one in a sales stage)."""
     leads = list(readable.filter(pk__in=lead_ids))
     external_ids: dict[int, list[dict]] = {}
     rows = ExternalId.objects.filter(lead_id__in=lead_ids).order_by("id").values_list("lead_id", "system", "value")
     for lead_id, system, value in rows:
         external_ids.setdefault(lead_id, []).append({"system": system, "id": value})
     in_sales = [lead.pk for lead in leads if lead.stage in SALES_STAGES]
-    return leads, external_ids, handoffs_open_of(in_sales) if in_sales else {}
+    handoffs = handoffs_open_of(in_sales) if in_sales else {}
+    for lead in leads:
+        lead.answer_external_ids = external_ids.get(lead.pk, [])
+        lead.open_handoff = handoffs.get(lead.pk)
+    return leads

@@ -120,8 +120,12 @@ class LeadOutSerializer(serializers.ModelSerializer):
         help_text="hot, warm, cold or unqualified; empty until a definition is active.",
     )
     cycles = serializers.IntegerField(source="cycle_count", help_text="Times the lead went back to nurture.")
-    external_ids = serializers.SerializerMethodField(help_text="[{system, id}]")
-    handoff = serializers.SerializerMethodField()
+    # Both read what api.selectors.leads_answered set on each lead, so one answer serializer can
+    # be built once and serve every request (building one per request cost more than the lead).
+    external_ids = ExternalIdSerializer(source="answer_external_ids", many=True, read_only=True)
+    handoff = HandoffBriefSerializer(
+        source="open_handoff", read_only=True, allow_null=True, help_text="The open hand-off, if there is one."
+    )
 
     class Meta:
         model = Lead
@@ -154,13 +158,6 @@ class LeadOutSerializer(serializers.ModelSerializer):
             "updated_at",
             "handoff",
         ]
-
-    def get_external_ids(self, lead) -> list[dict]:
-        return self.context.get("external_ids", {}).get(lead.pk, [])
-
-    def get_handoff(self, lead) -> dict | None:
-        handoff = self.context.get("handoffs", {}).get(lead.pk)
-        return HandoffBriefSerializer(handoff).data if handoff else None
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -197,6 +197,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Grade and bucket are empty until a definition is active: say so in their enums.
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": True,
+    # A hand-off's status and an answered row's status are different choices with one field name.
+    "ENUM_NAME_OVERRIDES": {"HandoffStatusEnum": "leads.models.Handoff.Status"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
