@@ -20,9 +20,11 @@ $(VENV)/.installed: $(BIN)/python requirements.txt requirements-build.txt
 	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt package-lock.json
 	$(PIP_CURRENT)
 	$(PIP_INSTALL) -r requirements-dev.txt
+	@command -v npm >/dev/null || { echo "npm is needed for the browser tests' accessibility checker (apt-get install npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.installed

@@ -674,6 +674,17 @@ def lead_advance(*, lead: Lead, by, to_stage: str, note: str = "", now: datetime
     return lead
 
 
+def unresponsive_refusal(lead: Lead) -> str | None:
+    """Why the lead may not yet be given up as unresponsive, or None when it may: the agreement
+    asks for a number of touches first. The one home of this rule; the review meeting asks it
+    when the outcome is recorded, and lead_give_up when the lead is given up."""
+    needed = sla.terms().touches_before_unresponsive
+    touches = lead.touches.count()
+    if touches >= needed:
+        return None
+    return f"The agreement asks for {needed} touches before a lead counts as unresponsive; {touches} logged so far."
+
+
 def lead_give_up(
     *, lead: Lead, by, reason: RejectionReason | None, note: str = "", now: datetime | None = None
 ) -> Lead:
@@ -689,14 +700,8 @@ def lead_give_up(
             raise InvalidTransition(
                 f"A lead in stage “{Stage(lead.stage).label}” cannot be given up; only accepted or qualified leads can."
             )
-        if reason.code == UNRESPONSIVE:
-            needed = sla.terms().touches_before_unresponsive
-            touches = lead.touches.count()
-            if touches < needed:
-                raise LeadError(
-                    f"The agreement asks for {needed} touches before a lead counts as unresponsive; "
-                    f"{touches} logged so far."
-                )
+        if reason.code == UNRESPONSIVE and (refusal := unresponsive_refusal(lead)):
+            raise LeadError(refusal)
         _close_accepted_handoff(lead=lead, at=now, reason=reason, decision_note=note)
         _return_to_marketing(
             lead=lead, by=by, reason=reason, kind=LeadEvent.Kind.GIVEN_UP, details={"note": note}, at=now
