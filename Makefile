@@ -8,7 +8,7 @@ PIP_INSTALL := $(BIN)/pip install --quiet --disable-pip-version-check --build-co
 # --build-constraint needs pip 25.3: bring an older .venv's pip up first (nothing is fetched when it is current).
 PIP_CURRENT := $(BIN)/python -m pip install --quiet --disable-pip-version-check "pip>=25.3"
 
-.PHONY: run test bench lint install install-dev
+.PHONY: run test bench lint install install-dev screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ run: install
 
 test: install-dev
 	$(BIN)/python -m pytest
+
+# The README's pictures: the browser tests walk every role's journey and save the main pages.
+screenshots: install-dev
+	ACCORD_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/e2e
 
 SWEEP_N ?= 1000000
 DASHBOARD_N ?= 1000000
