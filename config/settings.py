@@ -309,8 +309,9 @@ ACCORD_IMPORT_INLINE_ROWS = env_int("ACCORD_IMPORT_INLINE_ROWS", 2000)
 ACCORD_EXPIRY_ACTION = env_str("ACCORD_EXPIRY_ACTION", "return")
 if ACCORD_EXPIRY_ACTION not in ("return", "reassign"):
     raise ImproperlyConfigured(f"ACCORD_EXPIRY_ACTION must be 'return' or 'reassign', not {ACCORD_EXPIRY_ACTION!r}")
-# Where links in emails point.
-ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "http://127.0.0.1:8000")
+# Where links in emails point (leads.notifications.absolute_url); unset, the address `make run`
+# serves on, which follows PORT.
+ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "") or f"http://127.0.0.1:{env_int('PORT', 8000)}"
 # The dashboard's hygiene audit: accepted leads untouched this many days, open leads whose stage
 # has not changed in this many.
 ACCORD_NO_TOUCH_DAYS = env_int("ACCORD_NO_TOUCH_DAYS", 14)
