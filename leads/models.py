@@ -457,6 +457,7 @@ class Notification(models.Model):
         ESCALATION = "escalation", "Escalation"
         EXPIRED = "expired", "Expired hand-off"
         REASSIGNED = "reassigned", "Leads reassigned to you"
+        MOVED_BY_ACCORD = "moved_by_accord", "Leads Accord moved to you"
         UNOWNED = "unowned", "Leads returned to marketing"
         DEFINITION = "definition", "Qualified-lead definition"
         EVALUATION = "evaluation", "Leads re-evaluated"

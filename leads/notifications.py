@@ -35,7 +35,8 @@ DEFAULT_CHANNELS: dict[str, str] = {
     Kind.ESCALATION: Channel.EMAIL,
     Kind.ESCALATION_NOTICE: Channel.APP,
     Kind.EXPIRED: Channel.EMAIL,
-    Kind.REASSIGNED: Channel.EMAIL,
+    Kind.REASSIGNED: Channel.APP,  # a person did it, and usually said so
+    Kind.MOVED_BY_ACCORD: Channel.EMAIL,  # nobody told the new owner
     Kind.UNOWNED: Channel.EMAIL,
     Kind.DEFINITION: Channel.EMAIL,
     Kind.EVALUATION: Channel.EMAIL,

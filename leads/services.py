@@ -789,8 +789,8 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
     from `now`. Each lead gets an event: REASSIGNED with `reason`, or, without one, INHERITED from
     a person who departed. Each new owner gets one notification. One UPDATE per (owner, team),
     so a batch costs what its teams' sizes cost, not its leads'. Accord's moves (`by` None) are
-    emailed as well, since nobody told the new owner; a person's are in-app only. Returns how
-    many moved."""
+    their own kind, emailed by default, since nobody told the new owner; a person's are in the
+    app by default. Returns how many moved."""
     if not moves:
         return 0
     previous = {lead.pk: lead.owner_id for lead, _ in moves}
@@ -857,10 +857,11 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
         drafts.append(
             Draft(
                 recipient=people[owner_id],
-                kind=Notification.Kind.REASSIGNED,
+                # Nobody told the new owner of Accord's moves: a kind of its own, emailed by default.
+                kind=Notification.Kind.REASSIGNED if by else Notification.Kind.MOVED_BY_ACCORD,
                 message=message,
                 link=link,
-                subject="" if by else f"{len(group)} lead(s) reassigned to you",
+                subject=f"{len(group)} lead(s) reassigned to you",
             )
         )
     notify(drafts)

@@ -194,7 +194,7 @@ class TestDepartedStaff:
             assert event.details == {"from": "rep", "to": "teammate", "reason": "departed: rep was deactivated"}
         assert pending.accept_due_at > timezone.now()
         departed = cast.rep.get_full_name() or cast.rep.username
-        told = notified(cast.teammate, "reassigned")
+        told = notified(cast.teammate, "moved_by_accord")
         assert any(m.startswith(f"2 leads from {departed} are now yours (departed)") for m in told)
         assert sweeps.reassign_departed() == {"reassigned": 0, "returned_to_marketing": 0}
 
