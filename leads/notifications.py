@@ -136,21 +136,6 @@ def preference_rows(*, user) -> list[tuple[str, str, str]]:
     return [(kind, Kind(kind).label, channels[(user.pk, kind)]) for kind in Kind.values]
 
 
-def preferences_save(*, user, choices: dict[str, str]) -> int:
-    """Keep the person's channel per kind (``{kind: channel}``); a choice equal to the kind's
-    default is kept too, so a later change of defaults does not override a choice someone made.
-    Unknown kinds or channels raise ValueError and change nothing. Returns how many were saved."""
-    for kind, channel in choices.items():
-        if kind not in Kind.values or channel not in Channel.values:
-            raise ValueError(f"“{kind}” cannot be told by “{channel}”.")
-    with transaction.atomic():
-        NotificationPreference.objects.filter(user=user, kind__in=list(choices)).delete()
-        NotificationPreference.objects.bulk_create(
-            [NotificationPreference(user=user, kind=kind, channel=channel) for kind, channel in choices.items()]
-        )
-    return len(choices)
-
-
 def digest_send(*, now: datetime | None = None, batch_size: int = DIGEST_BATCH) -> int:
     """Gather every notification waiting for the daily digest into one email per person, through
     the outbox. Each batch of people claims its rows with a conditional UPDATE (two runs never

@@ -37,6 +37,7 @@ from leads.models import (
     Lead,
     LeadEvent,
     Notification,
+    NotificationPreference,
     Source,
     Stage,
     Touch,
@@ -933,6 +934,21 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+def notification_preferences_save(*, user, choices: dict[str, str]) -> int:
+    """Keep the person's channel per kind (``{kind: channel}``); a choice equal to the kind's
+    default is kept too, so a later change of defaults does not undo a choice someone made.
+    Unknown kinds or channels raise ValueError and change nothing. Returns how many were saved."""
+    for kind, channel in choices.items():
+        if kind not in Notification.Kind.values or channel not in Notification.Channel.values:
+            raise ValueError(f"“{kind}” cannot be told by “{channel}”.")
+    with transaction.atomic():
+        NotificationPreference.objects.filter(user=user, kind__in=list(choices)).delete()
+        NotificationPreference.objects.bulk_create(
+            [NotificationPreference(user=user, kind=kind, channel=channel) for kind, channel in choices.items()]
+        )
+    return len(choices)
 
 
 # --- Sources and campaigns ------------------------------------------------------------------------

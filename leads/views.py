@@ -380,7 +380,7 @@ def notification_preferences(request):
     form = NotificationPreferencesForm(request.POST or None, rows=rows)
     if request.method == "POST":
         if form.is_valid():
-            notifications.preferences_save(user=request.user, choices=form.cleaned_data)
+            services.notification_preferences_save(user=request.user, choices=form.cleaned_data)
             messages.success(request, "Your notification choices are saved.")
             return redirect("notification_preferences")
         messages.error(request, "Some choices were not understood; nothing was saved.")

@@ -10,7 +10,7 @@ import time_machine
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from leads import notifications, services, sweeps
+from leads import services, sweeps
 from leads.models import Handoff, Notification, NotificationPreference, Stage
 from leads.notifications import DEFAULT_CHANNELS, Draft, absolute_url, channels_for, digest_send, notify
 from outbox.models import OutboxMessage
@@ -249,10 +249,10 @@ def test_a_handoff_emails_the_rep_once_with_marketings_note(cast, make_lead):
 
 
 def test_saving_preferences_keeps_each_choice_and_refuses_nonsense(cast):
-    notifications.preferences_save(user=cast.rep, choices={Kind.REMINDER: Channel.DIGEST})
+    services.notification_preferences_save(user=cast.rep, choices={Kind.REMINDER: Channel.DIGEST})
     assert channels_for([(cast.rep.pk, Kind.REMINDER)]) == {(cast.rep.pk, Kind.REMINDER): Channel.DIGEST}
     with pytest.raises(ValueError):
-        notifications.preferences_save(user=cast.rep, choices={Kind.REMINDER: "carrier-pigeon"})
+        services.notification_preferences_save(user=cast.rep, choices={Kind.REMINDER: "carrier-pigeon"})
     assert NotificationPreference.objects.get(user=cast.rep).channel == Channel.DIGEST
 
 
