@@ -297,8 +297,10 @@ ACCORD_ACCEPT_WITHIN_HOURS = env_int("ACCORD_ACCEPT_WITHIN_HOURS", 8)
 ACCORD_FIRST_TOUCH_WITHIN_HOURS = env_int("ACCORD_FIRST_TOUCH_WITHIN_HOURS", 16)
 # Touches a rep logs before a lead may be given up as unresponsive.
 ACCORD_TOUCHES_BEFORE_UNRESPONSIVE = env_int("ACCORD_TOUCHES_BEFORE_UNRESPONSIVE", 3)
-# After a breach: the rep is reminded at once, the manager is told this many hours later, and
-# a hand-off still pending this many hours after its due time expires.
+# The rep is reminded this many minutes before a due time (0: once it has passed); the manager
+# is told this many hours after it, and only once the rep was reminded; a hand-off still pending
+# this many hours after its due time expires.
+ACCORD_REMIND_BEFORE_MINUTES = env_int("ACCORD_REMIND_BEFORE_MINUTES", 60)
 ACCORD_ESCALATE_AFTER_HOURS = env_int("ACCORD_ESCALATE_AFTER_HOURS", 8)
 ACCORD_EXPIRE_AFTER_HOURS = env_int("ACCORD_EXPIRE_AFTER_HOURS", 24)
 # What expiry does: "return" the lead to the marketing queue, or "reassign" it within the team.
@@ -309,8 +311,9 @@ ACCORD_IMPORT_INLINE_ROWS = env_int("ACCORD_IMPORT_INLINE_ROWS", 2000)
 ACCORD_EXPIRY_ACTION = env_str("ACCORD_EXPIRY_ACTION", "return")
 if ACCORD_EXPIRY_ACTION not in ("return", "reassign"):
     raise ImproperlyConfigured(f"ACCORD_EXPIRY_ACTION must be 'return' or 'reassign', not {ACCORD_EXPIRY_ACTION!r}")
-# Where links in emails point.
-ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "http://127.0.0.1:8000")
+# Where links in emails point (leads.notifications.absolute_url); unset, the address `make run`
+# serves on, which follows PORT.
+ACCORD_BASE_URL = env_str("ACCORD_BASE_URL", "") or f"http://127.0.0.1:{env_int('PORT', 8000)}"
 # The dashboard's hygiene audit: accepted leads untouched this many days, open leads whose stage
 # has not changed in this many.
 ACCORD_NO_TOUCH_DAYS = env_int("ACCORD_NO_TOUCH_DAYS", 14)

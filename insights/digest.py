@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -17,6 +16,7 @@ from alignment.roles import GROUP_NAMES, LEADERS
 from insights import diagnostics, selectors
 from insights.diagnostics import Alert
 from insights.models import WeeklyDigest
+from leads.notifications import absolute_url
 from outbox.services import enqueue_emails
 
 User = get_user_model()
@@ -87,7 +87,7 @@ def digest_build(*, now: datetime | None = None) -> Digest:
         ("Hand-offs decided in time", f"{_pct(in_time / judged if judged else None)} ({in_time:,} of {judged:,})"),
     ]
     hygiene_now = [(title, f"{hygiene[code]:,}") for code, title in selectors.hygiene_titles().items()]
-    base = settings.ACCORD_BASE_URL.rstrip("/")
+    base = absolute_url("").rstrip("/")
     link = f"{base}/dashboard/?start={start.isoformat()}&end={end.isoformat()}"
     alerts = diagnostics.alerts(figures, scope)
     for alert in alerts:

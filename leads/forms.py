@@ -4,7 +4,7 @@ from django.utils import timezone
 from alignment.models import ACTIVITY_KINDS, RejectionReason
 from leads import selectors
 from leads.learning import OUTCOMES
-from leads.models import Handoff, Stage, Touch
+from leads.models import Handoff, Notification, Stage, Touch
 from security.limits import NOTE_MAX_LENGTH
 
 
@@ -116,3 +116,14 @@ class OutcomePeriodForm(forms.Form):
         if since and until and since > until:
             raise forms.ValidationError("The period starts after it ends.")
         return data
+
+
+class NotificationPreferencesForm(forms.Form):
+    """How the person hears of each kind of notification: one choice per kind."""
+
+    def __init__(self, *args, rows: list[tuple[str, str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind, label, channel in rows:
+            self.fields[kind] = forms.ChoiceField(
+                label=label, choices=Notification.Channel.choices, initial=channel, required=True
+            )

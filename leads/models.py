@@ -457,11 +457,26 @@ class Notification(models.Model):
         ESCALATION = "escalation", "Escalation"
         EXPIRED = "expired", "Expired hand-off"
         REASSIGNED = "reassigned", "Leads reassigned to you"
+        MOVED_BY_ACCORD = "moved_by_accord", "Leads Accord moved to you"
         UNOWNED = "unowned", "Leads returned to marketing"
         DEFINITION = "definition", "Qualified-lead definition"
         EVALUATION = "evaluation", "Leads re-evaluated"
         IMPORT = "import", "Import finished"
         WEBHOOK = "webhook", "Webhook deliveries"
+        # The rep's own notice that an escalation about his leads went to his manager.
+        ESCALATION_NOTICE = "escalation_notice", "Your manager was told"
+        # Marketing hears what became of the leads it handed off.
+        HANDOFF_ACCEPTED = "handoff_accepted", "Your hand-off was accepted"
+        HANDOFF_REJECTED = "handoff_rejected", "Your hand-off was rejected"
+        LEAD_RECYCLED = "lead_recycled", "Sales gave up a lead you handed off"
+        LEAD_WON = "lead_won", "A lead you handed off was won"
+        LEAD_LOST = "lead_lost", "A lead you handed off was lost"
+
+    class Channel(models.TextChoices):
+        APP = "app", "In the app"
+        EMAIL = "email", "In the app and by email"
+        DIGEST = "digest", "In the app and in one daily email"
+        OFF = "off", "Off"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -469,13 +484,41 @@ class Notification(models.Model):
     link = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # How the person chose to hear of this kind when it was written (never "off": nothing is).
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.APP)
+    # Set when the daily digest gathered it (channel "digest" only).
+    digested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(
+                fields=["recipient", "id"],
+                condition=models.Q(channel="digest", digested_at__isnull=True),
+                name="notification_digest_due",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to hear of one kind of notification. No row: the kind's default
+    (leads.notifications.DEFAULT_CHANNELS)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=20, choices=Notification.Kind.choices)
+    channel = models.CharField(max_length=10, choices=Notification.Channel.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_preference_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.get_kind_display()} → {self.get_channel_display()}"
 
 
 class EvaluationRun(models.Model):

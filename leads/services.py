@@ -37,13 +37,14 @@ from leads.models import (
     Lead,
     LeadEvent,
     Notification,
+    NotificationPreference,
     Source,
     Stage,
     Touch,
 )
 from leads.notifications import Draft, names_preview, notify
 from leads.signals import leads_reassigned
-from outbox.services import enqueue_email, enqueue_task
+from outbox.services import enqueue_task
 
 # Fields a person may enter or edit directly; stage, owner and counters change only through
 # the workflow below.
@@ -333,17 +334,7 @@ def handoff_create(
             raise HandoffConflict("This lead already has an open hand-off.") from None
         lead.owner = rep
         lead.team = team
-        notify(
-            [
-                Draft(
-                    recipient=rep,
-                    kind=Notification.Kind.HANDOFF,
-                    message=f"New lead for you: {lead}. Accept or reject it by "
-                    f"{timezone.localtime(handoff.accept_due_at):%b %d, %H:%M}.",
-                    link=reverse("inbox"),
-                )
-            ]
-        )
+        notify([_handoff_draft(handoff=handoff, lead=lead, rep=rep, by=by)])
         lead_transition(
             lead=lead,
             to_stage=Stage.HANDED_OFF,
@@ -358,7 +349,6 @@ def handoff_create(
             extra_fields=("owner", "team"),
             at=now,
         )
-        handoff_email_assignee(handoff=handoff)
     return handoff
 
 
@@ -494,22 +484,19 @@ def leads_record_routed(*, decisions: list[tuple[int, dict[str, Any]]], at: date
     )
 
 
-def handoff_email_assignee(*, handoff: Handoff) -> bool:
-    """Email the rep that a lead is waiting for them (the in-app notification was saved with the
-    hand-off), through the outbox: written with the hand-off, sent after it commits, once per
-    hand-off. Returns False when there is nobody to tell."""
-    rep = handoff.assigned_to
-    if not rep.email or handoff.status != Handoff.Status.PENDING:
-        return False
-    lead = handoff.lead
-    by = handoff.handed_off_by
-    return enqueue_email(
-        key=f"handoff:{handoff.pk}:assigned:{rep.pk}",
-        to=rep.email,
+def _handoff_draft(*, handoff: Handoff, lead: Lead, rep, by) -> Draft:
+    """The rep's notice of a lead handed to them by a person; emailed with the details marketing
+    gave, when the rep hears of hand-offs by email."""
+    due = timezone.localtime(handoff.accept_due_at)
+    return Draft(
+        recipient=rep,
+        kind=Notification.Kind.HANDOFF,
+        message=f"New lead for you: {lead}. Accept or reject it by {due:%b %d, %H:%M}.",
+        link=reverse("inbox"),
         subject=f"New lead for you: {lead}",
         body=(
-            f"{(by.get_full_name() or by) if by else 'Accord'} handed you {lead} ({lead.source}).\n"
-            f"Please accept or reject it by {timezone.localtime(handoff.accept_due_at):%Y-%m-%d %H:%M %Z}.\n"
+            f"{_person_name(by)} handed you {lead} ({lead.source}).\n"
+            f"Please accept or reject it by {due:%Y-%m-%d %H:%M %Z}.\n"
             + (f"\nNote from marketing: {handoff.note}\n" if handoff.note else "")
         ),
     )
@@ -550,7 +537,39 @@ def handoff_accept(*, handoff: Handoff, by, now: datetime | None = None) -> Hand
             details={"handoff": handoff.pk},
             at=now,
         )
+        _tell_who_handed_off(
+            handoff=handoff, by=by, kind=Notification.Kind.HANDOFF_ACCEPTED, told=f"accepted {lead}.", lead=lead
+        )
     return handoff
+
+
+# What becomes of a lead given back with a reason, as marketing is told.
+_NEXT_FOR_DISPOSITION = {
+    RejectionReason.Disposition.RECYCLE: "It is back in nurture with marketing.",
+    RejectionReason.Disposition.DISQUALIFY: "It is disqualified.",
+    RejectionReason.Disposition.DUPLICATE: "It is disqualified as a suspected duplicate; merge it with the original.",
+}
+
+
+def _tell_who_handed_off(*, handoff: Handoff | None, by, kind: str, told: str, lead: Lead) -> None:
+    """Tell the marketer who handed the lead off what sales did with it ("Ravi Shah accepted …").
+    A hand-off Accord routed by itself (no one handed it off) tells nobody: marketing follows
+    those on the dashboard and through the webhooks."""
+    marketer = handoff.handed_off_by if handoff is not None else None
+    if marketer is None or marketer == by or not marketer.is_active:
+        return
+    who = _person_name(by) if by is not None else "Accord"
+    notify(
+        [
+            Draft(
+                recipient=marketer,
+                kind=kind,
+                message=f"{who} {told}",
+                link=reverse("lead_detail", args=[lead.pk]),
+                subject=f"{who} {told}"[:150],
+            )
+        ]
+    )
 
 
 # The catalogue's "unresponsive after the agreed touches" reason.
@@ -635,6 +654,14 @@ def handoff_reject(
             details={"handoff": handoff.pk, "note": note},
             at=now,
         )
+        _tell_who_handed_off(
+            handoff=handoff,
+            by=by,
+            kind=Notification.Kind.HANDOFF_REJECTED,
+            told=f"rejected {lead}: {reason.label}{f' (“{note}”)' if note else ''}. "
+            + _NEXT_FOR_DISPOSITION[reason.disposition],
+            lead=lead,
+        )
     return handoff
 
 
@@ -670,8 +697,26 @@ def lead_advance(*, lead: Lead, by, to_stage: str, note: str = "", now: datetime
             raise InvalidTransition(f"A lead in stage “{Stage(lead.stage).label}” is not being worked by sales.")
         lead_transition(lead=lead, to_stage=to_stage, by=by, details={"note": note.strip()}, at=now)
         if to_stage in (Stage.WON, Stage.LOST):
+            handoff = _accepted_handoff(lead)
             _close_accepted_handoff(lead=lead, at=now)
+            won = to_stage == Stage.WON
+            _tell_who_handed_off(
+                handoff=handoff,
+                by=by,
+                kind=Notification.Kind.LEAD_WON if won else Notification.Kind.LEAD_LOST,
+                told=f"{'won' if won else 'lost'} {lead}.",
+                lead=lead,
+            )
     return lead
+
+
+def _accepted_handoff(lead: Lead) -> Handoff | None:
+    """The accepted hand-off sales is working the lead under, with who handed it off."""
+    return (
+        Handoff.objects.filter(lead=lead, status=Handoff.Status.ACCEPTED, closed_at__isnull=True)
+        .select_related("handed_off_by")
+        .first()
+    )
 
 
 def unresponsive_refusal(lead: Lead) -> str | None:
@@ -702,9 +747,18 @@ def lead_give_up(
             )
         if reason.code == UNRESPONSIVE and (refusal := unresponsive_refusal(lead)):
             raise LeadError(refusal)
+        handoff = _accepted_handoff(lead)
         _close_accepted_handoff(lead=lead, at=now, reason=reason, decision_note=note)
         _return_to_marketing(
             lead=lead, by=by, reason=reason, kind=LeadEvent.Kind.GIVEN_UP, details={"note": note}, at=now
+        )
+        _tell_who_handed_off(
+            handoff=handoff,
+            by=by,
+            kind=Notification.Kind.LEAD_RECYCLED,
+            told=f"gave up {lead} after working it: {reason.label}{f' (“{note}”)' if note else ''}. "
+            + _NEXT_FOR_DISPOSITION[reason.disposition],
+            lead=lead,
         )
     return lead
 
@@ -736,8 +790,8 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
     from `now`. Each lead gets an event: REASSIGNED with `reason`, or, without one, INHERITED from
     a person who departed. Each new owner gets one notification. One UPDATE per (owner, team),
     so a batch costs what its teams' sizes cost, not its leads'. Accord's moves (`by` None) are
-    emailed as well, since nobody told the new owner; a person's are in-app only. Returns how
-    many moved."""
+    their own kind, emailed by default, since nobody told the new owner; a person's are in the
+    app by default. Returns how many moved."""
     if not moves:
         return 0
     previous = {lead.pk: lead.owner_id for lead, _ in moves}
@@ -804,10 +858,11 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
         drafts.append(
             Draft(
                 recipient=people[owner_id],
-                kind=Notification.Kind.REASSIGNED,
+                # Nobody told the new owner of Accord's moves: a kind of its own, emailed by default.
+                kind=Notification.Kind.REASSIGNED if by else Notification.Kind.MOVED_BY_ACCORD,
                 message=message,
                 link=link,
-                subject="" if by else f"{len(group)} lead(s) reassigned to you",
+                subject=f"{len(group)} lead(s) reassigned to you",
             )
         )
     notify(drafts)
@@ -879,6 +934,21 @@ def notifications_mark_read(*, user, ids: list[int] | None = None) -> int:
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+def notification_preferences_save(*, user, choices: dict[str, str]) -> int:
+    """Keep the person's channel per kind (``{kind: channel}``); a choice equal to the kind's
+    default is kept too, so a later change of defaults does not undo a choice someone made.
+    Unknown kinds or channels raise ValueError and change nothing. Returns how many were saved."""
+    for kind, channel in choices.items():
+        if kind not in Notification.Kind.values or channel not in Notification.Channel.values:
+            raise ValueError(f"“{kind}” cannot be told by “{channel}”.")
+    with transaction.atomic():
+        NotificationPreference.objects.filter(user=user, kind__in=list(choices)).delete()
+        NotificationPreference.objects.bulk_create(
+            [NotificationPreference(user=user, kind=kind, channel=channel) for kind, channel in choices.items()]
+        )
+    return len(choices)
 
 
 # --- Sources and campaigns ------------------------------------------------------------------------

@@ -53,13 +53,22 @@ def sweep_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) 
     counts: Counter = Counter(reminded=0, escalated=0, expired=0, reassigned=0)
     escalate_after = timedelta(hours=settings.ACCORD_ESCALATE_AFTER_HOURS)
     expire_after = timedelta(hours=settings.ACCORD_EXPIRE_AFTER_HOURS)
+    remind_before = timedelta(minutes=settings.ACCORD_REMIND_BEFORE_MINUTES)
 
     pending = Handoff.objects.filter(status=Handoff.Status.PENDING)
-    # Each level is its own pass over the hand-offs due for it and not yet claimed at it.
+    # Each level is its own pass over the hand-offs due for it and not yet claimed at it. The
+    # rep is reminded as the due time nears, and the manager hears of a hand-off only once its
+    # rep was reminded in an earlier run: a sweep that finds a hand-off long overdue (the beat
+    # was off, demo data) reminds first and escalates next time, never the other way round.
     accept_levels = [
         (Reminder.Level.EXPIRE, pending.filter(accept_due_at__lt=now - expire_after)),
-        (Reminder.Level.ESCALATE, pending.filter(accept_due_at__lt=now - escalate_after)),
-        (Reminder.Level.REMIND, pending.filter(accept_due_at__lt=now)),
+        (
+            Reminder.Level.ESCALATE,
+            pending.filter(accept_due_at__lt=now - escalate_after).filter(
+                _reminded_before(Reminder.Breach.ACCEPT, "accept_due_at", now)
+            ),
+        ),
+        (Reminder.Level.REMIND, pending.filter(accept_due_at__lt=now + remind_before)),
     ]
     for level, candidates in accept_levels:
         for batch in _unclaimed_batches(candidates, Reminder.Breach.ACCEPT, "accept_due_at", level, batch_size):
@@ -71,8 +80,13 @@ def sweep_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) 
         status=Handoff.Status.ACCEPTED, closed_at__isnull=True, first_touch_at__isnull=True
     )
     touch_levels = [
-        (Reminder.Level.ESCALATE, untouched.filter(first_touch_due_at__lt=now - escalate_after)),
-        (Reminder.Level.REMIND, untouched.filter(first_touch_due_at__lt=now)),
+        (
+            Reminder.Level.ESCALATE,
+            untouched.filter(first_touch_due_at__lt=now - escalate_after).filter(
+                _reminded_before(Reminder.Breach.FIRST_TOUCH, "first_touch_due_at", now)
+            ),
+        ),
+        (Reminder.Level.REMIND, untouched.filter(first_touch_due_at__lt=now + remind_before)),
     ]
     for level, candidates in touch_levels:
         for batch in _unclaimed_batches(
@@ -80,8 +94,27 @@ def sweep_overdue(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) 
         ):
             with transaction.atomic():
                 claimed = _claim(batch, Reminder.Breach.FIRST_TOUCH, level, run, now)
-                _act_on_first_touch_breach(claimed, level, counts)
+                _act_on_first_touch_breach(claimed, level, now, counts)
     return dict(counts)
+
+
+def _reminded_before(breach: str, due_field: str, now: datetime) -> Exists:
+    """Hand-off filter: its rep was reminded of this due time before this moment."""
+    return Exists(
+        Reminder.objects.filter(
+            handoff=OuterRef("pk"),
+            breach=breach,
+            due_at=OuterRef(due_field),
+            level=Reminder.Level.REMIND,
+            created_at__lt=now,
+        )
+    )
+
+
+def _due_phrase(items: list[_Breach], now: datetime) -> str:
+    """'overdue since Mar 03, 14:00' or 'due by Mar 03, 14:00' (the earliest of the items)."""
+    first = min(b.due_at for b in items)
+    return f"{'overdue since' if first <= now else 'due by'} {timezone.localtime(first):%b %d, %H:%M}"
 
 
 def _unclaimed_batches(candidates: QuerySet, breach: str, due_field: str, level: int, batch_size: int):
@@ -141,6 +174,10 @@ def _people(ids) -> dict[int, object]:
     return {user.pk: user for user in User.objects.filter(pk__in=set(ids) - {None})}
 
 
+def _name(person) -> str:
+    return person.get_full_name() or person.username
+
+
 def _managers_of(team_ids) -> dict[int, int]:
     """team id → id of its active manager."""
     return dict(
@@ -170,10 +207,10 @@ def _act_on_accept_breach(claimed: list[_Breach], level: int, now: datetime, cou
                 Draft(
                     recipient=reps[rep_id],
                     kind=Notification.Kind.REMINDER,
-                    message=f"{len(items)} lead(s) are waiting for you to accept or reject: "
-                    f"{names_preview([b.lead_name for b in items])}.",
+                    message=f"{len(items)} lead(s) are waiting for you to accept or reject "
+                    f"({_due_phrase(items, now)}): {names_preview([b.lead_name for b in items])}.",
                     link=inbox,
-                    subject=f"Overdue: {len(items)} lead(s) waiting for your decision",
+                    subject=f"Reminder: {len(items)} lead(s) waiting for your decision",
                 )
                 for rep_id, items in _by_person(claimed, lambda b: b.rep_id).items()
             ]
@@ -185,7 +222,7 @@ def _act_on_accept_breach(claimed: list[_Breach], level: int, now: datetime, cou
         _expire(claimed, now, counts)
 
 
-def _act_on_first_touch_breach(claimed: list[_Breach], level: int, counts: Counter) -> None:
+def _act_on_first_touch_breach(claimed: list[_Breach], level: int, now: datetime, counts: Counter) -> None:
     if not claimed:
         return
     if level == Reminder.Level.REMIND:
@@ -195,10 +232,10 @@ def _act_on_first_touch_breach(claimed: list[_Breach], level: int, counts: Count
                 Draft(
                     recipient=reps[rep_id],
                     kind=Notification.Kind.REMINDER,
-                    message=f"{len(items)} accepted lead(s) have had no first touch in time: "
-                    f"{names_preview([b.lead_name for b in items])}.",
+                    message=f"{len(items)} accepted lead(s) still need a first touch "
+                    f"({_due_phrase(items, now)}): {names_preview([b.lead_name for b in items])}.",
                     link=reverse("inbox") + "?status=accepted",
-                    subject=f"Overdue: first touch on {len(items)} lead(s)",
+                    subject=f"Reminder: first touch on {len(items)} lead(s)",
                 )
                 for rep_id, items in _by_person(claimed, lambda b: b.rep_id).items()
             ]
@@ -209,7 +246,8 @@ def _act_on_first_touch_breach(claimed: list[_Breach], level: int, counts: Count
 
 
 def _escalate(claimed: list[_Breach], what: str, counts: Counter) -> None:
-    """Tell each rep's manager (a sales leader when the team has none) about the breaches."""
+    """Tell each rep's manager (a sales leader when the team has none) about the breaches, and
+    the rep, in the app, that they were told."""
     managers = _managers_of(b.team_id for b in claimed)
     leaders = None
     people = _people([b.rep_id for b in claimed] + list(managers.values()))
@@ -218,15 +256,28 @@ def _escalate(claimed: list[_Breach], what: str, counts: Counter) -> None:
         rep = people[rep_id]
         if team_id in managers:
             recipients = [people[managers[team_id]]]
+            told = f"Your manager {_name(recipients[0])} was"
         else:
             leaders = leaders if leaders is not None else _sales_leaders()
             recipients = leaders
+            told = "The sales leaders were"
+        if recipients:
+            drafts.append(
+                Draft(
+                    recipient=rep,
+                    kind=Notification.Kind.ESCALATION_NOTICE,
+                    message=f"{told} told that {len(items)} of your lead(s) are {what}: "
+                    f"{names_preview([b.lead_name for b in items])}.",
+                    link=reverse("inbox"),
+                    subject=f"Your manager was told: {len(items)} lead(s) {what}",
+                )
+            )
         for recipient in recipients:
             drafts.append(
                 Draft(
                     recipient=recipient,
                     kind=Notification.Kind.ESCALATION,
-                    message=f"{rep.get_full_name() or rep.username} has {len(items)} lead(s) {what}: "
+                    message=f"{_name(rep)} has {len(items)} lead(s) {what}: "
                     f"{names_preview([b.lead_name for b in items])}.",
                     link=reverse("inbox"),
                     subject=f"Escalation: {len(items)} lead(s) {what}",

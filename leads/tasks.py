@@ -3,18 +3,7 @@
 from celery import shared_task
 
 from config.celery import RETRYING
-from leads import evaluation, learning, routing, services, sweeps
-from leads.models import Handoff
-
-
-@shared_task(**RETRYING, time_limit=60, soft_time_limit=50)
-def email_handoff_assignee(handoff_id: int) -> bool:
-    handoff = (
-        Handoff.objects.select_related("lead__source", "assigned_to", "handed_off_by").filter(pk=handoff_id).first()
-    )
-    if handoff is None:
-        return False
-    return services.handoff_email_assignee(handoff=handoff)
+from leads import evaluation, learning, notifications, routing, sweeps
 
 
 @shared_task(**RETRYING, time_limit=60, soft_time_limit=50)
@@ -25,6 +14,12 @@ def post_routed_to_slack(handoff_ids: list[int]) -> int:
 @shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)
 def sweep_overdue_handoffs() -> dict[str, int]:
     return sweeps.sweep_overdue()
+
+
+@shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)
+def send_notification_digests() -> int:
+    """Each person's notifications chosen for the daily digest, in one email (daily, by beat)."""
+    return notifications.digest_send()
 
 
 @shared_task(**RETRYING, time_limit=1800, soft_time_limit=1700)

@@ -19,4 +19,5 @@ urlpatterns = [
     path("definitions/<int:pk>/backtest/", views.definition_backtest, name="definition_backtest"),
     path("definitions/suggest/", views.definition_suggest, name="definition_suggest"),
     path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/preferences/", views.notification_preferences, name="notification_preferences"),
 ]

@@ -16,11 +16,19 @@ from alignment.models import QualificationDefinition, RejectionReason
 from alignment.roles import Role, has_role, is_leader, is_marketing
 from alignment.selectors import definition_problems
 from alignment.services import may_draft
-from leads import evaluation, learning, selectors, services
+from leads import evaluation, learning, notifications, selectors, services
 from leads.exceptions import LeadError
 from leads.exports import FORMATS, export_rows
 from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
-from leads.forms import ActivityForm, AdvanceForm, HandoffForm, OutcomePeriodForm, RejectForm, TouchForm
+from leads.forms import (
+    ActivityForm,
+    AdvanceForm,
+    HandoffForm,
+    NotificationPreferencesForm,
+    OutcomePeriodForm,
+    RejectForm,
+    TouchForm,
+)
 from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
 from leads.spreadsheets import csv_response, xlsx_response
 from security.limits import parse_id
@@ -334,16 +342,49 @@ def _without(query, keys) -> str:
 
 @login_required
 def notification_list(request):
-    notifications = selectors.notifications_for(user=request.user)
-    return render(request, "leads/notifications.html", {"page": _page(request, notifications)})
+    notes = selectors.notifications_for(user=request.user)
+    return render(request, "leads/notifications.html", {"page": _page(request, notes)})
 
 
 @login_required
 @require_POST
 def notifications_read(request):
-    marked = services.notifications_mark_read(user=request.user)
-    messages.success(request, f"{marked} notification(s) marked read.")
-    return redirect("notifications")
+    """Mark one notification read (``notification``: its id) or all of them. With htmx, answer
+    with the notice (or the list) as it is now and the header's unread count; without, redirect."""
+    one = request.POST.get("notification")
+    note_id = parse_id(one) if one is not None else None
+    if one is not None and note_id is None:
+        messages.error(request, "That notification does not exist; nothing was marked read.")
+        return redirect("notifications")
+    marked = services.notifications_mark_read(user=request.user, ids=None if note_id is None else [note_id])
+    if request.htmx:
+        unread = selectors.unread_notification_count(user=request.user)
+        context = {"unread_notifications": unread, "oob": True}
+        if note_id is not None:
+            note = selectors.notifications_for(user=request.user).filter(pk=note_id).first()
+            if note is None:
+                raise Http404
+            return render(request, "leads/_notification_read.html", {**context, "note": note})
+        page = _page(request, selectors.notifications_for(user=request.user))
+        return render(request, "leads/_notification_list.html", {**context, "page": page})
+    if note_id is None:
+        messages.success(request, f"{marked} notification(s) marked read.")
+    return redirect(next_url(request, default=reverse("notifications")))
+
+
+@login_required
+def notification_preferences(request):
+    """Each person chooses, per kind, how Accord tells them: in the app, by email, in the daily
+    digest, or not at all."""
+    rows = notifications.preference_rows(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, rows=rows)
+    if request.method == "POST":
+        if form.is_valid():
+            services.notification_preferences_save(user=request.user, choices=form.cleaned_data)
+            messages.success(request, "Your notification choices are saved.")
+            return redirect("notification_preferences")
+        messages.error(request, "Some choices were not understood; nothing was saved.")
+    return render(request, "leads/notification_preferences.html", {"form": form})
 
 
 # --- Evidence for the agreement ---------------------------------------------------------------

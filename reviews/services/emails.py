@@ -3,11 +3,11 @@ the reps' reminders the day before, and the minutes once."""
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from leads.notifications import absolute_url
 from outbox.services import enqueue_email, enqueue_emails
 from reviews import selectors
 from reviews.models import ReviewEvent, ReviewItem, ReviewMeeting, ReviewReminder
@@ -15,8 +15,8 @@ from reviews.services.common import review_event_record
 
 
 def _base_url() -> str:
-    """Where links in emails point."""
-    return settings.ACCORD_BASE_URL.rstrip("/")
+    """Where links in emails point (the one rule: leads.notifications.absolute_url)."""
+    return absolute_url("").rstrip("/")
 
 
 def review_reminders_send(*, meeting: ReviewMeeting, now: datetime | None = None) -> int:
