@@ -679,10 +679,15 @@ def unresponsive_refusal(lead: Lead) -> str | None:
     asks for a number of touches first. The one home of this rule; the review meeting asks it
     when the outcome is recorded, and lead_give_up when the lead is given up."""
     needed = sla.terms().touches_before_unresponsive
-    touches = lead.touches.count()
-    if touches >= needed:
+    # Only attempts that reached nobody count: a lead that answered or replied is not unresponsive.
+    # Touches logged before results were recorded ("not recorded") count, as they did then.
+    attempts = lead.touches.filter(result__in=Touch.UNANSWERED).count()
+    if attempts >= needed:
         return None
-    return f"The agreement asks for {needed} touches before a lead counts as unresponsive; {touches} logged so far."
+    return (
+        f"The agreement asks for {needed} attempts that reached nobody (no answer or voicemail) before a lead"
+        f" counts as unresponsive; {attempts} so far."
+    )
 
 
 def lead_give_up(
@@ -815,15 +820,26 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
     return len(moves)
 
 
-def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None) -> Touch:
-    """A rep records a call, email or meeting on a lead they accepted. The first touch of a
-    hand-off is kept on it, for the first-touch service level."""
+def touch_log(
+    *,
+    lead: Lead,
+    by,
+    kind: str,
+    result: str = Touch.Result.NOT_RECORDED,
+    note: str = "",
+    happened_at: datetime | None = None,
+) -> Touch:
+    """A rep records a call, email or meeting on a lead they accepted, and what came of it
+    (connected, no answer, voicemail, replied). The first touch of a hand-off is kept on it, for
+    the first-touch service level."""
     now = timezone.now()
     happened_at = happened_at or now
     if happened_at > now + timedelta(minutes=5):
         raise LeadError("A touch cannot be logged in the future.")
     if kind not in Touch.Kind.values:
         raise LeadError("Choose call, email or meeting.")
+    if result not in Touch.Result.values:
+        raise LeadError("Choose what came of the touch: connected, no answer, voicemail or replied.")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.owner_id != by.pk:
@@ -831,7 +847,9 @@ def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetim
         handoff = lead.handoffs.filter(status=Handoff.Status.ACCEPTED).order_by("-decided_at").first()
         if handoff is None:
             raise LeadError("Accept the lead before logging touches on it.")
-        touch = Touch(lead=lead, handoff=handoff, by=by, kind=kind, note=note.strip(), happened_at=happened_at)
+        touch = Touch(
+            lead=lead, handoff=handoff, by=by, kind=kind, result=result, note=note.strip(), happened_at=happened_at
+        )
         touch.full_clean()
         touch.save()
         Handoff.objects.filter(pk=handoff.pk, first_touch_at__isnull=True).update(first_touch_at=happened_at)
@@ -839,7 +857,7 @@ def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetim
             lead=lead,
             kind=LeadEvent.Kind.TOUCHED,
             actor=by,
-            details={"touch": touch.pk, "kind": kind, "note": touch.note},
+            details={"touch": touch.pk, "kind": kind, "result": result, "note": touch.note},
             at=happened_at,
         )
     return touch

@@ -118,6 +118,7 @@ def touch_log(request, pk: int):
                 lead=lead,
                 by=request.user,
                 kind=form.cleaned_data["kind"],
+                result=form.cleaned_data["result"],
                 note=form.cleaned_data["note"],
                 happened_at=form.cleaned_data["happened_at"],
             )
