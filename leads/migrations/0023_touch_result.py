@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0022_notification_kind_webhook'),
+        ("leads", "0022_notification_kind_webhook"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='touch',
-            name='result',
-            field=models.CharField(blank=True, choices=[('', 'Not recorded'), ('connected', 'Connected'), ('no_answer', 'No answer'), ('voicemail', 'Left a voicemail'), ('replied', 'Replied')], default='', max_length=20),
+            model_name="touch",
+            name="result",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "Not recorded"),
+                    ("connected", "Connected"),
+                    ("no_answer", "No answer"),
+                    ("voicemail", "Left a voicemail"),
+                    ("replied", "Replied"),
+                ],
+                default="",
+                max_length=20,
+            ),
         ),
     ]

@@ -120,7 +120,9 @@ class TestTouchForm:
     def test_the_rep_logs_a_touch(self, cast, handoff_to_rep):
         handoff = handoff_to_rep()
         services.handoff_accept(handoff=handoff, by=cast.rep)
-        response = logged_in(cast.rep).post(f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "result": "connected", "note": "Hi"})
+        response = logged_in(cast.rep).post(
+            f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "result": "connected", "note": "Hi"}
+        )
         assert response.status_code == 302
         assert Touch.objects.get(lead_id=handoff.lead_id).note == "Hi"
 
