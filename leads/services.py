@@ -553,6 +553,27 @@ def handoff_accept(*, handoff: Handoff, by, now: datetime | None = None) -> Hand
     return handoff
 
 
+def handoffs_accept(
+    *, handoffs, by, now: datetime | None = None, batch_size: int = 50
+) -> tuple[list[Handoff], dict[Lead, str]]:
+    """Accept several hand-offs at once (the work queue's "Accept selected"): the same guarded
+    transition as :func:`handoff_accept` on each, one transaction per batch, each hand-off in its
+    own savepoint so that a refusal (decided meanwhile, not the rep's) leaves the others
+    accepted. Returns the hand-offs accepted and, per refused lead, why."""
+    now = now or timezone.now()
+    handoffs = list(handoffs)
+    accepted: list[Handoff] = []
+    refused: dict[Lead, str] = {}
+    for start in range(0, len(handoffs), batch_size):
+        with transaction.atomic():
+            for handoff in handoffs[start : start + batch_size]:
+                try:
+                    accepted.append(handoff_accept(handoff=handoff, by=by, now=now))
+                except (LeadError, NotAllowed) as error:
+                    refused[handoff.lead] = str(error)
+    return accepted, refused
+
+
 # The catalogue's "unresponsive after the agreed touches" reason.
 UNRESPONSIVE = "unresponsive"
 
