@@ -23,6 +23,7 @@ from leads.filters import InboxFilter, LeadFilter, OutcomeFilter
 from leads.forms import ActivityForm, AdvanceForm, HandoffForm, OutcomePeriodForm, RejectForm, TouchForm
 from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage, Touch
 from leads.spreadsheets import csv_response, xlsx_response
+from leads.timeline import timeline
 from security.limits import parse_id
 from security.redirects import next_url
 
@@ -268,7 +269,9 @@ def lead_detail(request, pk: int):
         "lead": lead,
         "handoffs": handoffs,
         "touches": lead.touches.select_related("by"),
-        "events": selectors.lead_events(lead=lead),
+        "entries": timeline(selectors.lead_events(lead=lead), handoffs=handoffs, viewer=request.user),
+        "pending_handoff": next((h for h in handoffs if h.status == Handoff.Status.PENDING), None),
+        "now": timezone.now(),
         "can_hand_off": (request.user.is_superuser or is_marketing(request.user)) and lead.stage in MARKETING_STAGES,
         "can_log_activity": request.user.is_superuser or is_marketing(request.user),
         "can_touch": lead.owner_id == request.user.pk and lead.stage in WORKING_STAGES,
