@@ -7,7 +7,8 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from alignment import policies
@@ -129,7 +130,22 @@ def outcome_feed(*, user) -> QuerySet[Handoff]:
 
 
 def lead_events(*, lead: Lead) -> QuerySet[LeadEvent]:
-    return lead.events.select_related("actor").order_by("-created_at", "-id")
+    """The lead's history, newest first; each SALES_READY event carries ``definition_pk``, the
+    version it names (details["version"]), read in the same query for the timeline's link."""
+    named_version = QualificationDefinition.objects.filter(
+        version=Cast(KeyTextTransform("version", OuterRef("details")), IntegerField())
+    ).values("pk")[:1]
+    return (
+        lead.events.select_related("actor")
+        .annotate(
+            definition_pk=Case(
+                When(kind=LeadEvent.Kind.SALES_READY, then=Subquery(named_version)),
+                default=None,
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def rejection_reasons_in_force() -> QuerySet[RejectionReason]:

@@ -4,8 +4,8 @@ meeting, the definition version, the other lead of a merge).
 
 The one place that turns an event into words: one function per LeadEvent.Kind in ``SENTENCES``
 (a kind without one would fail the test that renders every kind). Names are resolved for all the
-events of a page at once (:func:`timeline`): one query for the people, one for the definition
-versions, whatever the number of events."""
+events of a page at once (:func:`timeline`): one query for the people, whatever the number of
+events; the definition versions come with the events (selectors.lead_events)."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from alignment.models import ACTIVITY_KINDS, QualificationDefinition, RejectionReason
+from alignment.models import ACTIVITY_KINDS, RejectionReason
 from leads.models import Lead, LeadEvent, Stage, Touch
 
 # Keys of event details that hold a username.
@@ -49,11 +49,10 @@ class Entry:
 
 @dataclass
 class _Names:
-    """What the sentences need to know beyond the event: people by username, definition
-    versions by number, the lead's hand-offs by id, and whether the viewer may open admin pages."""
+    """What the sentences need to know beyond the event: people by username, the lead's
+    hand-offs by id, and whether the viewer may open admin pages."""
 
     people: dict[str, str]
-    versions: dict[int, int]
     handoffs: dict[int, object]
     staff: bool
 
@@ -220,7 +219,8 @@ def _sales_ready(event, names):
 
 
 def _definition_link(event, names) -> tuple[str, str]:
-    pk = names.versions.get(event.details.get("version"))
+    # The version's id comes with the event (selectors.lead_events), not from a query per event.
+    pk = getattr(event, "definition_pk", None)
     return (reverse("definition_detail", args=[pk]), "See the definition") if pk else ("", "")
 
 
@@ -277,25 +277,16 @@ def entry_of(event: LeadEvent, names: _Names) -> Entry:
 
 
 def timeline(events: Iterable[LeadEvent], *, handoffs: Iterable = (), viewer=None) -> list[Entry]:
-    """The events as entries, newest first as given: one query for the people they name and one
-    for the definition versions (each only when some event needs it)."""
+    """The events as entries, in the order given: one query for the people they name (none when
+    they name nobody). Events read through selectors.lead_events link to their definition."""
     events = list(events)
     usernames = {str(event.details[key]) for event in events for key in _USERNAME_KEYS if event.details.get(key)}
     people = {}
     if usernames:
         for user in get_user_model().objects.filter(username__in=usernames):
             people[user.username] = user.get_full_name() or user.username
-    versions_named = {event.details.get("version") for event in events if event.kind == LeadEvent.Kind.SALES_READY} - {
-        None
-    }
-    versions = (
-        dict(QualificationDefinition.objects.filter(version__in=versions_named).values_list("version", "pk"))
-        if versions_named
-        else {}
-    )
     names = _Names(
         people=people,
-        versions=versions,
         handoffs={handoff.pk: handoff for handoff in handoffs},
         staff=bool(viewer is not None and viewer.is_staff),
     )
