@@ -6,7 +6,20 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, DateTimeField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -150,11 +163,13 @@ def lead_events(*, lead: Lead) -> QuerySet[LeadEvent]:
 
 def rejection_reasons_in_force() -> QuerySet[RejectionReason]:
     """The reasons the active definition agreed (all active ones while none is active)."""
-    reasons = RejectionReason.objects.filter(is_active=True).order_by("position", "label")
-    agreed = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
-    if agreed.exists():
-        reasons = reasons.filter(definitions__in=agreed)
-    return reasons
+    active = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
+    # One query: agreed by the active version, or any active reason while no version is active.
+    return (
+        RejectionReason.objects.filter(is_active=True)
+        .filter(Exists(active.filter(rejection_reasons=OuterRef("pk"))) | ~Exists(active))
+        .order_by("position", "label")
+    )
 
 
 def active_reps() -> QuerySet:
