@@ -3,13 +3,17 @@ with its countdowns, accepts two leads at once, rejects one inline with a reason
 with its result, then opens a lead and reads its history."""
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from leads.models import Handoff, Lead, Touch
+from alignment import services as alignment_services
+from alignment.models import EngagementRule, FieldRule
+from leads import services
+from leads.models import Handoff, Lead, Reminder, Touch
 from tests.e2e.conftest import PHONE, WIDE
 from tests.factories import PASSWORD
 
@@ -17,11 +21,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def queue(cast, handoff_to_rep):
-    """Four pending hand-offs to Ravi Shah from Clara Moreau, one of them overdue."""
+def queue(cast, make_lead):
+    """Under an active definition, four sales-ready leads handed to Ravi Shah by Clara Moreau,
+    one of them overdue with its reminder sent."""
     for person, (first, last) in ((cast.marketer, ("Clara", "Moreau")), (cast.rep, ("Ravi", "Shah"))):
         person.first_name, person.last_name = first, last
         person.save()
+    version = alignment_services.definition_create(by=cast.marketer, name="Enterprise fit")
+    FieldRule.objects.create(definition=version, field="seniority", test="one_of", values=["c_level", "vp"], points=60)
+    EngagementRule.objects.create(definition=version, activity="demo_request", points=70)
+    alignment_services.definition_update(
+        definition=version, by=cast.marketer, fields={"half_life_days": 0, "ready_activities": "demo_request"}
+    )
+    alignment_services.definition_propose(definition=version, by=cast.marketer)
+    alignment_services.definition_approve(definition=version, by=cast.cmo, side="marketing")
+    alignment_services.definition_approve(definition=version, by=cast.vp, side="sales")
     now = timezone.now()
     rows = {}
     for name, priority, due in (
@@ -31,10 +45,21 @@ def queue(cast, handoff_to_rep):
         ("Linus Torvalds", 20, -timedelta(hours=3)),
     ):
         first, last = name.split()
-        handoff = handoff_to_rep(first_name=first, last_name=last, company="Analytical Engines")
+        lead = make_lead(first_name=first, last_name=last, company="Analytical Engines", title="VP Sales")
+        services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
+        handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
         Lead.objects.filter(pk=handoff.lead_id).update(priority=priority)
         Handoff.objects.filter(pk=handoff.pk).update(accept_due_at=now + due, note=f"Called about {first}")
         rows[name] = handoff
+    late = Handoff.objects.get(pk=rows["Linus Torvalds"].pk)
+    Reminder.objects.create(
+        handoff=late,
+        breach=Reminder.Breach.ACCEPT,
+        level=Reminder.Level.REMIND,
+        due_at=late.accept_due_at,
+        created_at=now,
+        run=uuid.uuid4(),
+    )
     return rows
 
 
@@ -55,6 +80,8 @@ def test_the_rep_works_the_queue(cast, reasons, queue, page_sized, assert_access
     late = rep.locator(f"#handoff-{queue['Linus Torvalds'].pk}")
     expect(late.locator("time[data-countdown]")).to_have_text(re.compile(r"^overdue by (2 h \d+ min|3 h)"))
     expect(late).to_have_class(re.compile(r"\boverdue\b"))
+    expect(ada.locator(".queue-why")).to_have_text("Sales-ready: grade A and bucket hot; 1 demo request.")
+    expect(rep.locator("#reminders")).to_contain_text("Linus Torvalds")
     assert_accessible(rep, "work queue")
     screenshot(rep, "rep-inbox-phone" if phone else "rep-inbox")
 
@@ -107,7 +134,8 @@ def test_the_rep_works_the_queue(cast, reasons, queue, page_sized, assert_access
     rep.locator(f"#handoff-{queue['Ada Lovelace'].pk}").get_by_role("link", name="Ada Lovelace").click()
     expect(rep).to_have_url(re.compile(rf"/leads/{queue['Ada Lovelace'].lead_id}/$"))
     history = rep.locator("#timeline")
-    expect(history).to_contain_text("Clara Moreau handed this lead to Ravi Shah (Enterprise)")
+    expect(history).to_contain_text("Clara Moreau handed this lead to Ravi Shah (Enterprise) as A · hot.")
+    expect(history).to_contain_text("It became sales-ready under definition v1.")
     expect(history).to_contain_text("Ravi Shah accepted it.")
     expect(history).to_contain_text("Ravi Shah logged a call: no answer.")
     expect(history).not_to_contain_text("assigned_to")
