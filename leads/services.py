@@ -352,6 +352,8 @@ def handoff_create(
             details={
                 "handoff": handoff.pk,
                 "assigned_to": rep.username,
+                # The name as it was, for the history (alignment.actors), as actor_name is kept.
+                "assigned_to_name": actor_name(rep),
                 "team": team.name if team else "",
                 "note": note,
             },
@@ -439,6 +441,7 @@ def handoffs_create_by_accord(*, routed: list[RoutedLead], definition_id: int | 
                 details={
                     "handoff": handoff.pk,
                     "assigned_to": people[item.rep_id].username,
+                    "assigned_to_name": actor_name(people[item.rep_id]),
                     "team": item.team.name,
                     "note": "",
                     "rule": item.rule,

@@ -56,7 +56,12 @@ class _Names:
     handoffs: dict[int, object]
     staff: bool
 
-    def person(self, username) -> str:
+    def person(self, details: dict, key: str) -> str:
+        """The person the details name under ``key``: by the name written at the time
+        (``<key>_name``), else (older events) by their name now."""
+        if details.get(f"{key}_name"):
+            return str(details[f"{key}_name"])
+        username = details.get(key)
         if not username:
             return "someone"
         return self.people.get(str(username), str(username))
@@ -127,7 +132,7 @@ def _handed_off(event, names):
     grading = ""
     if handoff is not None and handoff.grade:
         grading = f" as {handoff.grade} · {handoff.bucket}" if handoff.bucket else f" as grade {handoff.grade}"
-    return f"{who} handed this lead to {names.person(details.get('assigned_to'))}{team}{grading}."
+    return f"{who} handed this lead to {names.person(details, 'assigned_to')}{team}{grading}."
 
 
 def _accepted(event, names):
@@ -158,16 +163,15 @@ def _touched(event, names):
 def _reassigned(event, names):
     details = event.details
     why = details.get("reason") or ""
-    return (
-        f"{_actor(event)} gave it to {names.person(details.get('to'))} instead of {names.person(details.get('from'))}"
-        + (f": {why}." if why else ".")
+    return f"{_actor(event)} gave it to {names.person(details, 'to')} instead of {names.person(details, 'from')}" + (
+        f": {why}." if why else "."
     )
 
 
 def _inherited(event, names):
     details = event.details
     return (
-        f"{names.person(details.get('to'))} took it over from {names.person(details.get('from'))}, who left"
+        f"{names.person(details, 'to')} took it over from {names.person(details, 'from')}, who left"
         f" the team or was deactivated."
     )
 
@@ -229,7 +233,7 @@ def _routed(event, names):
     if not details.get("rule"):
         return "No routing rule matched: it waits in the marketing queue."
     team = f" to {details['team']}" if details.get("team") else ""
-    rep = f", for {names.person(details['rep'])}" if details.get("rep") else ""
+    rep = f", for {names.person(details, 'rep')}" if details.get("rep") else ""
     waiting = f"; it stays with marketing: {details['waiting']}" if details.get("waiting") else ""
     return f"Routing rule “{details['rule']}” sent it{team}{rep}{waiting}."
 
@@ -280,7 +284,12 @@ def timeline(events: Iterable[LeadEvent], *, handoffs: Iterable = (), viewer=Non
     """The events as entries, in the order given: one query for the people they name (none when
     they name nobody). Events read through selectors.lead_events link to their definition."""
     events = list(events)
-    usernames = {str(event.details[key]) for event in events for key in _USERNAME_KEYS if event.details.get(key)}
+    usernames = {
+        str(event.details[key])
+        for event in events
+        for key in _USERNAME_KEYS
+        if event.details.get(key) and not event.details.get(f"{key}_name")
+    }
     people = {}
     if usernames:
         for user in get_user_model().objects.filter(username__in=usernames):
