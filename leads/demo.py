@@ -641,10 +641,24 @@ def _plan_lead(
     handoff.first_touch_at = touched
     kind = rng.choice(Touch.Kind.values)
     batch.touches.append(
-        Touch(lead=lead, handoff=handoff, by=rep, kind=kind, happened_at=touched, note="First conversation.")
+        Touch(
+            lead=lead,
+            handoff=handoff,
+            by=rep,
+            kind=kind,
+            result=Touch.Result.CONNECTED,
+            happened_at=touched,
+            note="First conversation.",
+        )
     )
     events.append(
-        LeadEvent(lead=lead, kind=LeadEvent.Kind.TOUCHED, actor=rep, created_at=touched, details={"kind": kind})
+        LeadEvent(
+            lead=lead,
+            kind=LeadEvent.Kind.TOUCHED,
+            actor=rep,
+            created_at=touched,
+            details={"kind": kind, "result": Touch.Result.CONNECTED},
+        )
     )
     previous, moment = Stage.ACCEPTED, touched
     for step in _PATH_AFTER_ACCEPT.get(stage, []):

@@ -34,7 +34,7 @@ from django.utils import timezone
 
 from alignment import scoring
 from alignment.models import QualificationDefinition
-from alignment.selectors import active_definition, definition_terms
+from alignment.selectors import active_definition, active_definition_terms, definition_terms
 from leads.exceptions import LeadError
 from leads.models import Activity, EvaluationRun, Lead, LeadEvent, Notification
 from leads.notifications import Draft, notify
@@ -135,6 +135,23 @@ def explain(
     return scoring.evaluate(
         definition_terms(definition), facts_of(lead), activities_of(lead), as_of=as_of or evaluation_moment()
     )
+
+
+def readiness_of(leads: list[Lead]) -> dict[int, str]:
+    """Why each lead is sales-ready (or not) under the active definition, as one sentence by lead
+    id (the reasons of :meth:`scoring.Evaluation.why`), for pages that list leads: two queries
+    whatever their number (which version is active, and their activities), the terms read once
+    per process. Empty when no definition is active. The leads need their source and campaign."""
+    definition, terms = active_definition_terms()
+    if definition is None or not leads:
+        return {}
+    as_of = evaluation_moment()
+    ids = sorted({lead.pk for lead in leads})
+    activities = activities_of_rows(ids, kinds=counted_kinds(terms), as_of=as_of)
+    return {
+        lead.pk: scoring.evaluate(terms, facts_of(lead), activities.get(lead.pk, ()), as_of=as_of).why()
+        for lead in leads
+    }
 
 
 def evaluation_runs_for(definition: QualificationDefinition) -> QuerySet[EvaluationRun]:

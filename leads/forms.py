@@ -70,6 +70,12 @@ class RejectForm(forms.Form):
 
 class TouchForm(forms.Form):
     kind = forms.ChoiceField(choices=Touch.Kind.choices, label="What happened")
+    # Asked every time: the unresponsive rule counts only attempts that reached nobody.
+    result = forms.ChoiceField(
+        choices=[("", "Choose…"), *[(value, label) for value, label in Touch.Result.choices if value]],
+        label="Result",
+        error_messages={"required": "Choose what came of the touch."},
+    )
     happened_at = forms.DateTimeField(
         required=False,
         label="When",

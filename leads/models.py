@@ -321,10 +321,23 @@ class Touch(models.Model):
         EMAIL = "email", "Email"
         MEETING = "meeting", "Meeting"
 
+    class Result(models.TextChoices):
+        # Touches logged before results were asked for have none: "" reads "Not recorded".
+        NOT_RECORDED = "", "Not recorded"
+        CONNECTED = "connected", "Connected"
+        NO_ANSWER = "no_answer", "No answer"
+        VOICEMAIL = "voicemail", "Left a voicemail"
+        REPLIED = "replied", "Replied"
+
+    # Results that reached nobody: what the unresponsive rule counts (services.unresponsive_refusal).
+    # Touches from before results were recorded count too: they counted when they were logged.
+    UNANSWERED = frozenset({Result.NO_ANSWER, Result.VOICEMAIL, Result.NOT_RECORDED})
+
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
     handoff = models.ForeignKey(Handoff, null=True, blank=True, on_delete=models.SET_NULL, related_name="touches")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="touches")
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    result = models.CharField(max_length=20, choices=Result.choices, blank=True, default=Result.NOT_RECORDED)
     note = models.TextField(blank=True)
     happened_at = models.DateTimeField()
 

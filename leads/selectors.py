@@ -6,15 +6,30 @@ from collections import defaultdict
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from alignment import policies
 from alignment.models import LeadProperty, Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import GROUP_NAMES, Role
 from alignment.selectors import working_reps
-from leads.models import SALES_STAGES, Campaign, Handoff, Lead, LeadEvent, Notification, Source
+from leads.evaluation import readiness_of
+from leads.models import SALES_STAGES, Campaign, Handoff, Lead, LeadEvent, Notification, Reminder, Source
 
 User = get_user_model()
 
@@ -44,14 +59,69 @@ def service_level_breached(now: datetime | None = None) -> Q:
 
 
 def inbox_for(*, user) -> QuerySet[Handoff]:
-    """Hand-offs waiting on a decision or being worked: what a rep (or their manager) acts on."""
+    """Hand-offs waiting on a decision or being worked: what a rep (or their manager) acts on,
+    the highest priority first, then the soonest due. ``due_at`` is each row's next deadline: the
+    accept time while pending, the first-touch time while accepted and untouched, else none."""
+    due = Case(
+        When(status=Handoff.Status.PENDING, then=F("accept_due_at")),
+        When(first_touch_at__isnull=True, then=F("first_touch_due_at")),
+        default=None,
+        output_field=DateTimeField(),
+    )
     return (
         handoffs_visible_to(user=user)
         .open()
         .select_related("lead__source", "lead__campaign", "assigned_to", "handed_off_by", "team")
-        # Pending before accepted; among them the highest priority first, then the oldest due.
-        .order_by("-status", F("lead__priority").desc(nulls_last=True), "accept_due_at", "id")
+        .annotate(due_at=due)
+        .order_by(F("lead__priority").desc(nulls_last=True), F("due_at").asc(nulls_last=True), "id")
     )
+
+
+def queue_rows(handoffs) -> list[Handoff]:
+    """The inbox's rows with, on each, ``why_ready``: one line saying why its lead is sales-ready
+    under the active definition (or the override reason when marketing handed it off anyway).
+    Two queries whatever the number of rows (leads.evaluation.readiness_of)."""
+    rows = list(handoffs)
+    readiness = readiness_of([row.lead for row in rows if not row.override])
+    for row in rows:
+        row.why_ready = f"Handed off anyway: {row.override_reason}" if row.override else readiness.get(row.lead_id, "")
+    return rows
+
+
+def pending_handoffs_of(*, user, ids) -> QuerySet[Handoff]:
+    """The hand-offs among ``ids`` that wait on ``user``'s own decision (bulk accept)."""
+    return (
+        handoffs_visible_to(user=user)
+        .filter(pk__in=ids, assigned_to=user, status=Handoff.Status.PENDING)
+        .select_related("lead", "team")
+    )
+
+
+def reminders_for(*, user, limit: int = 5) -> list[Reminder]:
+    """The service-level reminders and escalations still standing on the hand-offs ``user``
+    acts on (a rep's own; a manager's team's), newest first, one per hand-off and breach (the
+    highest level). Standing: the due time it was sent for is still the hand-off's and still
+    unmet. One query."""
+    breach = Reminder.Breach
+    standing = Q(breach=breach.ACCEPT, handoff__status=Handoff.Status.PENDING, due_at=F("handoff__accept_due_at")) | Q(
+        breach=breach.FIRST_TOUCH,
+        handoff__status=Handoff.Status.ACCEPTED,
+        handoff__closed_at__isnull=True,
+        handoff__first_touch_at__isnull=True,
+        due_at=F("handoff__first_touch_due_at"),
+    )
+    rows = (
+        Reminder.objects.filter(standing, level__in=[Reminder.Level.REMIND, Reminder.Level.ESCALATE])
+        .filter(handoff__in=handoffs_visible_to(user=user).values("pk"))
+        .select_related("handoff__lead", "handoff__assigned_to")
+        .order_by("-created_at", "-level", "-id")[: limit * 3]
+    )
+    shown: dict[tuple[int, str], Reminder] = {}
+    for reminder in rows:
+        key = (reminder.handoff_id, reminder.breach)
+        if key not in shown or reminder.level > shown[key].level:
+            shown[key] = reminder
+    return list(shown.values())[:limit]
 
 
 def outcome_feed(*, user) -> QuerySet[Handoff]:
@@ -73,16 +143,33 @@ def outcome_feed(*, user) -> QuerySet[Handoff]:
 
 
 def lead_events(*, lead: Lead) -> QuerySet[LeadEvent]:
-    return lead.events.select_related("actor").order_by("-created_at", "-id")
+    """The lead's history, newest first; each SALES_READY event carries ``definition_pk``, the
+    version it names (details["version"]), read in the same query for the timeline's link."""
+    named_version = QualificationDefinition.objects.filter(
+        version=Cast(KeyTextTransform("version", OuterRef("details")), IntegerField())
+    ).values("pk")[:1]
+    return (
+        lead.events.select_related("actor")
+        .annotate(
+            definition_pk=Case(
+                When(kind=LeadEvent.Kind.SALES_READY, then=Subquery(named_version)),
+                default=None,
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
 
 
 def rejection_reasons_in_force() -> QuerySet[RejectionReason]:
     """The reasons the active definition agreed (all active ones while none is active)."""
-    reasons = RejectionReason.objects.filter(is_active=True).order_by("position", "label")
-    agreed = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
-    if agreed.exists():
-        reasons = reasons.filter(definitions__in=agreed)
-    return reasons
+    active = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.ACTIVE)
+    # One query: agreed by the active version, or any active reason while no version is active.
+    return (
+        RejectionReason.objects.filter(is_active=True)
+        .filter(Exists(active.filter(rejection_reasons=OuterRef("pk"))) | ~Exists(active))
+        .order_by("position", "label")
+    )
 
 
 def active_reps() -> QuerySet:

@@ -343,6 +343,8 @@ def handoff_create(
             details={
                 "handoff": handoff.pk,
                 "assigned_to": rep.username,
+                # The name as it was, for the history (alignment.actors), as actor_name is kept.
+                "assigned_to_name": actor_name(rep),
                 "team": team.name if team else "",
                 "note": note,
             },
@@ -429,6 +431,7 @@ def handoffs_create_by_accord(*, routed: list[RoutedLead], definition_id: int | 
                 details={
                     "handoff": handoff.pk,
                     "assigned_to": people[item.rep_id].username,
+                    "assigned_to_name": actor_name(people[item.rep_id]),
                     "team": item.team.name,
                     "note": "",
                     "rule": item.rule,
@@ -570,6 +573,27 @@ def _tell_who_handed_off(*, handoff: Handoff | None, by, kind: str, told: str, l
             )
         ]
     )
+
+
+def handoffs_accept(
+    *, handoffs, by, now: datetime | None = None, batch_size: int = 50
+) -> tuple[list[Handoff], dict[Lead, str]]:
+    """Accept several hand-offs at once (the work queue's "Accept selected"): the same guarded
+    transition as :func:`handoff_accept` on each, one transaction per batch, each hand-off in its
+    own savepoint so that a refusal (decided meanwhile, not the rep's) leaves the others
+    accepted. Returns the hand-offs accepted and, per refused lead, why."""
+    now = now or timezone.now()
+    handoffs = list(handoffs)
+    accepted: list[Handoff] = []
+    refused: dict[Lead, str] = {}
+    for start in range(0, len(handoffs), batch_size):
+        with transaction.atomic():
+            for handoff in handoffs[start : start + batch_size]:
+                try:
+                    accepted.append(handoff_accept(handoff=handoff, by=by, now=now))
+                except (LeadError, NotAllowed) as error:
+                    refused[handoff.lead] = str(error)
+    return accepted, refused
 
 
 # The catalogue's "unresponsive after the agreed touches" reason.
@@ -724,10 +748,15 @@ def unresponsive_refusal(lead: Lead) -> str | None:
     asks for a number of touches first. The one home of this rule; the review meeting asks it
     when the outcome is recorded, and lead_give_up when the lead is given up."""
     needed = sla.terms().touches_before_unresponsive
-    touches = lead.touches.count()
-    if touches >= needed:
+    # Only attempts that reached nobody count: a lead that answered or replied is not unresponsive.
+    # Touches logged before results were recorded ("not recorded") count, as they did then.
+    attempts = lead.touches.filter(result__in=Touch.UNANSWERED).count()
+    if attempts >= needed:
         return None
-    return f"The agreement asks for {needed} touches before a lead counts as unresponsive; {touches} logged so far."
+    return (
+        f"The agreement asks for {needed} attempts that reached nobody (no answer or voicemail) before a lead"
+        f" counts as unresponsive; {attempts} so far."
+    )
 
 
 def lead_give_up(
@@ -870,15 +899,26 @@ def leads_reassign(*, moves: list[tuple[Lead, int]], by=None, reason: str | None
     return len(moves)
 
 
-def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetime | None = None) -> Touch:
-    """A rep records a call, email or meeting on a lead they accepted. The first touch of a
-    hand-off is kept on it, for the first-touch service level."""
+def touch_log(
+    *,
+    lead: Lead,
+    by,
+    kind: str,
+    result: str = Touch.Result.NOT_RECORDED,
+    note: str = "",
+    happened_at: datetime | None = None,
+) -> Touch:
+    """A rep records a call, email or meeting on a lead they accepted, and what came of it
+    (connected, no answer, voicemail, replied). The first touch of a hand-off is kept on it, for
+    the first-touch service level."""
     now = timezone.now()
     happened_at = happened_at or now
     if happened_at > now + timedelta(minutes=5):
         raise LeadError("A touch cannot be logged in the future.")
     if kind not in Touch.Kind.values:
         raise LeadError("Choose call, email or meeting.")
+    if result not in Touch.Result.values:
+        raise LeadError("Choose what came of the touch: connected, no answer, voicemail or replied.")
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
         if lead.owner_id != by.pk:
@@ -886,7 +926,9 @@ def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetim
         handoff = lead.handoffs.filter(status=Handoff.Status.ACCEPTED).order_by("-decided_at").first()
         if handoff is None:
             raise LeadError("Accept the lead before logging touches on it.")
-        touch = Touch(lead=lead, handoff=handoff, by=by, kind=kind, note=note.strip(), happened_at=happened_at)
+        touch = Touch(
+            lead=lead, handoff=handoff, by=by, kind=kind, result=result, note=note.strip(), happened_at=happened_at
+        )
         touch.full_clean()
         touch.save()
         Handoff.objects.filter(pk=handoff.pk, first_touch_at__isnull=True).update(first_touch_at=happened_at)
@@ -894,7 +936,7 @@ def touch_log(*, lead: Lead, by, kind: str, note: str = "", happened_at: datetim
             lead=lead,
             kind=LeadEvent.Kind.TOUCHED,
             actor=by,
-            details={"touch": touch.pk, "kind": kind, "note": touch.note},
+            details={"touch": touch.pk, "kind": kind, "result": result, "note": touch.note},
             at=happened_at,
         )
     return touch

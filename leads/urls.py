@@ -5,6 +5,7 @@ from leads import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("inbox/", views.inbox, name="inbox"),
+    path("inbox/accept/", views.handoffs_accept_bulk, name="handoffs_accept_bulk"),
     path("inbox/<int:pk>/accept/", views.handoff_accept, name="handoff_accept"),
     path("inbox/<int:pk>/reject/", views.handoff_reject, name="handoff_reject"),
     path("leads/", views.lead_list, name="lead_list"),

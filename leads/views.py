@@ -29,8 +29,9 @@ from leads.forms import (
     RejectForm,
     TouchForm,
 )
-from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage
+from leads.models import ALLOWED_TRANSITIONS, MARKETING_STAGES, WORKING_STAGES, Handoff, Stage, Touch
 from leads.spreadsheets import csv_response, xlsx_response
+from leads.timeline import timeline
 from security.limits import parse_id
 from security.redirects import next_url
 
@@ -67,16 +68,46 @@ def home(request):
     return render(request, "leads/no_role.html")
 
 
+# At most this many hand-offs are accepted in one go (two pages of the queue).
+BULK_ACCEPT_MAX = 2 * PAGE_SIZE
+
+
+def _queue_context(request) -> dict:
+    """What every rendering of a work-queue row needs besides the row."""
+    return {
+        "before_reasons": [
+            r for r in selectors.rejection_reasons_in_force() if r.phase == RejectionReason.Phase.BEFORE_WORKING
+        ],
+        "touch_kinds": Touch.Kind.choices,
+        "touch_results": [(value, label) for value, label in Touch.Result.choices if value],
+        "now": timezone.now(),
+    }
+
+
+def _queue_row(request, handoff_pk: int, *, done: str = "", **extra):
+    """The answer to an inline action (htmx): the row as it is now, or, once it has left the
+    queue, a line saying so; with the action's messages."""
+    row = next(iter(selectors.queue_rows(selectors.inbox_for(user=request.user).filter(pk=handoff_pk))), None)
+    if row is None and not done:
+        done = " ".join(extra.get("reject_errors") or []) or "This lead is no longer in your queue."
+    context = {**_queue_context(request), "handoff": row, "done_pk": handoff_pk, "done_text": done, **extra}
+    return render(request, "leads/_queue_row_response.html", context)
+
+
 @login_required
 def inbox(request):
     _require(_works_in_sales(request.user))
     filterset = InboxFilter(request.GET, queryset=selectors.inbox_for(user=request.user))
-    reasons = list(selectors.rejection_reasons_in_force())
+    page = _page(request, filterset.qs)
+    page.object_list = selectors.queue_rows(page.object_list)
     context = {
+        **_queue_context(request),
         "filter": filterset,
-        "page": _page(request, filterset.qs),
-        "before_reasons": [r for r in reasons if r.phase == RejectionReason.Phase.BEFORE_WORKING],
-        "now": timezone.now(),
+        "page": page,
+        "has_pending": any(
+            h.status == Handoff.Status.PENDING and h.assigned_to_id == request.user.pk for h in page.object_list
+        ),
+        "reminders": selectors.reminders_for(user=request.user),
     }
     return render(request, "leads/inbox.html", context)
 
@@ -91,6 +122,41 @@ def handoff_accept(request, pk: int):
         messages.error(request, str(error))
     else:
         messages.success(request, f"You accepted {handoff.lead}. Log your first touch when you reach them.")
+    if request.htmx:
+        return _queue_row(request, handoff.pk, done=f"{handoff.lead} is no longer in your queue.")
+    return redirect("inbox")
+
+
+@login_required
+@require_POST
+def handoffs_accept_bulk(request):
+    """Accept the ticked hand-offs. Ids that are not numbers, or not hand-offs waiting on this
+    person's decision, change nothing: the whole selection is refused with a message."""
+    _require(_works_in_sales(request.user))
+    raw = request.POST.getlist("handoff")
+    ids = [parse_id(value) for value in raw]
+    if not raw:
+        messages.error(request, "Tick the leads to accept first; nothing was accepted.")
+        return redirect("inbox")
+    if None in ids or len(ids) > BULK_ACCEPT_MAX:
+        messages.error(
+            request, f"The selection could not be read (at most {BULK_ACCEPT_MAX} leads at once); nothing was accepted."
+        )
+        return redirect("inbox")
+    handoffs = list(selectors.pending_handoffs_of(user=request.user, ids=ids).order_by("id"))
+    if len(handoffs) != len(set(ids)):
+        messages.error(
+            request,
+            "Some of the selected leads are not waiting for your decision (already decided, or not yours);"
+            " nothing was accepted. Reload the queue and select again.",
+        )
+        return redirect("inbox")
+    accepted, refused = services.handoffs_accept(handoffs=handoffs, by=request.user)
+    if accepted:
+        names = ", ".join(str(h.lead) for h in accepted)
+        messages.success(request, f"You accepted {len(accepted)} lead(s): {names}. Log your first touch on each.")
+    for lead, why in refused.items():
+        messages.error(request, f"{lead} was not accepted: {why}")
     return redirect("inbox")
 
 
@@ -110,8 +176,15 @@ def handoff_reject(request, pk: int):
         except LeadError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"You rejected {handoff.lead}: {form.cleaned_data['reason'].label}.")
+            reason = form.cleaned_data["reason"]
+            messages.success(request, f"You rejected {handoff.lead}: {reason.label}.")
+            if request.htmx:
+                where = reason.get_disposition_display().lower()
+                return _queue_row(request, handoff.pk, done=f"{handoff.lead}: rejected ({reason.label}, {where}).")
             return redirect("inbox")
+    if request.method == "POST" and request.htmx:
+        errors = [error for errors in form.errors.values() for error in errors]
+        return _queue_row(request, handoff.pk, reject_errors=errors, reject_note=request.POST.get("note", ""))
     return render(request, "leads/reject.html", {"handoff": handoff, "form": form})
 
 
@@ -120,20 +193,30 @@ def touch_log(request, pk: int):
     lead = get_object_or_404(selectors.leads_visible_to(user=request.user).select_related("source"), pk=pk)
     _require(lead.owner_id == request.user.pk)
     form = TouchForm(request.POST or None)
+    logged = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.touch_log(
+            touch = services.touch_log(
                 lead=lead,
                 by=request.user,
                 kind=form.cleaned_data["kind"],
+                result=form.cleaned_data["result"],
                 note=form.cleaned_data["note"],
                 happened_at=form.cleaned_data["happened_at"],
             )
         except LeadError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, f"Touch logged on {lead}.")
-            return redirect(next_url(request, "inbox"))
+            logged = True
+            messages.success(
+                request, f"{touch.get_kind_display()} logged on {lead}: {touch.get_result_display().lower()}."
+            )
+            if not request.htmx:
+                return redirect(next_url(request, "inbox"))
+    if request.method == "POST" and request.htmx:
+        row = selectors.inbox_for(user=request.user).filter(lead=lead).values_list("pk", flat=True).first()
+        if row is not None:
+            return _queue_row(request, row, touch_form=None if logged else form)
     return render(request, "leads/touch_form.html", {"lead": lead, "form": form})
 
 
@@ -194,7 +277,9 @@ def lead_detail(request, pk: int):
         "lead": lead,
         "handoffs": handoffs,
         "touches": lead.touches.select_related("by"),
-        "events": selectors.lead_events(lead=lead),
+        "entries": timeline(selectors.lead_events(lead=lead), handoffs=handoffs, viewer=request.user),
+        "pending_handoff": next((h for h in handoffs if h.status == Handoff.Status.PENDING), None),
+        "now": timezone.now(),
         "can_hand_off": (request.user.is_superuser or is_marketing(request.user)) and lead.stage in MARKETING_STAGES,
         "can_log_activity": request.user.is_superuser or is_marketing(request.user),
         "can_touch": lead.owner_id == request.user.pk and lead.stage in WORKING_STAGES,

@@ -120,14 +120,16 @@ class TestTouchForm:
     def test_the_rep_logs_a_touch(self, cast, handoff_to_rep):
         handoff = handoff_to_rep()
         services.handoff_accept(handoff=handoff, by=cast.rep)
-        response = logged_in(cast.rep).post(f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "note": "Hi"})
+        response = logged_in(cast.rep).post(
+            f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "result": "connected", "note": "Hi"}
+        )
         assert response.status_code == 302
         assert Touch.objects.get(lead_id=handoff.lead_id).note == "Hi"
 
     def test_a_touch_before_accepting_is_explained_and_the_note_kept(self, cast, handoff_to_rep):
         handoff = handoff_to_rep()
         response = logged_in(cast.rep).post(
-            f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "note": "Left a message"}
+            f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "result": "voicemail", "note": "Left a message"}
         )
         assert b"Accept the lead before logging touches" in response.content
         assert b"Left a message" in response.content

@@ -113,7 +113,9 @@ class TestNext:
     def touch(self, cast, lead, next_url):
         client = Client()
         client.force_login(cast.rep)
-        return client.post(f"/leads/{lead.pk}/touches/new/", {"kind": "call", "note": "", "next": next_url})
+        return client.post(
+            f"/leads/{lead.pk}/touches/new/", {"kind": "call", "result": "no_answer", "note": "", "next": next_url}
+        )
 
     @pytest.mark.parametrize(
         "hostile",

@@ -47,7 +47,11 @@ class TestEventsKeepTheActorsName:
         page = Client()
         page.force_login(cast.marketer)
         html = page.get(f"/leads/{history['lead'].pk}/").content.decode()
-        assert at_the_time in html and "Renamed Later" not in html
+        # The history says who acted under the name of the time; the facts beside it name the
+        # owner as they are called now.
+        told = html[html.index('id="timeline"') :]
+        assert f"{at_the_time} accepted it." in told and "Renamed Later" not in told
+        assert f"handed this lead to {at_the_time}" in told
 
     def test_definition_and_review_events_keep_it_too(self, cast, history):
         drafted = DefinitionEvent.objects.filter(definition=history["definition"]).first()

@@ -1,0 +1,33 @@
+// The work queue's countdowns: every 30 s, each <time data-countdown datetime="..."> says again how
+// long is left ("due in 3 h 20 min") or how late it is ("overdue by 2 d 4 h"), with the same words
+// as the server (leads/templatetags/work_queue.py), and its row turns red once overdue.
+(function () {
+  function span(seconds) {
+    var minutes = Math.max(Math.floor(seconds / 60), 1);
+    var days = Math.floor(minutes / 1440);
+    minutes -= days * 1440;
+    var hours = Math.floor(minutes / 60);
+    minutes -= hours * 60;
+    if (days) return hours ? days + " d " + hours + " h" : days + " d";
+    if (hours) return minutes ? hours + " h " + minutes + " min" : hours + " h";
+    return minutes + " min";
+  }
+
+  function refresh() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-countdown]").forEach(function (element) {
+      var due = Date.parse(element.getAttribute("datetime"));
+      if (isNaN(due)) return;
+      var seconds = Math.floor((due - now) / 1000);
+      var overdue = seconds <= 0;
+      element.textContent = overdue ? "overdue by " + span(-seconds) : "due in " + span(seconds);
+      element.classList.toggle("text-danger", overdue);
+      var row = element.closest(".queue-item");
+      if (row) row.classList.toggle("overdue", overdue);
+    });
+  }
+
+  setInterval(refresh, 30000);
+  // Rows swapped in by an inline action carry the server's words already; keep them ticking.
+  document.addEventListener("htmx:afterSettle", refresh);
+})();
