@@ -2,7 +2,8 @@
 in, so a page of 50 rows runs no query per row."""
 
 from django import forms
-from django.forms.utils import flatatt
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.utils import ErrorDict, flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -161,6 +162,10 @@ class OutcomeForm(forms.Form):
             # Recorded before the lead changed stage: shown, marked, until it is changed.
             choices.append((item.outcome, f"{Outcome(item.outcome).label} (no longer possible)"))
         return choices
+
+    def show_refusal(self, message: str) -> None:
+        """Show why a refused close could not apply this item, beside it, on a page not posted."""
+        self._errors = ErrorDict({NON_FIELD_ERRORS: self.error_class([message], error_class="nonfield")})
 
     def clean_outcome(self) -> str:
         outcome = self.cleaned_data["outcome"]
