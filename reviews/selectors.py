@@ -224,6 +224,16 @@ def items_for_viewer(*, meeting: ReviewMeeting, user) -> QuerySet[ReviewItem]:
     return items.filter(rep=user)
 
 
+def minutes_for_viewer(*, meeting: ReviewMeeting, user, discussed: bool) -> QuerySet[ReviewItem]:
+    """The items the viewer may read that were discussed (decided first in the minutes), or
+    those that were not, rep by rep in the order of the reps' names."""
+    return (
+        items_for_viewer(meeting=meeting, user=user)
+        .filter(discussed_at__isnull=not discussed)
+        .order_by("rep__first_name", "rep__last_name", "rep_id", "lead__last_name", "lead_id")
+    )
+
+
 def minutes_items(*, meeting: ReviewMeeting) -> QuerySet[ReviewItem]:
     return meeting.items.select_related("lead", "rep", "reason", "reassign_to").order_by(
         "rep__first_name", "rep__last_name", "rep_id", "lead__last_name", "lead_id"

@@ -327,17 +327,31 @@ def my_items(request, pk: int):
 
 @login_required
 def minutes(request, pk: int):
+    """Decided items first, rep by rep; the items nobody discussed folded away under their count."""
     meeting = _meeting(request, pk)
-    items = selectors.items_for_viewer(meeting=meeting, user=request.user)
-    page = Paginator(items, MINUTES_PAGE_SIZE).get_page(request.GET.get("page"))
     reps, total = selectors.meeting_reps(meeting=meeting)
     full = selectors.sees_every_item(meeting=meeting, user=request.user)
+    if not full:
+        reps = [row for row in reps if row.rep.pk == request.user.pk]
+    discussed = sum(row.coverage.discussed for row in reps)
+    not_discussed = sum(row.coverage.total for row in reps) - discussed
+    decided = selectors.minutes_for_viewer(meeting=meeting, user=request.user, discussed=True)
+    page = KnownCountPaginator(decided, MINUTES_PAGE_SIZE, count=discussed).get_page(request.GET.get("page"))
+    undiscussed = []
+    if not_discussed and page.number == 1:
+        undiscussed = selectors.minutes_for_viewer(meeting=meeting, user=request.user, discussed=False)[
+            :MINUTES_PAGE_SIZE
+        ]
     context = {
         "meeting": meeting,
         "page": page,
         "total": total,
-        "reps": reps if full else [row for row in reps if row.rep.pk == request.user.pk],
+        "reps": reps,
         "full": full,
+        "discussed": discussed,
+        "not_discussed": not_discussed,
+        "undiscussed": undiscussed,
+        "undiscussed_limit": MINUTES_PAGE_SIZE,
         "events": meeting.events.select_related("actor")[:20] if full else [],
     }
     return render(request, "reviews/minutes.html", context)

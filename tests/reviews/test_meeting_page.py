@@ -166,3 +166,29 @@ def test_the_page_button_still_saves_every_changed_row(world):
     items["Lovelace"].refresh_from_db()
     items["Turing"].refresh_from_db()
     assert (items["Lovelace"].outcome, items["Turing"].outcome) == ("stalled", "progressing")
+
+
+# --- Minutes -----------------------------------------------------------------------------------
+
+
+def test_the_minutes_list_decided_items_first_and_fold_the_rest_under_their_count(world):
+    cast, meeting, items = world["cast"], world["meeting"], world["items"]
+    steps.item_record(item=items["Turing"], by=cast.manager, outcome=ItemOutcome(outcome=Outcome.WON))
+    services.review_meeting_close(meeting=meeting, by=cast.manager)
+
+    html = client_for(cast.manager).get(f"/reviews/{meeting.pk}/minutes/").content.decode()
+
+    decided = html[html.index('id="minutes-decided"') : html.index("</table>", html.index('id="minutes-decided"'))]
+    assert "Turing" in decided and "Won" in decided and cast.rep.get_full_name() in decided
+    assert "Lovelace" not in decided and "Hopper" not in decided
+    folded = html[html.index('<details class="mt-3" id="minutes-not-discussed">') : html.index("</details>")]
+    assert "<summary" in folded and "Not discussed: 2 leads" in folded
+    assert "Lovelace" in folded and "Hopper" in folded
+    assert html.index('id="minutes-decided"') < html.index('id="minutes-not-discussed"')
+
+
+def test_a_reps_minutes_count_only_their_own_undiscussed_leads(world):
+    cast, meeting = world["cast"], world["meeting"]
+    html = client_for(cast.teammate).get(f"/reviews/{meeting.pk}/minutes/").content.decode()
+    assert "Not discussed: 1 lead<" in html and "Hopper" in html
+    assert "Lovelace" not in html and "Turing" not in html

@@ -433,9 +433,14 @@ def test_the_minutes_go_to_the_attendees_once(cast, accepted_lead, open_meeting,
     assert services.review_minutes_email(meeting=meeting) == 0  # once
     assert not outbox_services.unsent().filter(key__startswith="minutes:").exists()
     by_person = {m.to[0]: m.body for m in mail.outbox}
-    assert "Lovelace" in by_person["manager@accord.test"] and "Hopper" in by_person["manager@accord.test"]
+    # Decided items are listed; the ones nobody discussed are only counted, with the link.
+    manager_mail = by_person["manager@accord.test"]
+    assert "Lovelace" in manager_mail and "Hopper" not in manager_mail
+    assert "Not discussed: 1 lead" in manager_mail and f"/reviews/{meeting.pk}/minutes/" in manager_mail
     assert "Lovelace" in by_person["rep@accord.test"] and "Hopper" not in by_person["rep@accord.test"]
-    assert "Won" in by_person["rep@accord.test"]
+    assert "Won" in by_person["rep@accord.test"] and "Not discussed" not in by_person["rep@accord.test"]
+    assert "No lead was discussed" in by_person["teammate@accord.test"]
+    assert "Not discussed: 1 lead" in by_person["teammate@accord.test"]
     assert meeting.events.filter(kind=ReviewEvent.Kind.MINUTES_SENT).count() == 1
 
 
