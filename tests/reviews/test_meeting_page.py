@@ -192,3 +192,58 @@ def test_a_reps_minutes_count_only_their_own_undiscussed_leads(world):
     html = client_for(cast.teammate).get(f"/reviews/{meeting.pk}/minutes/").content.decode()
     assert "Not discussed: 1 lead<" in html and "Hopper" in html
     assert "Lovelace" not in html and "Turing" not in html
+
+
+# --- Constant query counts ---------------------------------------------------------------------
+
+
+def meeting_of(cast, n: int, reasons) -> ReviewMeeting:
+    """A meeting with n items over two reps, a third of them decided, every outcome kind."""
+    from tests.reviews.test_views import meeting_with
+
+    meeting = meeting_with(cast, n)
+    meeting.items.filter(outcome="progressing").update(discussed_at=meeting.opened_at)
+    meeting.items.filter(outcome="").exclude(rep=cast.rep).update(
+        outcome="recycle", reason=reasons["not-now"], discussed_at=meeting.opened_at
+    )
+    return meeting
+
+
+PAGES = [
+    ("manager", "/reviews/{pk}/?rep={rep}"),
+    ("manager", "/reviews/{pk}/?rep={teammate}"),
+    ("manager", "/reviews/{pk}/minutes/"),
+    ("rep", "/reviews/{pk}/minutes/"),
+    ("rep", "/reviews/{pk}/my-items/"),
+]
+
+
+@pytest.mark.parametrize(("who", "url"), PAGES)
+@pytest.mark.parametrize("n", [10, 200])
+def test_the_meeting_pages_run_at_most_ten_queries(cast, reasons, django_assert_max_num_queries, who, url, n):
+    meeting = meeting_of(cast, n, reasons)
+    client = client_for(getattr(cast, who))
+    path = url.format(pk=meeting.pk, rep=cast.rep.pk, teammate=cast.teammate.pk)
+    with django_assert_max_num_queries(10):
+        response = client.get(path)
+    assert response.status_code == 200
+    assert response.content.count(b'<tbody id="item-') == (min(n // 2, MEETING_PAGE_SIZE) if "rep=" in url else 0)
+
+
+@pytest.mark.parametrize("n", [10, 200])
+def test_an_inline_save_and_a_refused_close_run_a_constant_number_of_queries(
+    cast, reasons, django_assert_max_num_queries, n
+):
+    meeting = meeting_of(cast, n, reasons)
+    item = meeting.items.filter(rep=cast.rep).order_by("lead__last_name", "lead_id").first()
+    client = client_for(cast.manager)
+    url = f"/reviews/{meeting.pk}/?rep={cast.rep.pk}"
+    with django_assert_max_num_queries(25):
+        response = client.post(url, row_post(item, outcome="stalled"), **HTMX)
+    assert b"Saved." in response.content
+    Lead.objects.filter(pk=item.lead_id).update(stage=Stage.WON)
+    response = client.post(f"/reviews/{meeting.pk}/close/")
+    # The page's nine, and clearing the refusal from the session (savepoint, update, release).
+    with django_assert_max_num_queries(12):
+        page = client.get(response["Location"])
+    assert b"no longer worked by sales" in page.content
