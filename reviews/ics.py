@@ -12,7 +12,7 @@ _BYDAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 # How far ahead the invite's time-zone rules reach: a year of the weekly series, so both of the
 # year's daylight-saving changes are in it. Calendars that know the zone by name (most do) use
 # their own rules; the others read these. Without a window icalendar writes every change from
-# 1970 to 2037, some 30 kB for one meeting.
+# 1970 to 2037: 117 of them for Europe/Berlin, against three.
 TIME_ZONE_HORIZON = timedelta(days=400)
 
 
