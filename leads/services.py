@@ -91,6 +91,39 @@ def stages_into(to_stage: str) -> frozenset[str]:
     return frozenset(stage for stage, targets in ALLOWED_TRANSITIONS.items() if to_stage in targets)
 
 
+# What lead_advance moves a worked lead to.
+ADVANCE_TO = frozenset({Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST})
+# The stages a lead may be given up from with an after-working reason.
+GIVE_UP_FROM = frozenset({Stage.ACCEPTED, Stage.QUALIFIED})
+
+
+def advance_refusal(*, stage: str, to_stage: str) -> str | None:
+    """Why lead_advance would refuse to move a lead in ``stage`` to ``to_stage``, or None when
+    it would not. Asked before acting (the review meeting offers only what passes)."""
+    if stage not in WORKING_STAGES:
+        return f"A lead in stage “{Stage(stage).label}” is not being worked by sales."
+    if to_stage not in ALLOWED_TRANSITIONS[stage]:
+        return f"A lead in stage “{Stage(stage).label}” cannot move to “{Stage(to_stage).label}”."
+    return None
+
+
+def give_up_refusal(*, stage: str, disposition: str | None = None) -> str | None:
+    """Why lead_give_up would refuse a lead in ``stage`` (and, given, a reason with that
+    disposition), or None when it would not."""
+    if stage not in GIVE_UP_FROM:
+        return f"A lead in stage “{Stage(stage).label}” cannot be given up; only accepted or qualified leads can."
+    if disposition is not None and _STAGE_FOR_DISPOSITION[disposition] not in ALLOWED_TRANSITIONS[stage]:
+        return f"A lead in stage “{Stage(stage).label}” cannot move to “{_STAGE_FOR_DISPOSITION[disposition].label}”."
+    return None
+
+
+def reassign_refusal(*, stage: str) -> str | None:
+    """Why lead_reassign would refuse a lead in ``stage``, or None when it would not."""
+    if stage not in SALES_STAGES:
+        return f"A lead in stage “{Stage(stage).label}” has no sales owner to change."
+    return None
+
+
 def leads_transition(
     *,
     leads: QuerySet[Lead],
@@ -607,16 +640,23 @@ _STAGE_FOR_DISPOSITION = {
 }
 
 
-def _check_reason(reason: RejectionReason | None, *, phase: str) -> RejectionReason:
+def reason_refusal(reason: RejectionReason | None, *, phase: str) -> str | None:
+    """Why ``reason`` may not be used in ``phase`` (before or after working), or None."""
     if reason is None:
-        raise LeadError("Choose a reason for rejecting the lead.")
+        return "Choose a reason for rejecting the lead."
     if not selectors.rejection_reasons_in_force().filter(pk=reason.pk).exists():
-        raise LeadError(f"“{reason.label}” is not an agreed rejection reason.")
+        return f"“{reason.label}” is not an agreed rejection reason."
     if reason.phase != phase:
-        raise LeadError(
+        return (
             f"“{reason.label}” is an {reason.get_phase_display().lower()} reason; "
             f"choose one of the {RejectionReason.Phase(phase).label.lower()} reasons."
         )
+    return None
+
+
+def _check_reason(reason: RejectionReason | None, *, phase: str) -> RejectionReason:
+    if refusal := reason_refusal(reason, phase=phase):
+        raise LeadError(refusal)
     return reason
 
 
@@ -712,13 +752,13 @@ def _close_accepted_handoff(*, lead: Lead, at: datetime, **changes: Any) -> None
 def lead_advance(*, lead: Lead, by, to_stage: str, note: str = "", now: datetime | None = None) -> Lead:
     """Move an accepted lead along: qualified, opportunity, won or lost. Won and lost end sales'
     work on it."""
-    if to_stage not in {Stage.QUALIFIED, Stage.OPPORTUNITY, Stage.WON, Stage.LOST}:
+    if to_stage not in ADVANCE_TO:
         raise LeadError("A worked lead moves to qualified, opportunity, won or lost.")
     now = now or timezone.now()
     with transaction.atomic():
         lead = _lock_worked_lead(lead, by)
-        if lead.stage not in WORKING_STAGES:
-            raise InvalidTransition(f"A lead in stage “{Stage(lead.stage).label}” is not being worked by sales.")
+        if refusal := advance_refusal(stage=lead.stage, to_stage=to_stage):
+            raise InvalidTransition(refusal)
         lead_transition(lead=lead, to_stage=to_stage, by=by, details={"note": note.strip()}, at=now)
         if to_stage in (Stage.WON, Stage.LOST):
             handoff = _accepted_handoff(lead)
@@ -770,10 +810,8 @@ def lead_give_up(
     note = note.strip()
     with transaction.atomic():
         lead = _lock_worked_lead(lead, by)
-        if lead.stage not in {Stage.ACCEPTED, Stage.QUALIFIED}:
-            raise InvalidTransition(
-                f"A lead in stage “{Stage(lead.stage).label}” cannot be given up; only accepted or qualified leads can."
-            )
+        if refusal := give_up_refusal(stage=lead.stage, disposition=reason.disposition):
+            raise InvalidTransition(refusal)
         if reason.code == UNRESPONSIVE and (refusal := unresponsive_refusal(lead)):
             raise LeadError(refusal)
         handoff = _accepted_handoff(lead)
@@ -800,8 +838,8 @@ def lead_reassign(*, lead: Lead, to, by, reason: str, now: datetime | None = Non
     now = now or timezone.now()
     with transaction.atomic():
         lead = _lock_worked_lead(lead, by)
-        if lead.stage not in SALES_STAGES:
-            raise InvalidTransition(f"A lead in stage “{Stage(lead.stage).label}” has no sales owner to change.")
+        if refusal := reassign_refusal(stage=lead.stage):
+            raise InvalidTransition(refusal)
         if lead.owner_id != to.pk:
             leads_reassign(moves=[(lead, to.pk)], by=by, reason=reason, now=now)
             lead.owner = to

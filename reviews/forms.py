@@ -2,11 +2,14 @@
 in, so a page of 50 rows runs no query per row."""
 
 from django import forms
-from django.forms.utils import flatatt
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.forms.utils import ErrorDict, flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from leads.models import Stage
 from reviews.models import Outcome, ReviewItem
+from reviews.services.common import outcomes_allowed
 from security.limits import NOTE_MAX_LENGTH
 
 
@@ -106,7 +109,11 @@ class RepUpdateForm(forms.Form):
 class OutcomeForm(forms.Form):
     discussed = forms.BooleanField(required=False, label="Discussed", widget=CHECKBOX)
     outcome = forms.ChoiceField(
-        choices=OUTCOME_CHOICES, required=False, label="Outcome", widget=QuickSelect(attrs=SMALL_SELECT)
+        choices=OUTCOME_CHOICES,
+        required=False,
+        label="Outcome",
+        widget=QuickSelect(attrs=SMALL_SELECT),
+        error_messages={"invalid_choice": "Choose one of the listed outcomes."},
     )
     reason = forms.TypedChoiceField(
         coerce=int, empty_value=None, required=False, label="Reason", widget=QuickSelect(attrs=SMALL_SELECT)
@@ -142,8 +149,30 @@ class OutcomeForm(forms.Form):
             "step_done": item.step_done,
         }
         super().__init__(*args, prefix=_prefix(item), initial=initial, **kwargs)
+        # The field knows every outcome, the widget offers only what the lead's stage allows
+        # (the rule the recording service refuses by), so a stale page gets a plain message.
+        self.allowed = outcomes_allowed(item)
+        self.fields["outcome"].widget.choices = self._offered(item)
         self.fields["reason"].choices = reason_choices
         self.fields["reassign_to"].choices = rep_choices
+
+    def _offered(self, item: ReviewItem) -> list[tuple[str, str]]:
+        choices = [("", "Outcome…"), *((outcome.value, outcome.label) for outcome in self.allowed)]
+        if item.outcome and item.outcome not in self.allowed:
+            # Recorded before the lead changed stage: shown, marked, until it is changed.
+            choices.append((item.outcome, f"{Outcome(item.outcome).label} (no longer possible)"))
+        return choices
+
+    def show_refusal(self, message: str) -> None:
+        """Show why a refused close could not apply this item, beside it, on a page not posted."""
+        self._errors = ErrorDict({NON_FIELD_ERRORS: self.error_class([message], error_class="nonfield")})
+
+    def clean_outcome(self) -> str:
+        outcome = self.cleaned_data["outcome"]
+        if outcome and outcome not in self.allowed:
+            stage = Stage(self.item.lead.stage).label
+            raise forms.ValidationError(f"“{Outcome(outcome).label}” is not possible for a lead in stage “{stage}”.")
+        return outcome
 
 
 class OpenMeetingForm(forms.Form):

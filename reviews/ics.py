@@ -9,6 +9,11 @@ from reviews.models import ReviewMeeting
 from reviews.weeks import local_now
 
 _BYDAY = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+# How far ahead the invite's time-zone rules reach: a year of the weekly series, so both of the
+# year's daylight-saving changes are in it. Calendars that know the zone by name (most do) use
+# their own rules; the others read these. Without a window icalendar writes every change from
+# 1970 to 2037: 117 of them for Europe/Berlin, against three.
+TIME_ZONE_HORIZON = timedelta(days=400)
 
 
 def meeting_invite(*, meeting: ReviewMeeting, attendees: list, url: str) -> bytes:
@@ -42,5 +47,7 @@ def meeting_invite(*, meeting: ReviewMeeting, attendees: list, url: str) -> byte
         attendee.params["role"] = vText("REQ-PARTICIPANT")
         event.add("attendee", attendee, encode=0)
     calendar.add_component(event)
-    calendar.add_missing_timezones()
+    calendar.add_missing_timezones(
+        first_date=start.date() - timedelta(days=1), last_date=start.date() + TIME_ZONE_HORIZON
+    )
     return calendar.to_ical()

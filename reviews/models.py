@@ -93,8 +93,6 @@ REASON_DISPOSITION = {
     Outcome.RECYCLE: RejectionReason.Disposition.RECYCLE,
     Outcome.DISQUALIFY: RejectionReason.Disposition.DISQUALIFY,
 }
-# What a lead still waiting to be accepted (stage handed off) may come out of the meeting with.
-PENDING_OUTCOMES = frozenset({Outcome.PROGRESSING, Outcome.STALLED, Outcome.REASSIGN})
 
 
 class SlaStatus(models.TextChoices):

@@ -191,12 +191,47 @@ def items_of_rep(*, meeting: ReviewMeeting, rep) -> QuerySet[ReviewItem]:
     return _items(meeting).filter(rep=rep)
 
 
+@dataclass(frozen=True)
+class ItemPlace:
+    """Where an item sits on the manager's page: its rep's tab and the page of that tab."""
+
+    rep_id: int
+    page: int
+
+
+def item_places(*, meeting: ReviewMeeting, item_ids: list[int], page_size: int) -> dict[int, ItemPlace]:
+    """The tab and page of each of a few items (the ones a refused close names), in the order
+    items_of_rep lists them: one query for the items, one count per item."""
+    places = {}
+    for item in meeting.items.filter(pk__in=item_ids).select_related("lead"):
+        before = (
+            meeting.items.filter(rep_id=item.rep_id)
+            .filter(
+                Q(lead__last_name__lt=item.lead.last_name)
+                | Q(lead__last_name=item.lead.last_name, lead_id__lt=item.lead_id)
+            )
+            .count()
+        )
+        places[item.pk] = ItemPlace(rep_id=item.rep_id, page=before // page_size + 1)
+    return places
+
+
 def items_for_viewer(*, meeting: ReviewMeeting, user) -> QuerySet[ReviewItem]:
     """The items the viewer may read: all of them for the manager and leaders, else their own."""
     items = meeting.items.select_related("lead", "rep", "reason", "reassign_to").order_by("rep_id", "lead_id")
     if sees_every_item(meeting=meeting, user=user):
         return items
     return items.filter(rep=user)
+
+
+def minutes_for_viewer(*, meeting: ReviewMeeting, user, discussed: bool) -> QuerySet[ReviewItem]:
+    """The items the viewer may read that were discussed (decided first in the minutes), or
+    those that were not, rep by rep in the order of the reps' names."""
+    return (
+        items_for_viewer(meeting=meeting, user=user)
+        .filter(discussed_at__isnull=not discussed)
+        .order_by("rep__first_name", "rep__last_name", "rep_id", "lead__last_name", "lead_id")
+    )
 
 
 def minutes_items(*, meeting: ReviewMeeting) -> QuerySet[ReviewItem]:

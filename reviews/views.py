@@ -1,6 +1,7 @@
 """Workspace pages of the weekly lead review. Each view loads what the viewer may see
 (selectors), calls one service and redirects; the rules live in services."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from alignment.models import RejectionReason
@@ -98,10 +100,20 @@ def _outcome_choices(meeting):
     return reasons, reps
 
 
+def _refused_key(meeting) -> str:
+    return f"review-close-refused-{meeting.pk}"
+
+
+def _item_url(meeting, item_id: int, place) -> str:
+    query = f"?rep={place.rep_id}" + (f"&page={place.page}" if place.page > 1 else "")
+    return f"{reverse('review_meeting', args=[meeting.pk])}{query}#item-{item_id}"
+
+
 @login_required
 def meeting_detail(request, pk: int):
     """The manager's page: one rep at a time (rep picker), their items with the rep's update and
-    a row of outcome fields each."""
+    a row of outcome fields each. Each row saves on its own (inline with htmx, or the same button
+    posting the page without JavaScript); the page's button saves every changed row."""
     meeting = _meeting(request, pk)
     if not selectors.sees_every_item(meeting=meeting, user=request.user):
         _require(request.method != "POST")
@@ -113,25 +125,26 @@ def meeting_detail(request, pk: int):
     wanted = request.GET.get("rep", "")
     current = next((row for row in reps if str(row.rep.pk) == wanted), reps[0] if reps else None)
     page, forms = None, []
+    focus = None
     if current is not None:
         items = selectors.items_of_rep(meeting=meeting, rep=current.rep.pk)
         paginator = KnownCountPaginator(items, MEETING_PAGE_SIZE, count=current.coverage.total)
         page = paginator.get_page(request.GET.get("page"))
         if can_run:
-            reason_choices, rep_choices = _outcome_choices(meeting)
-            forms = [
-                OutcomeForm(
-                    request.POST or None,
-                    item=item,
-                    reason_choices=[("", "Reason (to recycle or disqualify)…"), *reason_choices],
-                    rep_choices=[("", "Reassign to…"), *rep_choices],
-                )
-                for item in page.object_list
-            ]
+            choices = _outcome_choices(meeting)
+            forms = [_outcome_form(request.POST or None, item, choices) for item in page.object_list]
             if request.method == "POST":
-                changed = [form for form in forms if form.has_changed()]
-                if all(form.is_valid() for form in changed) and _record(request, meeting, changed):
-                    return redirect(_here(request))
+                response = _post_outcomes(request, meeting, forms, choices)
+                if response is not None:
+                    return response
+                focus = next((form.item.pk for form in forms if form.errors), None)
+            elif _refused_key(meeting) in request.session:
+                # A refused close sent the manager here: each failing item shows why beside it.
+                refused = request.session.pop(_refused_key(meeting))
+                for form in forms:
+                    if str(form.item.pk) in refused:
+                        form.show_refusal(refused[str(form.item.pk)])
+                focus = next((form.item.pk for form in forms if str(form.item.pk) in refused), None)
     context = {
         "meeting": meeting,
         "reps": reps,
@@ -140,12 +153,62 @@ def meeting_detail(request, pk: int):
         "page": page,
         "rows": list(zip(page.object_list, forms, strict=True)) if forms else [(i, None) for i in page or []],
         "can_run": can_run,
+        "focus": focus,
     }
     return render(request, "reviews/meeting_detail.html", context)
 
 
-def _record(request, meeting, forms) -> bool:
-    """Save the changed rows of the manager's page; False when they must be shown again."""
+def _outcome_form(data, item, choices) -> OutcomeForm:
+    reason_choices, rep_choices = choices
+    return OutcomeForm(
+        data,
+        item=item,
+        reason_choices=[("", "Reason (to recycle or disqualify)…"), *reason_choices],
+        rep_choices=[("", "Reassign to…"), *rep_choices],
+    )
+
+
+def _post_outcomes(request, meeting, forms, choices):
+    """Save the posted rows: one row when its own button was pressed (save_item), else every
+    changed row. Returns the response, or None when the page must be shown again with the
+    refused rows marked."""
+    only = request.POST.get("save_item", "")
+    targets = [form for form in forms if str(form.item.pk) == only] if only else forms
+    changed = [form for form in targets if form.has_changed()]
+    inline = bool(request.htmx and only and targets)
+    outcome = None
+    if all(form.is_valid() for form in changed):
+        outcome = _record(request, meeting, changed, quiet=inline)
+    else:
+        if not inline:
+            messages.error(request, "Nothing was saved: fix the rows marked below.")
+    if inline:
+        form = targets[0]
+        if outcome is not None and outcome.saved:
+            item = selectors.items_of_rep(meeting=meeting, rep=form.item.rep_id).get(pk=form.item.pk)
+            form = _outcome_form(None, item, choices)
+        context = {"item": form.item, "form": form, "can_run": True, "status": outcome.text if outcome else ""}
+        context["focus"] = form.item.pk if form.errors else None
+        return render(request, "reviews/_meeting_item.html", context)
+    if outcome is not None and outcome.done:
+        return redirect(_here(request) + (f"#item-{only}" if only and targets else ""))
+    return None
+
+
+@dataclass(frozen=True)
+class RecordOutcome:
+    """How saving went: done (nothing to show again), saved (the service wrote the rows), and
+    what an inline row says about it."""
+
+    done: bool
+    saved: bool = False
+    text: str = ""
+
+
+def _record(request, meeting, forms, *, quiet: bool = False) -> RecordOutcome:
+    """Save the changed rows of the manager's page. Not done when they must be shown again
+    (the refusal is written beside each row). `quiet` leaves the page's messages alone (an
+    inline save shows its result in the row)."""
     reason_ids = {form.cleaned_data["reason"] for form in forms if form.cleaned_data["reason"]}
     rep_ids = {form.cleaned_data["reassign_to"] for form in forms if form.cleaned_data["reassign_to"]}
     reasons = RejectionReason.objects.in_bulk(reason_ids) if reason_ids else {}
@@ -164,21 +227,27 @@ def _record(request, meeting, forms) -> bool:
         for form in forms
     }
     if not outcomes:
-        messages.info(request, "Nothing changed.")
-        return True
+        if not quiet:
+            messages.info(request, "Nothing changed.")
+        return RecordOutcome(done=True, text="Nothing changed.")
     try:
         saved = services.review_items_record(meeting=meeting, by=request.user, outcomes=outcomes)
     except ItemsRefused as refusal:
         for form in forms:
             if form.item.pk in refusal.errors:
                 form.add_error(None, refusal.errors[form.item.pk])
-        messages.error(request, "Nothing was saved: fix the rows marked below.")
-        return False
+        if not quiet:
+            messages.error(request, "Nothing was saved: fix the rows marked below.")
+        return RecordOutcome(done=False)
     except ReviewError as error:
-        messages.error(request, str(error))
-        return True
-    messages.success(request, f"Saved {saved} item(s).")
-    return True
+        if not quiet:
+            messages.error(request, str(error))
+        else:
+            forms[0].add_error(None, str(error))
+        return RecordOutcome(done=not quiet)
+    if not quiet:
+        messages.success(request, f"Saved {saved} item(s).")
+    return RecordOutcome(done=True, saved=True, text="Saved.")
 
 
 @login_required
@@ -189,10 +258,18 @@ def meeting_close(request, pk: int):
     try:
         services.review_meeting_close(meeting=meeting, by=request.user)
     except ItemsRefused as refusal:
-        messages.error(request, "The meeting was not closed and no outcome was applied. Change these first:")
-        for message in refusal.errors.values():
-            messages.error(request, message)
-        return redirect("review_meeting", pk=meeting.pk)
+        # Straight to the first failing item, on its rep's tab, each failing row saying why.
+        places = selectors.item_places(meeting=meeting, item_ids=list(refusal.errors), page_size=MEETING_PAGE_SIZE)
+        links = [(_item_url(meeting, pk, places[pk]), message) for pk, message in refusal.errors.items()]
+        request.session[_refused_key(meeting)] = {str(pk): message for pk, message in refusal.errors.items()}
+        messages.error(
+            request,
+            format_html(
+                "The meeting was not closed and no outcome was applied. Change these first: {}",
+                format_html_join(" ", '<a href="{}" class="alert-link">{}</a>', links),
+            ),
+        )
+        return redirect(links[0][0])
     except ReviewError as error:
         messages.error(request, str(error))
         return redirect("review_meeting", pk=meeting.pk)
@@ -250,17 +327,31 @@ def my_items(request, pk: int):
 
 @login_required
 def minutes(request, pk: int):
+    """Decided items first, rep by rep; the items nobody discussed folded away under their count."""
     meeting = _meeting(request, pk)
-    items = selectors.items_for_viewer(meeting=meeting, user=request.user)
-    page = Paginator(items, MINUTES_PAGE_SIZE).get_page(request.GET.get("page"))
     reps, total = selectors.meeting_reps(meeting=meeting)
     full = selectors.sees_every_item(meeting=meeting, user=request.user)
+    if not full:
+        reps = [row for row in reps if row.rep.pk == request.user.pk]
+    discussed = sum(row.coverage.discussed for row in reps)
+    not_discussed = sum(row.coverage.total for row in reps) - discussed
+    decided = selectors.minutes_for_viewer(meeting=meeting, user=request.user, discussed=True)
+    page = KnownCountPaginator(decided, MINUTES_PAGE_SIZE, count=discussed).get_page(request.GET.get("page"))
+    undiscussed = []
+    if not_discussed and page.number == 1:
+        undiscussed = selectors.minutes_for_viewer(meeting=meeting, user=request.user, discussed=False)[
+            :MINUTES_PAGE_SIZE
+        ]
     context = {
         "meeting": meeting,
         "page": page,
         "total": total,
-        "reps": reps if full else [row for row in reps if row.rep.pk == request.user.pk],
+        "reps": reps,
         "full": full,
+        "discussed": discussed,
+        "not_discussed": not_discussed,
+        "undiscussed": undiscussed,
+        "undiscussed_limit": MINUTES_PAGE_SIZE,
         "events": meeting.events.select_related("actor")[:20] if full else [],
     }
     return render(request, "reviews/minutes.html", context)

@@ -5,7 +5,7 @@ that follow a lead to its new owner); common holds the lock, the runner rule and
 Callers use this package's names."""
 
 from reviews.services.closing import REASSIGN_REASON, review_meeting_close
-from reviews.services.common import may_run, review_event_record
+from reviews.services.common import may_run, outcome_refusal, outcomes_allowed, review_event_record
 from reviews.services.emails import review_minutes_email, review_reminders_send, review_reminders_send_due
 from reviews.services.follow import review_items_follow_leads
 from reviews.services.items import ItemOutcome, RepUpdate, review_items_record, review_items_update
@@ -24,6 +24,8 @@ __all__ = [
     "OpenSummary",
     "RepUpdate",
     "may_run",
+    "outcome_refusal",
+    "outcomes_allowed",
     "review_event_record",
     "review_items_follow_leads",
     "review_items_record",

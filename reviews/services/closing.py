@@ -9,11 +9,13 @@ from django.utils import timezone
 from leads import services as lead_services
 from leads.exceptions import LeadError
 from leads.models import LeadEvent, Stage
+from reviews import selectors
 from reviews.exceptions import ItemsRefused, MeetingClosed
 from reviews.models import MEETING_TRANSITIONS, REASON_DISPOSITION, Outcome, ReviewEvent, ReviewItem, ReviewMeeting
 from reviews.services.carry import commitments_of
 from reviews.services.common import require_runner, review_event_record
 from reviews.services.emails import review_minutes_email
+from reviews.services.items import outcome_error, recorded_outcome
 
 REASSIGN_REASON = "review meeting"
 
@@ -64,9 +66,10 @@ def _carry_into_next(meeting: ReviewMeeting) -> int:
 
 def review_meeting_close(*, meeting: ReviewMeeting, by, now: datetime | None = None) -> ReviewMeeting:
     """Close the meeting: apply every recorded outcome through the lead services and write it to
-    the lead's history, in one transaction. If any outcome can no longer be applied (the lead
-    changed since it was recorded), the close is refused with the items that failed and nothing
-    changes; the refusal is logged on the meeting."""
+    the lead's history, in one transaction. Every rule of recording is asked again first. If any
+    outcome can no longer be applied (the lead changed since it was recorded), the close is
+    refused with the items that failed and nothing changes; the refusal is logged on the
+    meeting."""
     require_runner(meeting.team, by)
     now = now or timezone.now()
     try:
@@ -76,11 +79,16 @@ def review_meeting_close(*, meeting: ReviewMeeting, by, now: datetime | None = N
                 raise MeetingClosed("This meeting is already closed.")
             items = list(
                 meeting.items.exclude(outcome="")
-                .select_related("lead", "reason", "reassign_to")
+                .select_related("lead__team", "reason", "reassign_to")
                 .order_by("rep_id", "id")
             )
+            reps = {user.pk: user for user in selectors.team_reps(team=meeting.team)}
             failures = {}
             for item in items:
+                # The rules of recording, asked again: the lead may have changed since.
+                if error := outcome_error(item, recorded_outcome(item), meeting=meeting, by=by, reps=reps):
+                    failures[item.pk] = error
+                    continue
                 try:
                     with transaction.atomic():
                         _apply_outcome(item, by=by, meeting=meeting, now=now)

@@ -93,7 +93,8 @@ def review_minutes_email(*, meeting: ReviewMeeting, now: datetime | None = None)
                         {
                             "meeting": meeting,
                             "person": person,
-                            "items": person_items,
+                            "decided": [item for item in person_items if item.discussed_at],
+                            "not_discussed": sum(1 for item in person_items if not item.discussed_at),
                             "full": person == manager,
                             "base_url": _base_url(),
                         },

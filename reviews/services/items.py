@@ -11,11 +11,11 @@ from django.utils import timezone
 from alignment.exceptions import NotAllowed
 from alignment.models import RejectionReason
 from leads import services as lead_services
-from leads.models import SALES_STAGES, WORKING_STAGES, Stage
+from leads.models import SALES_STAGES, Stage
 from reviews import selectors
 from reviews.exceptions import ItemsRefused
-from reviews.models import PENDING_OUTCOMES, REASON_DISPOSITION, Outcome, ReviewItem, ReviewMeeting
-from reviews.services.common import lock_open, person_name, require_runner
+from reviews.models import REASON_DISPOSITION, Outcome, ReviewItem, ReviewMeeting
+from reviews.services.common import lock_open, outcome_refusal, person_name, require_runner
 
 # What a rep's update and the manager's recording each write (one UPDATE per item: a page holds
 # 50 at most, and bulk_update's CASE expressions cost more than they save).
@@ -102,7 +102,15 @@ def review_items_update(
     return len(items)
 
 
-def _outcome_error(item: ReviewItem, change: ItemOutcome, *, meeting: ReviewMeeting, by, reps: dict) -> str | None:
+def _allowed_labels(stage: str) -> str:
+    labels = [o.label for o in Outcome if outcome_refusal(stage=stage, outcome=o) is None]
+    return ", ".join(labels[:-1]) + f" or {labels[-1]}" if len(labels) > 1 else "".join(labels)
+
+
+def outcome_error(item: ReviewItem, change: ItemOutcome, *, meeting: ReviewMeeting, by, reps: dict) -> str | None:
+    """Every rule an outcome must pass, asked when it is recorded and again when the meeting
+    closes (the lead may have changed in between): the stage rule of the lead service closing
+    will call, who may act, the catalogue reason and the agreement's touches, the new owner."""
     lead = item.lead
     outcome = change.outcome
     if outcome and outcome not in Outcome.values:
@@ -110,29 +118,32 @@ def _outcome_error(item: ReviewItem, change: ItemOutcome, *, meeting: ReviewMeet
     step_error = _clean_step(change.next_step.strip(), change.next_step_due, meeting=meeting, lead=lead)
     if step_error:
         return step_error
-    if not outcome or outcome == Outcome.STALLED or outcome == Outcome.PROGRESSING:
+    if not outcome:
         return None
-    label = Outcome(outcome).label.lower()
-    if lead.stage not in SALES_STAGES:
-        return f"{lead} is no longer worked by sales (it is {Stage(lead.stage).label}); record no outcome for it."
-    if lead.stage == Stage.HANDED_OFF and outcome not in PENDING_OUTCOMES:
-        return f"{lead} has not been accepted yet: it can only be progressing, stalled or reassigned."
+    label = Outcome(outcome).label
+    if refusal := outcome_refusal(stage=lead.stage, outcome=outcome):
+        if lead.stage not in SALES_STAGES:
+            return f"{lead} is no longer worked by sales (it is {Stage(lead.stage).label}); record no outcome for it."
+        stage = Stage(lead.stage).label
+        return f"{lead} is in stage “{stage}”: it can be {_allowed_labels(lead.stage)}, not “{label}”. {refusal}"
+    if outcome in (Outcome.PROGRESSING, Outcome.STALLED):
+        return None
     if not lead_services.may_work_on(lead=lead, user=by):
-        return f"{lead} belongs to another team's manager; you cannot {label} it."
+        return f"{lead} belongs to another team's manager; you cannot record “{label}” for it."
     if outcome in REASON_DISPOSITION:
         wanted = REASON_DISPOSITION[outcome]
         reason = change.reason
         if reason is None:
-            return f"{lead}: choose a reason from the catalogue to {label} it."
-        if not reason.is_active or reason.phase != RejectionReason.Phase.AFTER_WORKING:
-            return f"{lead}: “{reason.label}” is not an agreed after-working reason."
+            return f"{lead}: choose a reason from the catalogue to {label.lower()} it."
+        if refusal := lead_services.reason_refusal(reason, phase=RejectionReason.Phase.AFTER_WORKING):
+            return f"{lead}: {refusal}"
         if reason.disposition != wanted:
             return (
                 f"{lead}: “{reason.label}” would {reason.get_disposition_display().lower()}; "
                 f"choose a reason that means {RejectionReason.Disposition(wanted).label.lower()}."
             )
-        if lead.stage not in {Stage.ACCEPTED, Stage.QUALIFIED}:
-            return f"{lead} is an opportunity: record it as lost rather than {label} it."
+        if reason.code == lead_services.UNRESPONSIVE and (refusal := lead_services.unresponsive_refusal(lead)):
+            return f"{lead}: {refusal}"
     if outcome == Outcome.REASSIGN:
         to = change.reassign_to
         if to is None:
@@ -141,9 +152,21 @@ def _outcome_error(item: ReviewItem, change: ItemOutcome, *, meeting: ReviewMeet
             return f"{lead}: {person_name(to)} is not an active rep of {meeting.team}."
         if to.pk == lead.owner_id:
             return f"{lead} already belongs to {person_name(to)}."
-    if outcome in (Outcome.WON, Outcome.LOST) and lead.stage not in WORKING_STAGES:
-        return f"{lead} is not being worked yet; it cannot be {label}."
     return None
+
+
+def recorded_outcome(item: ReviewItem) -> ItemOutcome:
+    """What was recorded on an item, as the manager would record it again."""
+    return ItemOutcome(
+        discussed=item.discussed_at is not None,
+        outcome=item.outcome,
+        reason=item.reason,
+        reassign_to=item.reassign_to,
+        next_step=item.next_step,
+        next_step_due=item.next_step_due,
+        note=item.outcome_note,
+        step_done=item.step_done,
+    )
 
 
 def review_items_record(
@@ -151,7 +174,8 @@ def review_items_record(
 ) -> int:
     """The manager marks items discussed and records their outcome and next step. Nothing
     touches the lead until the meeting closes. All or nothing: an outcome that breaks a rule
-    (a recycle without a catalogue reason, a won lead not yet accepted...) changes nothing."""
+    (a recycle without a catalogue reason, a won lead not yet accepted, an unresponsive lead
+    without the agreed touches...) changes nothing."""
     require_runner(meeting.team, by)
     now = now or timezone.now()
     with transaction.atomic():
@@ -162,7 +186,7 @@ def review_items_record(
         reps = {user.pk: user for user in selectors.team_reps(team=meeting.team)}
         errors = {}
         for item in items:
-            error = _outcome_error(item, outcomes[item.pk], meeting=meeting, by=by, reps=reps)
+            error = outcome_error(item, outcomes[item.pk], meeting=meeting, by=by, reps=reps)
             if error:
                 errors[item.pk] = error
         if errors:

@@ -1,8 +1,9 @@
-"""In a real browser: a rep posts an update, then the manager runs the weekly lead review from
-open to close, rep by rep, and the outcomes reach the leads."""
+"""In a real browser, on a laptop and on a phone: a rep posts his report, then the manager runs the
+weekly lead review from the start page to the minutes. Only the outcomes a lead's stage allows
+are offered, an outcome saves in place, a broken rule shows beside its item on the right rep's
+tab, and the minutes put the decided items first."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -10,84 +11,144 @@ from playwright.sync_api import expect
 from leads import services as lead_services
 from leads.models import Lead, LeadEvent, Stage
 from reviews.models import ReviewMeeting
+from tests.e2e.conftest import PHONE, WIDE
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def accepted(cast, handoff_to_rep, rep, **fields) -> Lead:
+def accepted(handoff_to_rep, rep, **fields) -> Lead:
     handoff = handoff_to_rep(rep=rep, **fields)
     lead_services.handoff_accept(handoff=handoff, by=rep)
     return Lead.objects.get(pk=handoff.lead_id)
 
 
-def test_a_manager_runs_a_meeting_from_open_to_close(cast, handoff_to_rep, page_for, reasons):
-    ada = accepted(cast, handoff_to_rep, cast.rep, first_name="Ada", last_name="Lovelace")
-    alan = accepted(cast, handoff_to_rep, cast.rep, first_name="Alan", last_name="Turing")
-    grace = accepted(cast, handoff_to_rep, cast.teammate, first_name="Grace", last_name="Hopper")
+def go_to(page, link: str) -> None:
+    """Follow a link of the main navigation, opening the menu first on a narrow screen."""
+    menu = page.get_by_role("button", name="Menu")
+    if menu.is_visible():
+        menu.click()
+    page.get_by_role("navigation").get_by_role("link", name=link).click()
+
+
+def item(page, lead: Lead):
+    return page.locator(f"#item-{ReviewMeeting.objects.get().items.get(lead=lead).pk}")
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["wide", "phone"])
+def test_a_manager_runs_the_weekly_review_from_the_start_page(
+    cast, handoff_to_rep, reasons, page_sized, assert_accessible, screenshot, viewport
+):
+    suffix = "" if viewport == WIDE else "-phone"
+    ada = accepted(handoff_to_rep, cast.rep, first_name="Ada", last_name="Lovelace")
+    alan = accepted(handoff_to_rep, cast.rep, first_name="Alan", last_name="Turing")
+    pending = Lead.objects.get(pk=handoff_to_rep(rep=cast.rep, first_name="Pat", last_name="Pending").lead_id)
+    grace = accepted(handoff_to_rep, cast.teammate, first_name="Grace", last_name="Hopper")
+    quiet = accepted(handoff_to_rep, cast.teammate, first_name="Quinn", last_name="Quiet")
 
     # The manager opens this week's meeting from the reviews page.
-    manager = page_for("manager", PASSWORD)
-    manager.get_by_role("link", name="Lead reviews").click()
+    manager = page_sized("manager", PASSWORD, viewport)
+    manager.goto("/")
+    go_to(manager, "Lead reviews")
     manager.get_by_role("button", name="Open this week's meeting").click()
-    expect(manager.get_by_role("alert")).to_contain_text("with 3 leads on the agenda")
+    expect(manager.get_by_role("alert")).to_contain_text("with 5 leads on the agenda")
     meeting = ReviewMeeting.objects.get()
-    due = (meeting.week_start + timedelta(days=3)).isoformat()
 
-    # The rep posts an update on one lead from their page.
-    rep = page_for("rep", PASSWORD)
-    rep.goto(f"/reviews/{meeting.pk}/my-items/")
-    row = rep.locator(f"#item-{meeting.items.get(lead=ada).pk}")
+    # The rep posts his report on his own items, from his start page.
+    rep = page_sized("rep", PASSWORD, viewport)
+    rep.goto("/")
+    go_to(rep, "Lead reviews")
+    rep.locator(f"#meeting-{meeting.pk}").get_by_role("link", name="My updates").click()
+    row = item(rep, ada)
     row.get_by_label("Update").fill("Pilot running, CFO keen")
     row.get_by_label("Next step").fill("Send the order form")
-    row.get_by_label("Due").fill(due)
     row.get_by_label("Proposed outcome").select_option(label="Won")
     rep.get_by_role("button", name="Save my updates").click()
     expect(rep.get_by_role("alert")).to_contain_text("Saved your update on 1 lead")
+    expect(rep.locator(f"#item-{meeting.items.get(lead=grace).pk}")).to_have_count(0)  # only his own
 
-    # In the meeting: rep by rep, the manager sees the update and records outcomes.
-    manager.goto(f"/reviews/{meeting.pk}/?rep={cast.rep.pk}")
-    ada_row = manager.locator(f"#item-{meeting.items.get(lead=ada).pk}")
-    expect(ada_row).to_contain_text("Pilot running, CFO keen")
-    expect(manager.locator(f"#item-{meeting.items.get(lead=grace).pk}")).to_have_count(0)
-    ada_row.get_by_label("Outcome").select_option(label="Won")
-    alan_row = manager.locator(f"#item-{meeting.items.get(lead=alan).pk}")
-    alan_row.get_by_label("Outcome").select_option(label="Recycle to marketing")
-    manager.get_by_role("button", name=re.compile(r"Save these")).click()
-    expect(manager.get_by_role("alert")).to_contain_text("Nothing was saved")
-    expect(manager.locator("tr.table-danger")).to_contain_text("choose a reason from the catalogue")
+    # In the meeting, on the rep's tab: the update is there, and a lead not yet accepted is
+    # offered only what its stage allows.
+    manager.goto("/")
+    go_to(manager, "Lead reviews")
+    manager.get_by_role("link", name=meeting.week).click()
+    manager.get_by_role("link", name=re.compile(cast.rep.get_full_name())).click()
+    expect(item(manager, ada)).to_contain_text("Pilot running, CFO keen")
+    offered = item(manager, pending).get_by_label("Outcome").locator("option").all_inner_texts()
+    assert offered == ["Outcome…", "Progressing", "Stalled", "Reassign"]
+    assert "Won" in item(manager, ada).get_by_label("Outcome").locator("option").all_inner_texts()
+    assert_accessible(manager, "meeting page")
+    screenshot(manager, f"review-meeting{suffix}")
 
-    alan_row = manager.locator(f"#item-{meeting.items.get(lead=alan).pk}")
-    alan_row.get_by_label("Reason").select_option(label="Not now (recycle to nurture)")
-    manager.locator(f"#item-{meeting.items.get(lead=ada).pk}").get_by_label("Outcome").select_option(label="Won")
-    manager.get_by_role("button", name=re.compile(r"Save these")).click()
-    expect(manager.get_by_role("alert")).to_contain_text("Saved 2 item(s)")
+    # An outcome saves in place: the item comes back with its saved state, the page stays.
+    manager.evaluate("() => { window.stillTheSamePage = true; }")
+    item(manager, ada).get_by_label("Outcome").select_option(label="Won")
+    item(manager, ada).get_by_role("button", name="Save Ada Lovelace").click()
+    expect(item(manager, ada).get_by_role("status")).to_have_text("Saved.")
+    expect(item(manager, ada).get_by_label("Outcome")).to_have_value("won")
+    assert manager.evaluate("() => window.stillTheSamePage") is True
 
+    # Unresponsive without the agreed touches: refused when recorded, the reason beside the item.
+    row = item(manager, alan)
+    row.get_by_label("Outcome").select_option(label="Recycle to marketing")
+    row.get_by_label("Reason").select_option(label="Unresponsive after the agreed touches (recycle to nurture)")
+    row.get_by_role("button", name="Save Alan Turing").click()
+    refusal = item(manager, alan).get_by_role("alert")
+    expect(refusal).to_contain_text("touches before a lead counts as unresponsive; 0 logged so far")
+    expect(refusal).to_be_focused()
+    assert meeting.items.get(lead=alan).outcome == ""
+    item(manager, alan).get_by_label("Outcome").select_option(label="Stalled")
+    item(manager, alan).get_by_role("button", name="Save Alan Turing").click()
+    expect(item(manager, alan).get_by_role("status")).to_have_text("Saved.")
+
+    # On the teammate's tab: Grace is lost; then her lead is won by someone else before the close.
     manager.get_by_role("link", name=re.compile(cast.teammate.get_full_name())).click()
-    grace_row = manager.locator(f"#item-{meeting.items.get(lead=grace).pk}")
-    grace_row.get_by_label("Discussed").check()
-    grace_row.get_by_label("Outcome").select_option(label="Progressing")
-    grace_row.get_by_label("Next step").fill("Book the demo")
-    grace_row.get_by_label("Due").fill(due)
-    manager.get_by_role("button", name=re.compile(r"Save these")).click()
-    expect(manager.get_by_role("alert")).to_contain_text("Saved 1 item(s)")
-    expect(manager.get_by_label("Coverage").first).to_contain_text("100% discussed")
+    item(manager, grace).get_by_label("Outcome").select_option(label="Lost")
+    item(manager, grace).get_by_role("button", name="Save Grace Hopper").click()
+    expect(item(manager, grace).get_by_role("status")).to_have_text("Saved.")
+    manager.get_by_role("link", name=re.compile(cast.rep.get_full_name())).click()  # away from her tab
+    Lead.objects.filter(pk=grace.pk).update(stage=Stage.WON)
 
-    # Close: outcomes are applied, the minutes page shows them.
+    # The close asks every rule again and goes to the failing item, on the teammate's tab.
+    manager.once("dialog", lambda dialog: dialog.accept())
+    manager.get_by_role("button", name="Close meeting and apply outcomes").click()
+    expect(manager).to_have_url(re.compile(rf"/reviews/{meeting.pk}/\?rep={cast.teammate.pk}#item-"))
+    expect(manager.locator(".nav-link.active")).to_contain_text(cast.teammate.get_full_name())
+    failing = item(manager, grace).get_by_role("alert")
+    expect(failing).to_contain_text("no longer worked by sales (it is Won)")
+    expect(failing).to_be_focused()
+    expect(manager.get_by_role("alert").first).to_contain_text("The meeting was not closed")
+    item(manager, grace).get_by_label("Outcome").select_option(label="Outcome…")
+    item(manager, grace).get_by_label("Discussed").check()
+    item(manager, grace).get_by_role("button", name="Save Grace Hopper").click()
+    expect(item(manager, grace).get_by_role("status")).to_have_text("Saved.")
+
     manager.once("dialog", lambda dialog: dialog.accept())
     manager.get_by_role("button", name="Close meeting and apply outcomes").click()
     expect(manager).to_have_url(re.compile(rf"/reviews/{meeting.pk}/minutes/$"))
     expect(manager.get_by_role("alert")).to_contain_text("is closed")
-    expect(manager.locator(f"#minute-{meeting.items.get(lead=alan).pk}")).to_contain_text("Not now")
+
+    # The minutes: decided first, rep by rep; the leads nobody discussed folded under their count.
+    decided = manager.locator("#minutes-decided")
+    expect(decided).to_contain_text("Ada Lovelace")
+    expect(decided).to_contain_text("Won")
+    expect(decided).to_contain_text("Alan Turing")
+    expect(decided).not_to_contain_text("Pat Pending")
+    folded = manager.locator("#minutes-not-discussed")
+    expect(folded.locator("summary")).to_have_text("Not discussed: 2 leads")
+    expect(manager.get_by_text("Quinn Quiet")).to_be_hidden()
+    assert_accessible(manager, "minutes")
+    screenshot(manager, f"review-minutes{suffix}")
+    folded.locator("summary").click()
+    expect(manager.get_by_text("Quinn Quiet")).to_be_visible()
 
     assert Lead.objects.get(pk=ada.pk).stage == Stage.WON
-    assert Lead.objects.get(pk=alan.pk).stage == Stage.NURTURING
-    assert Lead.objects.get(pk=grace.pk).stage == Stage.ACCEPTED
-    assert LeadEvent.objects.filter(kind="reviewed").count() == 3
-    meeting.refresh_from_db()
-    assert meeting.status == ReviewMeeting.Status.CLOSED
+    assert Lead.objects.get(pk=alan.pk).stage == Stage.ACCEPTED
+    assert Lead.objects.get(pk=quiet.pk).stage == Stage.ACCEPTED
+    assert LeadEvent.objects.filter(kind="reviewed").count() == 2
+    assert ReviewMeeting.objects.get().status == ReviewMeeting.Status.CLOSED
 
     # A closed meeting is read-only for the rep.
-    rep.goto(f"/reviews/{meeting.pk}/my-items/")
-    expect(rep.get_by_text("The meeting is closed")).to_be_visible()
-    expect(rep.get_by_role("button", name="Save my updates")).to_have_count(0)
+    go_to(rep, "Lead reviews")
+    rep.locator(f"#meeting-{meeting.pk}").get_by_role("link", name="Minutes").click()
+    expect(rep.get_by_text("Pilot running, CFO keen")).to_be_visible()

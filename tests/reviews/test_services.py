@@ -219,7 +219,7 @@ def test_the_reason_must_mean_what_the_outcome_does(cast, accepted_lead, open_me
     meeting = open_meeting()
     with pytest.raises(ItemsRefused, match="choose a reason that means disqualify"):
         record(meeting, lead, cast.manager, outcome=Outcome.DISQUALIFY, reason=reasons["no-budget"])
-    with pytest.raises(ItemsRefused, match="not an agreed after-working reason"):
+    with pytest.raises(ItemsRefused, match="choose one of the after working reasons"):
         record(meeting, lead, cast.manager, outcome=Outcome.RECYCLE, reason=reasons["bad-contact-data"])
     item = record(meeting, lead, cast.manager, outcome=Outcome.RECYCLE, reason=reasons["no-budget"])
     assert item.reason == reasons["no-budget"] and item.discussed_at is not None
@@ -230,7 +230,7 @@ def test_a_lead_not_yet_accepted_can_only_progress_stall_or_move(cast, handoff_t
     handoff = handoff_to_rep()
     meeting = open_meeting()
     reason = reasons["no-budget"] if outcome == Outcome.RECYCLE else reasons["no-need"]
-    with pytest.raises(ItemsRefused, match="has not been accepted yet"):
+    with pytest.raises(ItemsRefused, match="it can be Progressing, Stalled or Reassign, not"):
         record(meeting, handoff.lead, cast.manager, outcome=outcome, reason=reason)
     assert record(meeting, handoff.lead, cast.manager, outcome=Outcome.STALLED).outcome == Outcome.STALLED
 
@@ -240,7 +240,7 @@ def test_an_opportunity_is_lost_rather_than_recycled(cast, accepted_lead, open_m
     lead_services.lead_advance(lead=lead, by=cast.rep, to_stage=Stage.QUALIFIED)
     lead_services.lead_advance(lead=lead, by=cast.rep, to_stage=Stage.OPPORTUNITY)
     meeting = open_meeting()
-    with pytest.raises(ItemsRefused, match="record it as lost"):
+    with pytest.raises(ItemsRefused, match="it can be Progressing, Stalled, Won, Lost or Reassign, not “Recycle"):
         record(meeting, lead, cast.manager, outcome=Outcome.RECYCLE, reason=reasons["no-budget"])
 
 
@@ -318,7 +318,7 @@ def test_if_one_outcome_cannot_be_applied_the_close_is_refused_and_nothing_chang
         services.review_meeting_close(meeting=meeting, by=cast.manager)
 
     assert list(refused.value.errors) == [item_of(meeting, changed_meanwhile).pk]
-    assert "cannot be given up" in str(refused.value)
+    assert "no longer worked by sales (it is Lost)" in str(refused.value)
     meeting.refresh_from_db()
     assert meeting.status == ReviewMeeting.Status.OPEN and meeting.closed_at is None
     assert Lead.objects.get(pk=fine.pk).stage == Stage.ACCEPTED
@@ -433,9 +433,14 @@ def test_the_minutes_go_to_the_attendees_once(cast, accepted_lead, open_meeting,
     assert services.review_minutes_email(meeting=meeting) == 0  # once
     assert not outbox_services.unsent().filter(key__startswith="minutes:").exists()
     by_person = {m.to[0]: m.body for m in mail.outbox}
-    assert "Lovelace" in by_person["manager@accord.test"] and "Hopper" in by_person["manager@accord.test"]
+    # Decided items are listed; the ones nobody discussed are only counted, with the link.
+    manager_mail = by_person["manager@accord.test"]
+    assert "Lovelace" in manager_mail and "Hopper" not in manager_mail
+    assert "Not discussed: 1 lead" in manager_mail and f"/reviews/{meeting.pk}/minutes/" in manager_mail
     assert "Lovelace" in by_person["rep@accord.test"] and "Hopper" not in by_person["rep@accord.test"]
-    assert "Won" in by_person["rep@accord.test"]
+    assert "Won" in by_person["rep@accord.test"] and "Not discussed" not in by_person["rep@accord.test"]
+    assert "No lead was discussed" in by_person["teammate@accord.test"]
+    assert "Not discussed: 1 lead" in by_person["teammate@accord.test"]
     assert meeting.events.filter(kind=ReviewEvent.Kind.MINUTES_SENT).count() == 1
 
 
