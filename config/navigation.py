@@ -60,7 +60,8 @@ def admin_items(user, path: str) -> list[NavItem]:
         return []
     items = []
     if _may_use_imports(user):
-        items.append(NavItem("Import leads", reverse("admin:leads_leadimport_add"), path.startswith("/admin/leads/leadimport/")))
+        imports = path.startswith("/admin/leads/leadimport/")
+        items.append(NavItem("Import leads", reverse("admin:leads_leadimport_add"), active=imports))
         items.append(
             NavItem(
                 "Duplicates",

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from alignment import policies
 from alignment.exceptions import AlignmentError
 from alignment.models import QualificationDefinition, RejectionReason
-from alignment.roles import Role, has_role, is_leader, is_marketing
+from alignment.roles import is_marketing
 from alignment.selectors import definition_problems
 from alignment.services import may_draft
 from config import navigation
