@@ -2,7 +2,7 @@
 URL patterns, on yellow) and an error with its traceback page. This middleware answers with the
 product's own 404 and 500 pages instead, so a person sees the same pages whatever DEBUG is;
 ACCORD_DEBUG_ERROR_PAGES=1 brings Django's back. PermissionDenied goes to handler403 whatever
-DEBUG is. The API's answers under /api/ are left as they are."""
+DEBUG is. Under /api/ the answers stay the API's JSON ones, whatever DEBUG is."""
 
 import logging
 
@@ -17,7 +17,8 @@ logger = logging.getLogger("django.request")
 
 
 def _wanted(request) -> bool:
-    return settings.DEBUG and not settings.ACCORD_DEBUG_ERROR_PAGES and not views.is_api(request)
+    # Under /api/ too: there config.views answers the API's JSON, as with DEBUG off.
+    return settings.DEBUG and not settings.ACCORD_DEBUG_ERROR_PAGES
 
 
 class ProductErrorPagesMiddleware:

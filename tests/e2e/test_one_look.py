@@ -14,7 +14,7 @@ from tests.factories import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 START = {
-    "cmo": ("/handoffs/outcomes/", "Open the dashboard"),
+    "cmo": ("/leads/", "Open the dashboard"),
     "marketer": ("/leads/", "Import leads"),
     "vp-sales": ("/handoffs/outcomes/", "Open the dashboard"),
     "manager": ("/inbox/", "Review meetings"),

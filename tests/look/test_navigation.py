@@ -84,7 +84,7 @@ def test_the_admin_header_leads_back_to_the_workspace(cast):
         ("rep", "/inbox/", ["Work your inbox", "Review meetings"]),
         ("manager", "/inbox/", ["Work your inbox", "Review meetings"]),
         ("marketer", "/leads/", ["Import leads", "Hand off sales-ready leads"]),
-        ("cmo", "/handoffs/outcomes/", ["Open the dashboard"]),
+        ("cmo", "/leads/", ["Open the dashboard"]),
         ("vp", "/handoffs/outcomes/", ["Open the dashboard"]),
     ],
 )
@@ -111,8 +111,8 @@ def _proposed(cast) -> QualificationDefinition:
 
 def test_a_leader_is_shown_the_definition_awaiting_their_signature(cast):
     definition = _proposed(cast)
-    for leader in (cast.cmo, cast.vp):
-        content = logged_in(leader).get("/handoffs/outcomes/").content.decode()
+    for leader, start in ((cast.cmo, "/leads/"), (cast.vp, "/handoffs/outcomes/")):
+        content = logged_in(leader).get(start).content.decode()
         assert f'href="/definitions/{definition.pk}/">Sign definition v{definition.version}</a>' in content
 
 
@@ -126,5 +126,5 @@ def test_once_their_side_has_signed_the_leader_is_not_asked_again(cast):
         by=cast.cmo,
         created_at=timezone.now(),
     )
-    assert "Sign definition" not in logged_in(cast.cmo).get("/handoffs/outcomes/").content.decode()
+    assert "Sign definition" not in logged_in(cast.cmo).get("/leads/").content.decode()
     assert "Sign definition" in logged_in(cast.vp).get("/handoffs/outcomes/").content.decode()
