@@ -29,6 +29,8 @@ def open_workspace_menu(page, phone: bool):
     if phone:
         expect(menu).to_be_hidden()
         page.get_by_role("button", name="Menu").click()
+        # Bootstrap's collapse animates: wait until it has settled open.
+        expect(menu).to_have_class(re.compile(r"\bshow\b"))
     expect(menu).to_be_visible()
     return menu
 
