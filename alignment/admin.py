@@ -23,6 +23,7 @@ from alignment.models import (
 from alignment.regions import REGION_CHOICES, country_choices
 from alignment.resources import MembershipResource, RejectionReasonResource, SpreadsheetCSV, TeamResource
 from alignment.routing import catalogue
+from config.forms import ValuesPerLineField
 
 
 class ReferenceDataAdminMixin(ImportExportMixin):
@@ -427,8 +428,31 @@ def _flat(row):
     return row if isinstance(row, tuple) else (row,)
 
 
+class LeadPropertyForm(forms.ModelForm):
+    """A choice property's values are edited one per line, never as JSON or a comma-separated
+    string; they are stored as the same list."""
+
+    choices = ValuesPerLineField(
+        label="Values",
+        help_text="For a choice: one value per line, as leads carry it (e.g. Retail)."
+        " Imports add the values they meet.",
+    )
+
+    class Meta:
+        model = LeadProperty
+        fields = ("key", "label", "kind", "choices", "help_text", "part", "learn_from", "position")
+        labels = {"key": "Key (used in imports and the API)"}
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("choices") and cleaned.get("kind") not in (None, LeadProperty.Kind.CHOICE):
+            self.add_error("choices", "Only a choice property has values; leave this empty or make it a choice.")
+        return cleaned
+
+
 @admin.register(LeadProperty)
 class LeadPropertyAdmin(admin.ModelAdmin):
+    form = LeadPropertyForm
     list_display = ("label", "key", "kind", "part", "learn_from", "position")
     list_filter = ("kind", "part", "learn_from")
     search_fields = ("key", "label")

@@ -59,3 +59,13 @@ def visible(queryset: QuerySet, user, *, team: str = "team", person: str = "owne
     """``queryset`` narrowed to what ``user`` sees (see :func:`scope`)."""
     condition = scope(user, team=team, person=person)
     return queryset if condition is None else queryset.filter(condition)
+
+
+def works_in_sales(user) -> bool:
+    """Who works hand-offs in an inbox: sales reps and managers (and superusers)."""
+    return bool(user.is_superuser or has_role(user, Role.SALES_REP, Role.SALES_MANAGER))
+
+
+def follows_outcomes(user) -> bool:
+    """Who follows what became of hand-offs: marketing, the leaders and sales managers."""
+    return bool(user.is_superuser or is_marketing(user) or is_leader(user) or has_role(user, Role.SALES_MANAGER))

@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from alignment import routing, scoring
 from alignment.models import (
@@ -244,3 +244,22 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
         "Rejection reason", [str(r) for r in a.rejection_reasons.all()], [str(r) for r in b.rejection_reasons.all()]
     )
     return rows
+
+
+def definitions_awaiting_signature(*, user) -> QuerySet[QualificationDefinition]:
+    """Proposed versions that wait for ``user``'s side to sign this round (none for a person who
+    signs for no side)."""
+    from alignment.services import sides_of
+
+    sides = sides_of(user)
+    if not sides:
+        return QualificationDefinition.objects.none()
+    signed = DefinitionApproval.objects.filter(
+        definition=OuterRef("pk"),
+        round=OuterRef("round"),
+        side__in=sides,
+        decision=DefinitionApproval.Decision.APPROVED,
+    )
+    return QualificationDefinition.objects.filter(status=QualificationDefinition.Status.PROPOSED).exclude(
+        Exists(signed)
+    )

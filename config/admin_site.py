@@ -3,6 +3,7 @@ from functools import update_wrapper
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 
+from config import navigation
 from security.limits import SEARCH_MAX_LENGTH
 
 
@@ -26,9 +27,19 @@ def _cap_search_terms(request) -> None:
 
 
 class AccordAdminSite(admin.AdminSite):
-    site_header = "Accord administration"
+    # The admin is one part of the portal: the header shows Accord's brand and the workspace's
+    # navigation (templates/admin/base_site.html, config/navigation.py).
+    site_header = "Accord"
     site_title = "Accord admin"
-    index_title = "Administration"
+    index_title = "Admin"
+    site_url = "/"
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        # The admin's custom pages (imports, merges) are rendered with this context; the header's
+        # navigation comes from the same builder the workspace's context processor calls.
+        context.update(navigation.navigation(request))
+        return context
 
     def admin_view(self, view, cacheable=False):
         """A signed-in person without admin access gets 403, not a second login form."""

@@ -23,6 +23,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 # The HTTPS-only settings (redirect, HSTS, secure cookies; see the end of this file): on in
 # production behind TLS, off for `make run` on loopback over plain HTTP.
 HTTPS = env_bool("ACCORD_HTTPS", False)
+# With DEBUG on, people still see the product's error pages; 1 brings back Django's debug pages.
+ACCORD_DEBUG_ERROR_PAGES = env_bool("ACCORD_DEBUG_ERROR_PAGES", False)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -68,6 +70,8 @@ MIDDLEWARE = [
     # request.htmx: an inline action answers with the fragment it replaces, a plain post with a redirect.
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    # With DEBUG on, the product's 404 and 500 pages rather than Django's technical ones.
+    "config.middleware.ProductErrorPagesMiddleware",
     # Last, so it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -87,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "alignment.context_processors.roles",
                 "leads.context_processors.notifications",
+                "config.navigation.navigation",
             ],
         },
     },

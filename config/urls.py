@@ -6,6 +6,7 @@ from security.converters import IdConverter
 register_converter(IdConverter, "id")
 
 handler400 = "config.views.bad_request"
+handler403 = "config.views.permission_denied"
 handler404 = "config.views.page_not_found"
 handler500 = "config.views.server_error"
 

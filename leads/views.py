@@ -11,11 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from alignment import policies
 from alignment.exceptions import AlignmentError
 from alignment.models import QualificationDefinition, RejectionReason
-from alignment.roles import Role, has_role, is_leader, is_marketing
+from alignment.roles import is_marketing
 from alignment.selectors import definition_problems
 from alignment.services import may_draft
+from config import navigation
 from leads import evaluation, learning, notifications, selectors, services
 from leads.exceptions import LeadError
 from leads.exports import FORMATS, export_rows
@@ -47,24 +49,18 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied
 
 
-def _works_in_sales(user) -> bool:
-    return user.is_superuser or has_role(user, Role.SALES_REP, Role.SALES_MANAGER)
-
-
-def _follows_outcomes(user) -> bool:
-    return user.is_superuser or is_marketing(user) or is_leader(user) or has_role(user, Role.SALES_MANAGER)
+# Who may open the inbox and the outcomes page is the one rule in alignment.policies (the
+# navigation asks it too).
+_works_in_sales = policies.works_in_sales
+_follows_outcomes = policies.follows_outcomes
 
 
 @login_required
 def home(request):
     """Send each person to what their role needs first."""
-    user = request.user
-    if _works_in_sales(user) and not is_leader(user):
-        return redirect("inbox")
-    if is_marketing(user):
-        return redirect("lead_list")
-    if _follows_outcomes(user):
-        return redirect("handoff_outcomes")
+    start = navigation.start_page(request.user)
+    if start is not None:
+        return redirect(start)
     return render(request, "leads/no_role.html")
 
 

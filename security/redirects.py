@@ -13,3 +13,16 @@ def next_url(request, default: str, *args) -> str:
     ):
         return candidate
     return resolve_url(default, *args)
+
+
+def previous_page(request) -> str | None:
+    """The page the person came from (the Referer), when it is on this site and not this very
+    page; None otherwise (an error page then offers only the way home)."""
+    referer = request.META.get("HTTP_REFERER", "")
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return None
+    if referer == request.build_absolute_uri():
+        return None
+    return referer

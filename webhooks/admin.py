@@ -58,7 +58,8 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Events")
     def event_list(self, obj):
-        return ", ".join(obj.events)
+        labels = dict(EventType.choices)
+        return ", ".join(labels.get(event, event) for event in obj.events)
 
     @admin.display(description="Pending")
     def pending_count(self, obj):

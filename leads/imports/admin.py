@@ -1,15 +1,19 @@
 """The admin's import pages: upload → (map the columns) → preview → confirm → result, with a
 progress bar while a worker previews or imports a large file. Registered by leads.admin."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils.html import format_html_join
 from django.utils.http import content_disposition_header
+from django.utils.safestring import mark_safe
 
 from alignment.roles import is_marketing
+from config.forms import ValuesPerLineField
 from leads.exceptions import LeadError
 from leads.imports import jobs
 from leads.imports.forms import ConfirmForm, MappingForm, UploadForm
@@ -18,6 +22,16 @@ from leads.models import ImportMapping, LeadImport
 from leads.spreadsheets import csv_response
 
 Status = LeadImport.Status
+
+
+def _lines(pairs) -> str:
+    """File value → what Accord makes of it, one per line."""
+    rows = list(pairs)
+    if not rows:
+        return "—"
+    return format_html_join(mark_safe("<br>"), "{} → {}", ((str(a), str(b)) for a, b in rows))
+
+
 SHOWN_ERRORS = 200
 
 
@@ -35,24 +49,51 @@ class MarketingOnlyMixin:
         return request.user.is_superuser or is_marketing(request.user)
 
 
+class ImportMappingForm(forms.ModelForm):
+    """The values that mean empty are edited one per line, not as JSON; stored as the same list."""
+
+    empty_values = ValuesPerLineField(
+        label="Values that mean empty",
+        help_text='Cell values that mean "empty" in this layout, one per line (for example Select, then N/A).',
+    )
+
+    class Meta:
+        model = ImportMapping
+        fields = ("name", "empty_values", "day_first", "date_pattern", "phone_region")
+
+
 @admin.register(ImportMapping)
 class ImportMappingAdmin(MarketingOnlyMixin, admin.ModelAdmin):
+    form = ImportMappingForm
     list_display = ("name", "columns_mapped", "day_first", "date_pattern", "phone_region", "created_by", "created_at")
     list_select_related = ("created_by",)
     fields = (
         "name",
-        "columns",
+        "column_list",
         "empty_values",
         "day_first",
         "date_pattern",
         "phone_region",
-        "source_values",
-        "outcome_values",
+        "source_value_list",
+        "outcome_value_list",
         "created_by",
         "created_at",
     )
-    readonly_fields = ("created_by", "created_at")
+    # The columns and the file's values are chosen on an import's own page, from the file itself.
+    readonly_fields = ("column_list", "source_value_list", "outcome_value_list", "created_by", "created_at")
     search_fields = ("name",)
+
+    @admin.display(description="Columns")
+    def column_list(self, obj):
+        return _lines((column, FIELDS.get(field, field)) for column, field in obj.columns.items())
+
+    @admin.display(description="Source values")
+    def source_value_list(self, obj):
+        return _lines(obj.source_values.items())
+
+    @admin.display(description="Outcome values")
+    def outcome_value_list(self, obj):
+        return _lines(obj.outcome_values.items())
 
     def has_add_permission(self, request):
         return False  # mappings are made on an import's page, from the file's own columns

@@ -3,6 +3,7 @@ from datetime import datetime
 import phonenumbers
 from django import forms
 
+from config.forms import ValuesPerLineField
 from leads.imports.layouts import EXTERNAL_ID, EXTERNAL_ID_PREFIX, KNOWN_LAYOUTS, Layout, header_key, mapping_targets
 from leads.models import ImportMapping, Source
 
@@ -58,9 +59,9 @@ class MappingForm(forms.Form):
     ]
 
     name = forms.CharField(max_length=80, help_text="Saved under this name for the next file of this kind.")
-    empty_values = forms.CharField(
-        required=False,
-        help_text='Cell values that mean "empty" in this file, separated by commas (for example: Select, N/A).',
+    empty_values = ValuesPerLineField(
+        label="Values that mean empty",
+        help_text='Cell values that mean "empty" in this file, one per line (for example Select, then N/A).',
     )
     dates = forms.ChoiceField(
         choices=DATES, initial="month_first", required=False, widget=forms.RadioSelect, label="Dates are written"
@@ -142,7 +143,7 @@ class MappingForm(forms.Form):
         }
 
     def empty_value_list(self) -> list[str]:
-        return [value.strip() for value in self.cleaned_data["empty_values"].split(",") if value.strip()]
+        return self.cleaned_data["empty_values"]
 
 
 class ConfirmForm(forms.Form):
