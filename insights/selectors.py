@@ -273,16 +273,17 @@ def _journeys(scope: Scope, current: bool) -> tuple[str, str, list]:
     return f"({sql.journey_select(where)}) j", "1 = 1", params
 
 
-def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
+def lead_cells(*, scope: Scope, current: bool | None = None, medians: bool = True) -> LeadCells:
     """Every lead figure (funnel, campaign quality, active interest, recycling, close ratio,
     leads reps found) adds these cells up. A lead has reached a step at its first move to that
     stage or any further one. Read from the lead journey rollup when it is current (`current`
     says whether; by default rollup_freshness decides), otherwise the same rows from the event
-    log: one query for the cells, one for the medians, either way."""
+    log: one query for the cells, one for the medians (left out when `medians` is False: the
+    overview's tiles only count), either way."""
     current = _current(current)
     days = _whole_days(scope) if current else None
     if days is not None:
-        return _lead_cells_from_days(scope, days)
+        return _lead_cells_from_days(scope, days, medians=medians)
     journeys, where, params = _journeys(scope, current)
     n = len(FUNNEL_STEPS)
     # A step has a duration exactly when it was reached (the step before always was): the
@@ -295,14 +296,15 @@ def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
     )
     cells: dict[tuple, list[int]] = {}
     by_cycles: dict[int, list[int]] = {}
-    medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
+    step_medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
     for source, campaign, sourced_by, cycles, week, *values in _fetch(cells_sql, params):
         key = (source, campaign, None if sourced_by is None else int(sourced_by), _date(week))
         _add(cells, key, values)
         _add(by_cycles, int(cycles), values)
-    for (dim, key, k), secs in _journey_medians(journeys, where, params).items():
-        medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
-    return LeadCells(cells=cells, medians=medians, cycles=by_cycles)
+    if medians:
+        for (dim, key, k), secs in _journey_medians(journeys, where, params).items():
+            step_medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
+    return LeadCells(cells=cells, medians=step_medians, cycles=by_cycles)
 
 
 def _date(value) -> date:
@@ -369,7 +371,7 @@ def _handoff_teams(scope: Scope, alias: str = "a") -> tuple[str, list]:
     return f"{alias}.team_id IN ({', '.join(['%s'] * len(scope.teams))})", list(scope.teams)
 
 
-def _lead_cells_from_days(scope: Scope, days: tuple[date, date]) -> LeadCells:
+def _lead_cells_from_days(scope: Scope, days: tuple[date, date], medians: bool = True) -> LeadCells:
     """lead_cells from the daily aggregates: one query for the cells, one for the medians."""
     t = sql.tables()
     span, span_params = _spans(days, months=False)
@@ -388,6 +390,8 @@ def _lead_cells_from_days(scope: Scope, days: tuple[date, date]) -> LeadCells:
             _add(cells, (source, campaign, None if sourced_by is None else int(sourced_by), _date(week_day)), values)
         else:
             _add(by_cycles, int(cycles), values)
+    if not medians:
+        return LeadCells(cells=cells, medians=defaultdict(lambda: [None] * len(FUNNEL_STEPS)), cycles=by_cycles)
     span, span_params = _spans(days)
     bins = _fetch(
         f"SELECT a.source_id, a.campaign_id, a.step, a.bin, SUM(a.count) FROM {t.lead_day_bin} a "
@@ -597,6 +601,9 @@ class InterestWeek:
     week: date
     active: int
     passive: int
+    # The week runs past the end of the period or past today (the current, unfinished week), or
+    # began before the period: its share is of the days it has, not of a whole week.
+    partial: bool = False
 
     @property
     def total(self) -> int:
@@ -612,14 +619,25 @@ def interest_share(*, scope: Scope, cells: LeadCells | None = None) -> list[Inte
     passive-interest sources; the share of active interest is measured against 50 %."""
     cells = cells or lead_cells(scope=scope)
     interest = dict(Source.objects.filter(pk__in={k[0] for k in cells.cells}).values_list("pk", "interest"))
+    return _interest_weeks(scope, cells, interest)
+
+
+def _interest_weeks(scope: Scope, cells: LeadCells, interest: dict[int, str]) -> list[InterestWeek]:
     weeks: dict[date, InterestWeek] = {}
     for (source_id, _, _, week), counts in cells.cells.items():
-        entry = weeks.setdefault(week, InterestWeek(week, 0, 0))
+        entry = weeks.setdefault(week, InterestWeek(week, 0, 0, partial=week_is_partial(scope, week)))
         if interest.get(source_id) == Source.Interest.ACTIVE:
             entry.active += counts[0]
         else:
             entry.passive += counts[0]
     return [weeks[week] for week in sorted(weeks)]
+
+
+def week_is_partial(scope: Scope, week: date) -> bool:
+    """Whether the week starting that Monday (UTC) is only partly inside the period, or not over
+    yet."""
+    start = datetime.combine(week, time.min, tzinfo=UTC)
+    return start < scope.start or start + timedelta(days=7) > min(scope.end, scope.now)
 
 
 def interest_totals(weeks: list[InterestWeek]) -> InterestWeek | None:
@@ -685,18 +703,22 @@ HANDOFF_FLAGS = ("override", "won", "marketing")
 HANDOFF_COUNTS = sql.HANDOFF_COUNTS
 
 
-def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
+def handoff_cells(*, scope: Scope, current: bool | None = None, by_week: bool = False) -> list[dict]:
     """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
     and bucket the lead was sent with, status, reason, definition version, override, whether
     the lead was won and whether marketing found it, with how many were judged against and met
     each service level and the reminders and escalations they drew. The hand-off figures (mix,
     reasons, service levels, definitions, close ratios per rep) add these rows up. Read from
     the hand-off outcome rollup when it is current: for a period of whole days, from its daily
-    aggregates, beside the outcome rows whose counts depend on the time of reading."""
+    aggregates, beside the outcome rows whose counts depend on the time of reading. `by_week`
+    adds the Monday (UTC) of the week each hand-off was made in, as "week" (the overview's
+    sparklines)."""
     current = _current(current)
     now = connection.ops.adapt_datetimefield_value(scope.now)
     where, params = _handoff_where(scope)
     keys = [*(f"o.{key}" for key in HANDOFF_KEYS), "o.override", "o.won", "o.sourced_by_id IS NULL"]
+    if by_week:
+        keys.append(sql.week("o.created_at"))
     group = ", ".join(keys)
     counts = ", ".join(sql.handoff_counts())
     days = _whole_days(scope) if current else None
@@ -707,6 +729,8 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
         span, span_params = _spans(days)
         teams, team_params = _handoff_teams(scope)
         summed = [*(f"a.{key}" for key in HANDOFF_KEYS), "a.override", "a.won", "a.sourced_by_id IS NULL"]
+        if by_week:
+            summed.append(sql.week_of("a.day"))
         sums = ", ".join(f"SUM(a.{count})" for count in HANDOFF_COUNTS)
         query = (
             f"SELECT {', '.join(summed)}, {sums} FROM {sql.tables().handoff_day} a WHERE {span} AND {teams} "
@@ -714,19 +738,22 @@ def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
             f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {group}"
         )
         params = [*span_params, *team_params, now, now, *params]
-    width = len(HANDOFF_KEYS)
+    width, extra = len(HANDOFF_KEYS), 1 if by_week else 0
     rows: dict[tuple, dict] = {}
     for row in _fetch(query, params):
         key = (*row[:width], *(bool(value) for value in row[width : width + 3]))
-        values = [int(value) for value in row[width + 3 :]]
+        if by_week:
+            key = (*key, _date(row[width + 3]))
+        values = [int(value) for value in row[width + 3 + extra :]]
         if key in rows:  # the same key among the aggregates and the unsettled rows
             for count, value in zip(HANDOFF_COUNTS, values, strict=True):
                 rows[key][count] += value
             continue
         rows[key] = {
             **dict(zip(HANDOFF_KEYS, key[:width], strict=True)),
-            **dict(zip(HANDOFF_FLAGS, key[width:], strict=True)),
+            **dict(zip(HANDOFF_FLAGS, key[width : width + 3], strict=True)),
             **dict(zip(HANDOFF_COUNTS, values, strict=True)),
+            **({"week": key[-1]} if by_week else {}),
         }
     return list(rows.values())
 
@@ -811,9 +838,27 @@ class Sla:
     reps: list[SlaRow]
     teams: list[SlaRow]
 
+    @property
+    def overall(self) -> SlaRow:
+        """Every hand-off of the figure (each is in one team's row), as sla_overall counts them."""
+        total = SlaRow(None, "All hand-offs")
+        for row in self.teams:
+            total.add(row)
+        return total
 
-def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, current: bool | None = None) -> Sla:
-    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope, current=current)
+
+def sla_overall(handoff_rows: list[dict]) -> SlaRow:
+    """Every hand-off the service-level figure counts, as one row (the overview's tile and the
+    figure page's total)."""
+    total = SlaRow(None, "All hand-offs")
+    for cell in _sla_cells(handoff_rows).values():
+        total.add(cell)
+    return total
+
+
+def _sla_cells(rows: list[dict]) -> dict[tuple[int, int | None], SlaRow]:
+    """The service-level counts per (rep, team) of the hand-off rows; withdrawn hand-offs are
+    left out (nobody was asked to decide them)."""
     cells: dict[tuple[int, int | None], SlaRow] = {}
     for row in rows:
         if row["status"] == Handoff.Status.WITHDRAWN:
@@ -832,6 +877,12 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, curr
                 escalations=row["escalations"],
             )
         )
+    return cells
+
+
+def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, current: bool | None = None) -> Sla:
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope, current=current)
+    cells = _sla_cells(rows)
     medians = _sla_medians(scope, current)
     people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
@@ -1105,6 +1156,54 @@ def definition_effectiveness(*, scope: Scope, handoff_rows: list[dict] | None = 
     return sorted(result, key=lambda r: -(r.definition_id or 0))
 
 
+# --- The overview --------------------------------------------------------------------------------
+
+
+def previous_scope(scope: Scope) -> Scope:
+    """The period of the same length just before the scope's, for the same teams."""
+    length = scope.end - scope.start
+    return Scope(start=scope.start - length, end=scope.start, teams=scope.teams, now=scope.now)
+
+
+def handoff_acceptance(handoff_rows: list[dict]) -> tuple[int, int]:
+    """(accepted, made): hand-offs made in the period and how many of them sales accepted (the
+    acceptance of the definition figure, over all its versions)."""
+    made = sum(row["n"] for row in handoff_rows)
+    accepted = sum(row["n"] for row in handoff_rows if row["status"] == Handoff.Status.ACCEPTED)
+    return accepted, made
+
+
+@dataclass
+class OverviewInputs:
+    """What the overview's tiles are computed from, for one period: the lead cells (without
+    medians), the hand-off rows per week, and the period's interest weeks."""
+
+    scope: Scope
+    cells: LeadCells
+    handoff_rows: list[dict]
+    weeks: list[InterestWeek]
+
+
+def overview_inputs(*, scope: Scope, freshness: Freshness | None = None) -> tuple[OverviewInputs, OverviewInputs]:
+    """The inputs of the period and of the one before it: two reads of the lead cells, two of the
+    hand-off rows and one of the sources' interest, whatever the number of leads."""
+    current = (freshness or rollup_freshness()).current
+    periods = (scope, previous_scope(scope))
+    read = [
+        (
+            period,
+            lead_cells(scope=period, current=current, medians=False),
+            handoff_cells(scope=period, current=current, by_week=True),
+        )
+        for period in periods
+    ]
+    sources = {key[0] for _, cells, _ in read for key in cells.cells}
+    interest = dict(Source.objects.filter(pk__in=sources).values_list("pk", "interest"))
+    return tuple(
+        OverviewInputs(period, cells, rows, _interest_weeks(period, cells, interest)) for period, cells, rows in read
+    )
+
+
 # --- Everything at once ------------------------------------------------------------------------
 
 FIGURES: dict[str, str] = {
@@ -1146,5 +1245,9 @@ def figures(*, scope: Scope, names: list[str] | None = None, freshness: Freshnes
         "hygiene": lambda: hygiene_counts(scope=scope),
         "definitions": lambda: definition_effectiveness(scope=scope, handoff_rows=rows),
         "close_ratio": lambda: marketing_close_ratio(scope=scope, cells=cells),
+        # What the figures above were computed from (None when none of them needed it): the
+        # figure pages state the overview's tiles from the same reads.
+        "lead_cells": lambda: cells,
+        "handoff_rows": lambda: rows,
     }
     return {name: readers[name]() for name in wanted}

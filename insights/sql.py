@@ -160,7 +160,9 @@ def journey_select(where: str, connection=default_connection) -> str:
         if k
     )
     ts = ", ".join(f"t{k} AS reached_{step}" for k, step in enumerate(STEPS, start=1))
-    secs = ", ".join(f"{seconds(f't{k}', _stood_at(k), vendor)} AS secs_{step}" for k, step in enumerate(STEPS, start=1))
+    secs = ", ".join(
+        f"{seconds(f't{k}', _stood_at(k), vendor)} AS secs_{step}" for k, step in enumerate(STEPS, start=1)
+    )
     return (
         f"SELECT lead_id, t0 AS created_at, week, source_id, campaign_id, sourced_by_id, cycles, {ts}, {secs} FROM ("
         f"SELECT {lead.id} AS lead_id, {lead.created_at} AS t0, {week(lead.created_at, vendor)} AS week, "
