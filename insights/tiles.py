@@ -204,11 +204,10 @@ def sparkline(points: list[tuple[date, Measure]], scope: selectors.Scope, title:
     partial = [selectors.week_is_partial(scope, week) for week, _ in values]
     whole = [p for p, cut in zip(xy, partial, strict=True) if not cut]
     solid = " ".join(f"{x:.1f},{y:.1f}" for x, y in whole)
-    dashed = []
-    if partial[-1] and len(xy) >= 2:
-        dashed.append((xy[-2], xy[-1]))
-    if partial[0] and len(xy) >= 2:
-        dashed.append((xy[0], xy[1]))
+    cut_ends = [(xy[-2], xy[-1])] if partial[-1] else []
+    if partial[0]:
+        cut_ends.append((xy[0], xy[1]))
+    dashed = [tuple(f"{n:.1f}" for n in (a[0], a[1], b[0], b[1])) for a, b in cut_ends]
     shown = [m.shown for _, m in points if m.value is not None]
     label = f"{title}, week by week: {', '.join(shown)}" + (" (the last week is not over)" if partial[-1] else "")
     return format_html(
@@ -217,7 +216,7 @@ def sparkline(points: list[tuple[date, Measure]], scope: selectors.Scope, title:
         width, height, width, height, label, label, solid,
         format_html_join(
             "", '<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#0d6efd" stroke-width="2" '
-            'stroke-dasharray="3 3"/>', ((f"{a[0]:.1f}", f"{a[1]:.1f}", f"{b[0]:.1f}", f"{b[1]:.1f}") for a, b in dashed),
+            'stroke-dasharray="3 3"/>', dashed,
         ),
         format_html_join(
             "", '<circle cx="{}" cy="{}" r="2.5" fill="#fff" stroke="#0d6efd"/>',
