@@ -729,7 +729,12 @@ HANDOFF_COUNTS = sql.HANDOFF_COUNTS
 
 
 def handoff_cells(
-    *, scope: Scope, current: bool | None = None, by_week: bool = False, split: datetime | None = None
+    *,
+    scope: Scope,
+    current: bool | None = None,
+    by_week: bool = False,
+    split: datetime | None = None,
+    keys: tuple[str, ...] = HANDOFF_KEYS,
 ) -> list[dict]:
     """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
     and bucket the lead was sent with, status, reason, definition version, override, whether
@@ -740,17 +745,19 @@ def handoff_cells(
     aggregates, beside the outcome rows whose counts depend on the time of reading. `by_week`
     adds the Monday (UTC) of the week each hand-off was made in, as "week" (the overview's
     sparklines). With `split` (a moment inside the scope), each row also says whether its
-    hand-offs were made from that moment on ("after"), in the same single query."""
+    hand-offs were made from that moment on ("after"), in the same single query. `keys` narrows
+    the grouping to some of HANDOFF_KEYS (the overview needs the status alone: far fewer rows)."""
     current = _current(current)
     now = connection.ops.adapt_datetimefield_value(scope.now)
     where, params = _handoff_where(scope)
-    keys = [*(f"o.{key}" for key in HANDOFF_KEYS), "o.override", "o.won", "o.sourced_by_id IS NULL"]
+    names = keys
+    columns = [*(f"o.{key}" for key in names), "o.override", "o.won", "o.sourced_by_id IS NULL"]
     if by_week:
-        keys.append(sql.week("o.created_at"))
+        columns.append(sql.week("o.created_at"))
     flag, flag_params = _split_flag("o.created_at", split)
-    keys.append(flag)
-    group = ", ".join(keys)
-    by = ", ".join(str(i) for i in range(1, len(keys) + 1))
+    columns.append(flag)
+    group = ", ".join(columns)
+    by = ", ".join(str(i) for i in range(1, len(columns) + 1))
     counts = ", ".join(sql.handoff_counts())
     days = _whole_days(scope) if current else None
     if days is None:
@@ -760,7 +767,7 @@ def handoff_cells(
         # Split, the month rows could straddle the moment: the day rows alone.
         span, span_params = _spans(days, months=split is None)
         teams, team_params = _handoff_teams(scope)
-        summed = [*(f"a.{key}" for key in HANDOFF_KEYS), "a.override", "a.won", "a.sourced_by_id IS NULL"]
+        summed = [*(f"a.{key}" for key in names), "a.override", "a.won", "a.sourced_by_id IS NULL"]
         if by_week:
             summed.append(sql.week_of("a.day"))
         day_flag, day_flag_params = _split_flag("a.day", None if split is None else split.astimezone(UTC).date())
@@ -772,7 +779,7 @@ def handoff_cells(
             f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {by}"
         )
         params = [*day_flag_params, *span_params, *team_params, *flag_params, now, now, *params]
-    width, extra = len(HANDOFF_KEYS), 2 if by_week else 1
+    width, extra = len(names), 2 if by_week else 1
     rows: dict[tuple, dict] = {}
     for row in _fetch(query, params):
         key = (*row[:width], *(bool(value) for value in row[width : width + 3]))
@@ -785,7 +792,7 @@ def handoff_cells(
                 rows[key][count] += value
             continue
         rows[key] = {
-            **dict(zip(HANDOFF_KEYS, key[:width], strict=True)),
+            **dict(zip(names, key[:width], strict=True)),
             **dict(zip(HANDOFF_FLAGS, key[width : width + 3], strict=True)),
             **dict(zip(HANDOFF_COUNTS, values, strict=True)),
             **({"week": key[-2]} if by_week else {}),
@@ -899,7 +906,7 @@ def _sla_cells(rows: list[dict]) -> dict[tuple[int, int | None], SlaRow]:
     for row in rows:
         if row["status"] == Handoff.Status.WITHDRAWN:
             continue
-        cell = cells.setdefault((row["assigned_to_id"], row["team_id"]), SlaRow(None, ""))
+        cell = cells.setdefault((row.get("assigned_to_id"), row.get("team_id")), SlaRow(None, ""))
         cell.add(
             SlaRow(
                 None,
@@ -1228,7 +1235,7 @@ def overview_inputs(*, scope: Scope, freshness: Freshness | None = None) -> tupl
     before = previous_scope(scope)
     both = Scope(start=before.start, end=scope.end, teams=scope.teams, now=scope.now)
     cells = lead_cells(scope=both, current=current, medians=False, split=scope.start)
-    rows = handoff_cells(scope=both, current=current, by_week=True, split=scope.start)
+    rows = handoff_cells(scope=both, current=current, by_week=True, split=scope.start, keys=("status",))
     read = [
         (period, cells[after], [row for row in rows if row["after"] == bool(after)])
         for period, after in ((scope, 1), (before, 0))
