@@ -68,6 +68,7 @@ def dashboard(request):
         tiles=tiles.tiles(current, previous, query),
         figure_links=[(name, title, tables.BASES[name]) for name, title in selectors.FIGURES.items()],
         previous=selectors.previous_scope(scope),
+        previous_last=(selectors.previous_scope(scope).end - timedelta(days=1)).date(),
     )
     return render(request, "insights/dashboard.html", context)
 
