@@ -55,6 +55,7 @@ IMPORT_ROWS ?= 100000
 LEARN_N ?= 100000
 API_N ?= 2000
 WEBHOOK_EVENTS ?= 10000
+PAGES_N ?= 100000
 
 # Each step prints its table; a missed target is reported, not a failure, but a step that
 # errors stops `make bench` with a non-zero exit. CI runs it small as a smoke test (.ci/run).
@@ -66,6 +67,7 @@ bench: install-dev
 	$(BIN)/python -m tests.bench_learning --leads $(LEARN_N)
 	$(BIN)/python -m tests.bench_api --leads $(API_N) --bulk $$(( $(API_N) * 10 ))
 	$(BIN)/python -m tests.bench_webhooks --events $(WEBHOOK_EVENTS)
+	$(BIN)/python -m tests.bench_pages --leads $(PAGES_N)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -9,6 +9,7 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
+from alignment.models import RejectionReason
 from insights import selectors
 
 STYLE = Style(
@@ -76,8 +77,20 @@ def interest(figure: list[selectors.InterestWeek]) -> SafeString:
             show_minor_x_labels=not crowded,
         )
     )
-    chart.x_labels = [w.week.strftime("%d %b") for w in figure]
-    chart.add("Active share", [_pct(w.active_share) for w in figure])
+    chart.x_labels = [w.week.strftime("%d %b") + (" (partial)" if w.partial else "") for w in figure]
+    # A week not over yet (or cut by the period) is drawn apart, dashed from the last whole
+    # week, rather than as a fall of the line: its share is of the days it has so far.
+    whole = [None if w.partial else _pct(w.active_share) for w in figure]
+    partial = [None] * len(figure)
+    for i, w in enumerate(figure):
+        if w.partial:
+            partial[i] = _pct(w.active_share)
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(figure) and not figure[j].partial:
+                    partial[j] = _pct(figure[j].active_share)
+    chart.add("Active share", whole)
+    if any(w.partial for w in figure):
+        chart.add("Part of a week", partial, stroke_style={"dasharray": "6, 4"}, dots_size=4)
     chart.add("50 % line", [50] * len(figure), show_dots=False, stroke_style={"width": 3})
     return _svg(chart)
 
@@ -93,18 +106,25 @@ def mix(figure: selectors.Mix) -> SafeString:
 
 
 def reasons(figure: dict[str, list[selectors.ReasonCount]]) -> SafeString:
-    """A Pareto chart per phase side by side: bars most frequent first, each labelled with the
-    cumulative share of its phase."""
-    chart = pygal.Bar(**_config(title="Rejection reasons, most frequent first (cumulative share)", x_label_rotation=20))
-    labels, before, after = [], [], []
+    """A Pareto chart per phase, one above the other: a horizontal bar per reason, most frequent
+    first, labelled in full on the left with the cumulative share of its phase. Stacked, so each
+    reason has one bar of its phase's colour; a phase with no reasons has no legend entry."""
+    labels = [f"{r.label} ({r.cumulative_share * 100:.0f} %)" for counts in figure.values() for r in counts]
+    chart = pygal.HorizontalStackedBar(
+        **_config(
+            title="Rejection reasons, most frequent first (cumulative share)",
+            height=max(240, 80 + 28 * len(labels)),
+            truncate_label=-1,
+        )
+    )
+    # pygal draws the first label at the bottom: reversed, the most frequent is on top.
+    chart.x_labels = list(reversed(labels))
+    phases = dict(RejectionReason.Phase.choices)
     for phase, counts in figure.items():
-        for r in counts:
-            labels.append(f"{r.label} ({r.cumulative_share * 100:.0f} %)")
-            before.append(r.count if phase == "before_working" else None)
-            after.append(r.count if phase == "after_working" else None)
-    chart.x_labels = labels
-    chart.add("Before working", before)
-    chart.add("After working", after)
+        if not counts:
+            continue
+        values = [r.count if phase == r.phase else None for counts_ in figure.values() for r in counts_]
+        chart.add(phases[phase], list(reversed(values)))
     return _svg(chart)
 
 

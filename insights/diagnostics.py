@@ -182,17 +182,23 @@ def overrides_win_less(definitions: list[selectors.DefinitionRow]) -> list[Alert
     return alerts
 
 
-def list_url(alert: Alert, scope: selectors.Scope) -> str:
-    """The list behind an alert, filtered to the dashboard's period (and to its team, when it
-    shows one)."""
+def period_list_url(list_view: str, filters: dict[str, object], scope: selectors.Scope) -> str:
+    """A list of the leads app (the leads, or the hand-off outcomes) with its filters, narrowed
+    to the dashboard's period (and to its team, when it shows one): the leads created, or the
+    hand-offs made, in it."""
     first, last = scope.start.date(), (scope.end - timedelta(days=1)).date()
-    if alert.list_view == "lead_list":
+    if list_view == "lead_list":
         narrowing = {"created_after": first, "created_before": last}
     else:
         narrowing = {"handed_off_after": first, "handed_off_before": last}
         if scope.teams is not None and len(scope.teams) == 1:
             narrowing["team"] = scope.teams[0]
-    return f"{reverse(alert.list_view)}?{urlencode({**alert.list_filters, **narrowing})}"
+    return f"{reverse(list_view)}?{urlencode({**filters, **narrowing})}"
+
+
+def list_url(alert: Alert, scope: selectors.Scope) -> str:
+    """The list behind an alert, filtered to the dashboard's period."""
+    return period_list_url(alert.list_view, alert.list_filters, scope)
 
 
 def alerts(figures: dict[str, object], scope: selectors.Scope | None = None) -> list[Alert]:

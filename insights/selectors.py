@@ -273,36 +273,55 @@ def _journeys(scope: Scope, current: bool) -> tuple[str, str, list]:
     return f"({sql.journey_select(where)}) j", "1 = 1", params
 
 
-def lead_cells(*, scope: Scope, current: bool | None = None) -> LeadCells:
+def lead_cells(
+    *, scope: Scope, current: bool | None = None, medians: bool = True, split: datetime | None = None
+) -> LeadCells | tuple[LeadCells, LeadCells]:
     """Every lead figure (funnel, campaign quality, active interest, recycling, close ratio,
     leads reps found) adds these cells up. A lead has reached a step at its first move to that
     stage or any further one. Read from the lead journey rollup when it is current (`current`
     says whether; by default rollup_freshness decides), otherwise the same rows from the event
-    log: one query for the cells, one for the medians, either way."""
+    log: one query for the cells, one for the medians (left out when `medians` is False: the
+    overview's tiles only count), either way.
+
+    With `split` (a moment inside the scope; no medians), the same single query returns the
+    cells of the leads created before it and of those created from it: (before, from)."""
     current = _current(current)
     days = _whole_days(scope) if current else None
     if days is not None:
-        return _lead_cells_from_days(scope, days)
+        return _lead_cells_from_days(scope, days, medians=medians, split=split)
     journeys, where, params = _journeys(scope, current)
     n = len(FUNNEL_STEPS)
     # A step has a duration exactly when it was reached (the step before always was): the
     # counts read the covering index alone.
     counts = ", ".join(f"COUNT(j.secs_{step})" for step in sql.STEPS)
+    flag, flag_params = _split_flag("j.created_at", split)
     cells_sql = (
-        f"SELECT j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week, COUNT(*), {counts} "
-        f"FROM {journeys} WHERE {where} "
-        f"GROUP BY j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week"
+        f"SELECT {flag}, j.source_id, j.campaign_id, j.sourced_by_id, j.cycles, j.week, COUNT(*), {counts} "
+        f"FROM {journeys} WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6"
     )
-    cells: dict[tuple, list[int]] = {}
-    by_cycles: dict[int, list[int]] = {}
-    medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
-    for source, campaign, sourced_by, cycles, week, *values in _fetch(cells_sql, params):
+    split_cells: tuple[dict, dict] = ({}, {})
+    split_cycles: tuple[dict, dict] = ({}, {})
+    step_medians: dict[tuple[int, int], list[float | None]] = defaultdict(lambda: [None] * n)
+    for after, source, campaign, sourced_by, cycles, week, *values in _fetch(cells_sql, flag_params + params):
         key = (source, campaign, None if sourced_by is None else int(sourced_by), _date(week))
-        _add(cells, key, values)
-        _add(by_cycles, int(cycles), values)
-    for (dim, key, k), secs in _journey_medians(journeys, where, params).items():
-        medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
-    return LeadCells(cells=cells, medians=medians, cycles=by_cycles)
+        _add(split_cells[int(after)], key, values)
+        _add(split_cycles[int(after)], int(cycles), values)
+    if split is not None:
+        return tuple(LeadCells(split_cells[i], defaultdict(lambda: [None] * n), split_cycles[i]) for i in (0, 1))
+    cells, by_cycles = split_cells[0], split_cycles[0]
+    if medians:
+        for (dim, key, k), secs in _journey_medians(journeys, where, params).items():
+            step_medians[(dim, key)][k] = None if secs is None else float(secs) / 3600
+    return LeadCells(cells=cells, medians=step_medians, cycles=by_cycles)
+
+
+def _split_flag(column: str, split: datetime | date | None) -> tuple[str, list]:
+    """A column that is 1 for the rows from `split` on, 0 before it (always 0 without one)."""
+    if split is None:
+        return "0", []
+    if isinstance(split, datetime):
+        return f"CASE WHEN {column} >= %s THEN 1 ELSE 0 END", [connection.ops.adapt_datetimefield_value(split)]
+    return f"CASE WHEN {column} >= %s THEN 1 ELSE 0 END", [connection.ops.adapt_datefield_value(split)]
 
 
 def _date(value) -> date:
@@ -369,25 +388,35 @@ def _handoff_teams(scope: Scope, alias: str = "a") -> tuple[str, list]:
     return f"{alias}.team_id IN ({', '.join(['%s'] * len(scope.teams))})", list(scope.teams)
 
 
-def _lead_cells_from_days(scope: Scope, days: tuple[date, date]) -> LeadCells:
+def _lead_cells_from_days(
+    scope: Scope, days: tuple[date, date], medians: bool = True, split: datetime | None = None
+) -> LeadCells | tuple[LeadCells, LeadCells]:
     """lead_cells from the daily aggregates: one query for the cells, one for the medians."""
     t = sql.tables()
     span, span_params = _spans(days, months=False)
     teams, team_params = _lead_teams(scope)
     week = sql.week_of("a.day")
     sums = ", ".join(f"SUM(a.{count})" for count in sql.LEAD_DAY_COUNTS)
+    flag, flag_params = _split_flag("a.day", None if split is None else split.astimezone(UTC).date())
     group = f"a.source_id, a.campaign_id, a.sourced_by_id, a.cycles, {week}"
     rows = _fetch(
-        f"SELECT {group}, {sums} FROM {t.lead_day} a WHERE {span} AND {teams} GROUP BY {group}",
-        span_params + team_params,
+        f"SELECT {flag}, {group}, {sums} FROM {t.lead_day} a WHERE {span} AND {teams} GROUP BY 1, 2, 3, 4, 5, 6",
+        flag_params + span_params + team_params,
     )
-    cells: dict[tuple, list[int]] = {}
-    by_cycles: dict[int, list[int]] = {}
-    for source, campaign, sourced_by, cycles, week_day, *values in rows:
+    split_cells: tuple[dict, dict] = ({}, {})
+    split_cycles: tuple[dict, dict] = ({}, {})
+    for after, source, campaign, sourced_by, cycles, week_day, *values in rows:
         if cycles is None:
-            _add(cells, (source, campaign, None if sourced_by is None else int(sourced_by), _date(week_day)), values)
+            key = (source, campaign, None if sourced_by is None else int(sourced_by), _date(week_day))
+            _add(split_cells[int(after)], key, values)
         else:
-            _add(by_cycles, int(cycles), values)
+            _add(split_cycles[int(after)], int(cycles), values)
+    if split is not None:
+        empty = len(FUNNEL_STEPS)
+        return tuple(LeadCells(split_cells[i], defaultdict(lambda: [None] * empty), split_cycles[i]) for i in (0, 1))
+    cells, by_cycles = split_cells[0], split_cycles[0]
+    if not medians:
+        return LeadCells(cells=cells, medians=defaultdict(lambda: [None] * len(FUNNEL_STEPS)), cycles=by_cycles)
     span, span_params = _spans(days)
     bins = _fetch(
         f"SELECT a.source_id, a.campaign_id, a.step, a.bin, SUM(a.count) FROM {t.lead_day_bin} a "
@@ -597,6 +626,9 @@ class InterestWeek:
     week: date
     active: int
     passive: int
+    # The week runs past the end of the period or past today (the current, unfinished week), or
+    # began before the period: its share is of the days it has, not of a whole week.
+    partial: bool = False
 
     @property
     def total(self) -> int:
@@ -612,14 +644,25 @@ def interest_share(*, scope: Scope, cells: LeadCells | None = None) -> list[Inte
     passive-interest sources; the share of active interest is measured against 50 %."""
     cells = cells or lead_cells(scope=scope)
     interest = dict(Source.objects.filter(pk__in={k[0] for k in cells.cells}).values_list("pk", "interest"))
+    return _interest_weeks(scope, cells, interest)
+
+
+def _interest_weeks(scope: Scope, cells: LeadCells, interest: dict[int, str]) -> list[InterestWeek]:
     weeks: dict[date, InterestWeek] = {}
     for (source_id, _, _, week), counts in cells.cells.items():
-        entry = weeks.setdefault(week, InterestWeek(week, 0, 0))
+        entry = weeks.setdefault(week, InterestWeek(week, 0, 0, partial=week_is_partial(scope, week)))
         if interest.get(source_id) == Source.Interest.ACTIVE:
             entry.active += counts[0]
         else:
             entry.passive += counts[0]
     return [weeks[week] for week in sorted(weeks)]
+
+
+def week_is_partial(scope: Scope, week: date) -> bool:
+    """Whether the week starting that Monday (UTC) is only partly inside the period, or not over
+    yet."""
+    start = datetime.combine(week, time.min, tzinfo=UTC)
+    return start < scope.start or start + timedelta(days=7) > min(scope.end, scope.now)
 
 
 def interest_totals(weeks: list[InterestWeek]) -> InterestWeek | None:
@@ -685,48 +728,75 @@ HANDOFF_FLAGS = ("override", "won", "marketing")
 HANDOFF_COUNTS = sql.HANDOFF_COUNTS
 
 
-def handoff_cells(*, scope: Scope, current: bool | None = None) -> list[dict]:
+def handoff_cells(
+    *,
+    scope: Scope,
+    current: bool | None = None,
+    by_week: bool = False,
+    split: datetime | None = None,
+    keys: tuple[str, ...] = HANDOFF_KEYS,
+) -> list[dict]:
     """One pass over the hand-offs made in the period (one query): counts per rep, team, grade
     and bucket the lead was sent with, status, reason, definition version, override, whether
     the lead was won and whether marketing found it, with how many were judged against and met
     each service level and the reminders and escalations they drew. The hand-off figures (mix,
     reasons, service levels, definitions, close ratios per rep) add these rows up. Read from
     the hand-off outcome rollup when it is current: for a period of whole days, from its daily
-    aggregates, beside the outcome rows whose counts depend on the time of reading."""
+    aggregates, beside the outcome rows whose counts depend on the time of reading. `by_week`
+    adds the Monday (UTC) of the week each hand-off was made in, as "week" (the overview's
+    sparklines). With `split` (a moment inside the scope), each row also says whether its
+    hand-offs were made from that moment on ("after"), in the same single query. `keys` narrows
+    the grouping to some of HANDOFF_KEYS (the overview needs the status alone: far fewer rows)."""
     current = _current(current)
     now = connection.ops.adapt_datetimefield_value(scope.now)
     where, params = _handoff_where(scope)
-    keys = [*(f"o.{key}" for key in HANDOFF_KEYS), "o.override", "o.won", "o.sourced_by_id IS NULL"]
-    group = ", ".join(keys)
+    names = keys
+    columns = [*(f"o.{key}" for key in names), "o.override", "o.won", "o.sourced_by_id IS NULL"]
+    if by_week:
+        columns.append(sql.week("o.created_at"))
+    flag, flag_params = _split_flag("o.created_at", split)
+    columns.append(flag)
+    group = ", ".join(columns)
+    by = ", ".join(str(i) for i in range(1, len(columns) + 1))
     counts = ", ".join(sql.handoff_counts())
     days = _whole_days(scope) if current else None
     if days is None:
-        query = f"SELECT {group}, {counts} FROM {_outcomes(current)} WHERE {where} GROUP BY {group}"
-        params = [now, now, *params]
+        query = f"SELECT {group}, {counts} FROM {_outcomes(current)} WHERE {where} GROUP BY {by}"
+        params = [*flag_params, now, now, *params]
     else:
-        span, span_params = _spans(days)
+        # Split, the month rows could straddle the moment: the day rows alone.
+        span, span_params = _spans(days, months=split is None)
         teams, team_params = _handoff_teams(scope)
-        summed = [*(f"a.{key}" for key in HANDOFF_KEYS), "a.override", "a.won", "a.sourced_by_id IS NULL"]
+        summed = [*(f"a.{key}" for key in names), "a.override", "a.won", "a.sourced_by_id IS NULL"]
+        if by_week:
+            summed.append(sql.week_of("a.day"))
+        day_flag, day_flag_params = _split_flag("a.day", None if split is None else split.astimezone(UTC).date())
+        summed.append(day_flag)
         sums = ", ".join(f"SUM(a.{count})" for count in HANDOFF_COUNTS)
         query = (
             f"SELECT {', '.join(summed)}, {sums} FROM {sql.tables().handoff_day} a WHERE {span} AND {teams} "
-            f"GROUP BY {', '.join(summed)} UNION ALL "
-            f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {group}"
+            f"GROUP BY {by} UNION ALL "
+            f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {by}"
         )
-        params = [*span_params, *team_params, now, now, *params]
-    width = len(HANDOFF_KEYS)
+        params = [*day_flag_params, *span_params, *team_params, *flag_params, now, now, *params]
+    width, extra = len(names), 2 if by_week else 1
     rows: dict[tuple, dict] = {}
     for row in _fetch(query, params):
         key = (*row[:width], *(bool(value) for value in row[width : width + 3]))
-        values = [int(value) for value in row[width + 3 :]]
+        if by_week:
+            key = (*key, _date(row[width + 3]))
+        key = (*key, bool(int(row[width + extra + 2])))
+        values = [int(value) for value in row[width + 3 + extra :]]
         if key in rows:  # the same key among the aggregates and the unsettled rows
             for count, value in zip(HANDOFF_COUNTS, values, strict=True):
                 rows[key][count] += value
             continue
         rows[key] = {
-            **dict(zip(HANDOFF_KEYS, key[:width], strict=True)),
-            **dict(zip(HANDOFF_FLAGS, key[width:], strict=True)),
+            **dict(zip(names, key[:width], strict=True)),
+            **dict(zip(HANDOFF_FLAGS, key[width : width + 3], strict=True)),
             **dict(zip(HANDOFF_COUNTS, values, strict=True)),
+            **({"week": key[-2]} if by_week else {}),
+            "after": key[-1],
         }
     return list(rows.values())
 
@@ -811,14 +881,32 @@ class Sla:
     reps: list[SlaRow]
     teams: list[SlaRow]
 
+    @property
+    def overall(self) -> SlaRow:
+        """Every hand-off of the figure (each is in one team's row), as sla_overall counts them."""
+        total = SlaRow(None, "All hand-offs")
+        for row in self.teams:
+            total.add(row)
+        return total
 
-def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, current: bool | None = None) -> Sla:
-    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope, current=current)
+
+def sla_overall(handoff_rows: list[dict]) -> SlaRow:
+    """Every hand-off the service-level figure counts, as one row (the overview's tile and the
+    figure page's total)."""
+    total = SlaRow(None, "All hand-offs")
+    for cell in _sla_cells(handoff_rows).values():
+        total.add(cell)
+    return total
+
+
+def _sla_cells(rows: list[dict]) -> dict[tuple[int, int | None], SlaRow]:
+    """The service-level counts per (rep, team) of the hand-off rows; withdrawn hand-offs are
+    left out (nobody was asked to decide them)."""
     cells: dict[tuple[int, int | None], SlaRow] = {}
     for row in rows:
         if row["status"] == Handoff.Status.WITHDRAWN:
             continue
-        cell = cells.setdefault((row["assigned_to_id"], row["team_id"]), SlaRow(None, ""))
+        cell = cells.setdefault((row.get("assigned_to_id"), row.get("team_id")), SlaRow(None, ""))
         cell.add(
             SlaRow(
                 None,
@@ -832,6 +920,12 @@ def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, curr
                 escalations=row["escalations"],
             )
         )
+    return cells
+
+
+def sla_compliance(*, scope: Scope, handoff_rows: list[dict] | None = None, current: bool | None = None) -> Sla:
+    rows = handoff_rows if handoff_rows is not None else handoff_cells(scope=scope, current=current)
+    cells = _sla_cells(rows)
     medians = _sla_medians(scope, current)
     people = _people({rep for rep, _ in cells})
     team_names = dict(Team.objects.filter(pk__in={t for _, t in cells if t}).values_list("pk", "name"))
@@ -1105,6 +1199,54 @@ def definition_effectiveness(*, scope: Scope, handoff_rows: list[dict] | None = 
     return sorted(result, key=lambda r: -(r.definition_id or 0))
 
 
+# --- The overview --------------------------------------------------------------------------------
+
+
+def previous_scope(scope: Scope) -> Scope:
+    """The period of the same length just before the scope's, for the same teams."""
+    length = scope.end - scope.start
+    return Scope(start=scope.start - length, end=scope.start, teams=scope.teams, now=scope.now)
+
+
+def handoff_acceptance(handoff_rows: list[dict]) -> tuple[int, int]:
+    """(accepted, made): hand-offs made in the period and how many of them sales accepted (the
+    acceptance of the definition figure, over all its versions)."""
+    made = sum(row["n"] for row in handoff_rows)
+    accepted = sum(row["n"] for row in handoff_rows if row["status"] == Handoff.Status.ACCEPTED)
+    return accepted, made
+
+
+@dataclass
+class OverviewInputs:
+    """What the overview's tiles are computed from, for one period: the lead cells (without
+    medians), the hand-off rows per week, and the period's interest weeks."""
+
+    scope: Scope
+    cells: LeadCells
+    handoff_rows: list[dict]
+    weeks: list[InterestWeek]
+
+
+def overview_inputs(*, scope: Scope, freshness: Freshness | None = None) -> tuple[OverviewInputs, OverviewInputs]:
+    """The inputs of the period and of the one before it: one read of the lead cells and one of
+    the hand-off rows over both periods, split at the period's start, and one of the sources'
+    interest, whatever the number of leads."""
+    current = (freshness or rollup_freshness()).current
+    before = previous_scope(scope)
+    both = Scope(start=before.start, end=scope.end, teams=scope.teams, now=scope.now)
+    cells = lead_cells(scope=both, current=current, medians=False, split=scope.start)
+    rows = handoff_cells(scope=both, current=current, by_week=True, split=scope.start, keys=("status",))
+    read = [
+        (period, cells[after], [row for row in rows if row["after"] == bool(after)])
+        for period, after in ((scope, 1), (before, 0))
+    ]
+    sources = {key[0] for _, period_cells, _ in read for key in period_cells.cells}
+    interest = dict(Source.objects.filter(pk__in=sources).values_list("pk", "interest"))
+    return tuple(
+        OverviewInputs(period, cells, rows, _interest_weeks(period, cells, interest)) for period, cells, rows in read
+    )
+
+
 # --- Everything at once ------------------------------------------------------------------------
 
 FIGURES: dict[str, str] = {
@@ -1146,5 +1288,9 @@ def figures(*, scope: Scope, names: list[str] | None = None, freshness: Freshnes
         "hygiene": lambda: hygiene_counts(scope=scope),
         "definitions": lambda: definition_effectiveness(scope=scope, handoff_rows=rows),
         "close_ratio": lambda: marketing_close_ratio(scope=scope, cells=cells),
+        # What the figures above were computed from (None when none of them needed it): the
+        # figure pages state the overview's tiles from the same reads.
+        "lead_cells": lambda: cells,
+        "handoff_rows": lambda: rows,
     }
     return {name: readers[name]() for name in wanted}

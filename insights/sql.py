@@ -134,6 +134,16 @@ COLUMNS = (
 )
 
 
+def _stood_at(k: int) -> str:
+    """When the lead arrived at the last step before step k that it actually stood at: a lead
+    handed off straight from "new" passes MQL at the moment of its hand-off, and measuring its
+    hand-off from that moment would give 0 hours (the funnel's "→ Handed off" medians were 0.0
+    for every lead handed off that way). The steps' times never decrease, so the latest earlier
+    time that is strictly before t{k} is the step it came from; t0, its creation, otherwise."""
+    branches = " ".join(f"WHEN t{j} < t{k} THEN t{j}" for j in range(k - 1, 0, -1))
+    return f"(CASE {branches} ELSE t0 END)" if branches else "t0"
+
+
 def journey_select(where: str, connection=default_connection) -> str:
     """SELECT of the journey rows (COLUMNS, in order and by name) of the leads `l` matching
     `where`: the funnel query. The rollup stores its rows; read as a derived table it gives the
@@ -150,7 +160,9 @@ def journey_select(where: str, connection=default_connection) -> str:
         if k
     )
     ts = ", ".join(f"t{k} AS reached_{step}" for k, step in enumerate(STEPS, start=1))
-    secs = ", ".join(f"{seconds(f't{k}', f't{k - 1}', vendor)} AS secs_{step}" for k, step in enumerate(STEPS, start=1))
+    secs = ", ".join(
+        f"{seconds(f't{k}', _stood_at(k), vendor)} AS secs_{step}" for k, step in enumerate(STEPS, start=1)
+    )
     return (
         f"SELECT lead_id, t0 AS created_at, week, source_id, campaign_id, sourced_by_id, cycles, {ts}, {secs} FROM ("
         f"SELECT {lead.id} AS lead_id, {lead.created_at} AS t0, {week(lead.created_at, vendor)} AS week, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alignment.models import RejectionReason
 from insights import selectors
 
 
@@ -26,14 +27,33 @@ def money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
 
 
+# Each figure's base in words: what it counts, so that two figures never disagree unexplained.
+BASES = {
+    "funnel": "Of the leads created in the period: how many reached each step, what share of the step before "
+    "went on, and the median hours from the step before (from creation for a lead that skipped it).",
+    "campaigns": "Of the leads created in the period, per campaign; acceptance is of those of them handed off.",
+    "interest": "Of the leads created in the period, per week they were created in (weeks start on Monday).",
+    "mix": "Of the hand-offs made in the period: the grade and bucket the lead had when it was handed off.",
+    "reasons": "Of the hand-offs made in the period: the reasons given when rejecting them, or when giving up "
+    "on them after accepting.",
+    "sla": "Of the hand-offs made in the period (withdrawn ones left out): decided within the accept time, of "
+    "those due; touched within the first-touch time, of the accepted ones due.",
+    "recycling": "Of the leads created in the period, by how many times they went back to nurture.",
+    "skills": "Leads found: of the leads created in the period. Marketing leads accepted: of the hand-offs made "
+    "in the period.",
+    "hygiene": "The state of things now, whatever the period.",
+    "definitions": "Of the hand-offs made in the period, per definition version they met.",
+}
+
+
 def funnel(figure: selectors.Funnel) -> Table:
-    header = ["group", "name"]
+    header = ["Breakdown", "Source or campaign"]
     for code, label in selectors.FUNNEL_STEPS:
-        header.append(label)
+        header.append("New leads" if code == "new" else f"Reached {label}")
         if code != "new":
-            header += [f"→ {label} conversion", f"→ {label} median hours"]
+            header += [f"{label}: share of the step before", f"{label}: median hours from the step before"]
     rows = []
-    for group, funnels in (("all", [figure.overall]), ("source", figure.by_source), ("campaign", figure.by_campaign)):
+    for group, funnels in (("All", [figure.overall]), ("Source", figure.by_source), ("Campaign", figure.by_campaign)):
         for row in funnels:
             cells = [group, row.label]
             for step in row.steps:
@@ -46,16 +66,16 @@ def funnel(figure: selectors.Funnel) -> Table:
 
 def campaigns(figure: list[selectors.CampaignQuality]) -> Table:
     header = [
-        "source",
-        "campaign",
-        "leads",
-        "handed off",
-        "accepted",
-        "acceptance rate",
-        "won",
-        "cost",
-        "cost per accepted lead",
-        "rejection reasons",
+        "Source",
+        "Campaign",
+        "Leads",
+        "Handed off",
+        "Accepted",
+        "Acceptance rate",
+        "Won",
+        "Cost",
+        "Cost per accepted lead",
+        "Rejection reasons",
     ]
     rows = [
         [
@@ -77,40 +97,44 @@ def campaigns(figure: list[selectors.CampaignQuality]) -> Table:
 
 def interest(figure: list[selectors.InterestWeek]) -> Table:
     return Table(
-        ["week starting", "active interest", "passive interest", "active share"],
-        [[w.week.isoformat(), w.active, w.passive, pct(w.active_share)] for w in figure],
+        ["Week starting", "Active interest", "Passive interest", "Active share"],
+        [
+            [w.week.isoformat() + (" (part of a week)" if w.partial else ""), w.active, w.passive, pct(w.active_share)]
+            for w in figure
+        ],
     )
 
 
 def mix(figure: selectors.Mix) -> Table:
     rows = []
-    for kind, counts in (("grade", figure.grades), ("bucket", figure.buckets)):
+    for kind, counts in (("Grade", figure.grades), ("Bucket", figure.buckets)):
         handed, accepted = figure.shares(counts, 0), figure.shares(counts, 1)
         for key, (n, a) in counts.items():
             rows.append([kind, key or "(not graded)", n, pct(handed[key]), a, pct(accepted[key])])
-    return Table(["by", "value", "handed off", "share of handed off", "accepted", "share of accepted"], rows)
+    return Table(
+        ["Grade or bucket", "Value", "Handed off", "Share of handed off", "Accepted", "Share of accepted"], rows
+    )
 
 
 def reasons(figure: dict[str, list[selectors.ReasonCount]]) -> Table:
+    phases = dict(RejectionReason.Phase.choices)
     rows = [
-        [phase.replace("_", " "), r.label, r.count, pct(r.cumulative_share)]
-        for phase, counts in figure.items()
-        for r in counts
+        [phases[phase], r.label, r.count, pct(r.cumulative_share)] for phase, counts in figure.items() for r in counts
     ]
-    return Table(["phase", "reason", "hand-offs", "cumulative share"], rows)
+    return Table(["When", "Reason", "Hand-offs", "Cumulative share"], rows)
 
 
 def sla(figure: selectors.Sla) -> Table:
     header = [
-        "level",
-        "name",
-        "hand-offs",
-        "median hours to accept",
-        "median hours to first touch",
-        "accepted or rejected in time",
-        "first touch in time",
-        "reminders",
-        "escalations",
+        "Team or rep",
+        "Name",
+        "Hand-offs",
+        "Median hours to decide",
+        "Median hours to first touch",
+        "Decided in time",
+        "First touch in time",
+        "Reminders",
+        "Escalations",
     ]
     rows = [
         [
@@ -124,40 +148,40 @@ def sla(figure: selectors.Sla) -> Table:
             r.reminders,
             r.escalations,
         ]
-        for level, group in (("team", figure.teams), ("rep", figure.reps))
+        for level, group in (("All", [figure.overall]), ("Team", figure.teams), ("Rep", figure.reps))
         for r in group
     ]
     return Table(header, rows)
 
 
 def recycling(figure: selectors.Recycling) -> Table:
-    labels = {0: "never", 1: "once", 2: "twice", 3: "three times or more"}
+    labels = {0: "Never", 1: "Once", 2: "Twice", 3: "Three times or more"}
     rows = [[labels[k], figure.leads[k], figure.wins[k]] for k in range(4)]
-    rows.append(["share of wins from leads cycled twice or more", "", pct(figure.share_of_wins_cycled_twice)])
-    return Table(["recycled", "leads", "won"], rows)
+    rows.append(["Share of wins from leads recycled twice or more", "", pct(figure.share_of_wins_cycled_twice)])
+    return Table(["Times recycled", "Leads", "Won"], rows)
 
 
 def skills(figure: list[selectors.RepSkill]) -> Table:
     return Table(
-        ["rep", "leads found themselves", "of them won", "marketing leads accepted", "of them won", "close ratio"],
+        ["Rep", "Leads found themselves", "Of them won", "Marketing leads accepted", "Of them won", "Close ratio"],
         [[r.name, r.sourced, r.sourced_won, r.marketing_accepted, r.marketing_won, pct(r.close_ratio)] for r in figure],
     )
 
 
 def hygiene(figure: dict[str, int]) -> Table:
     titles = selectors.hygiene_titles()
-    return Table(["check", "count"], [[titles[k], n] for k, n in figure.items()])
+    return Table(["Check", "Records"], [[titles[k], n] for k, n in figure.items()])
 
 
 def definitions(figure: list[selectors.DefinitionRow]) -> Table:
     header = [
-        "definition",
-        "sales-ready hand-offs",
-        "acceptance",
-        "win rate",
-        "overridden hand-offs",
-        "acceptance",
-        "win rate",
+        "Definition",
+        "Sales-ready hand-offs",
+        "Sales-ready: acceptance",
+        "Sales-ready: win rate",
+        "Overridden hand-offs",
+        "Overridden: acceptance",
+        "Overridden: win rate",
     ]
     rows = []
     for r in figure:

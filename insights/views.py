@@ -1,6 +1,7 @@
-"""The alignment dashboard: every figure with its chart, its table and a CSV download, the
-alerts on top, and the hygiene lists. Leaders, marketing and sales managers (their teams);
-everyone else gets 403."""
+"""The alignment dashboard: an overview of a few tiles (each with its trend and its way down to
+its figure and to the list behind it), every figure on a page of its own with its chart, its
+table and a CSV download, the alerts, and the hygiene lists. Leaders, marketing and sales
+managers (their teams); everyone else gets 403."""
 
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from alignment.models import Team
-from insights import charts, diagnostics, selectors, tables
+from insights import charts, diagnostics, selectors, tables, tiles
 from insights.forms import DashboardFilter
 from leads.spreadsheets import csv_response
 
@@ -31,6 +32,7 @@ def _sections(figures: dict, names: list[str]) -> list[dict]:
         {
             "name": name,
             "title": selectors.FIGURES[name],
+            "base": tables.BASES[name],
             "chart": charts.RENDERERS[name](figures[name]),
             "table": tables.BUILDERS[name](figures[name]),
         }
@@ -51,21 +53,35 @@ def _context(request, scope, form, **extra) -> dict:
 
 @login_required
 def dashboard(request):
+    """The overview: the tiles of the period beside the period before, read from the daily
+    aggregates in a constant number of queries. The alerts, which need every figure, load after
+    the page (htmx), or on a page of their own without JavaScript."""
     scope, form = _scope(request)
     freshness = selectors.rollup_freshness()
-    figures = selectors.figures(scope=scope, names=[*selectors.FIGURES, "close_ratio"], freshness=freshness)
+    current, previous = selectors.overview_inputs(scope=scope, freshness=freshness)
+    query = request.GET.urlencode()
     context = _context(
         request,
         scope,
         form,
         freshness=freshness,
-        alerts=diagnostics.alerts(figures, scope),
-        sections=_sections(figures, list(selectors.FIGURES)),
-        close=figures["close_ratio"],
-        new_leads=figures["funnel"].overall.counts[0],
-        interest_total=selectors.interest_totals(figures["interest"]),
+        tiles=tiles.tiles(current, previous, query),
+        figure_links=[(name, title, tables.BASES[name]) for name, title in selectors.FIGURES.items()],
+        previous=selectors.previous_scope(scope),
+        previous_last=(selectors.previous_scope(scope).end - timedelta(days=1)).date(),
     )
     return render(request, "insights/dashboard.html", context)
+
+
+@login_required
+def alerts(request):
+    """What the figures of the period raise, with the figures and the list behind each alert: the
+    overview loads it as a fragment, and links to it as a page."""
+    scope, form = _scope(request)
+    figures = selectors.figures(scope=scope, names=["close_ratio", "interest", "campaigns", "sla", "definitions"])
+    context = _context(request, scope, form, alerts=diagnostics.alerts(figures, scope))
+    template = "insights/_alerts.html" if request.htmx else "insights/alerts.html"
+    return render(request, template, context)
 
 
 def _figure_name(name: str) -> str:
@@ -80,9 +96,17 @@ def figure_detail(request, name: str):
     name = _figure_name(name)
     # The hygiene audit reads the leads themselves, never the rollups.
     freshness = None if name == "hygiene" else selectors.rollup_freshness()
-    figures = selectors.figures(scope=scope, names=[name], freshness=freshness)
+    figures = selectors.figures(scope=scope, names=[name, "lead_cells", "handoff_rows"], freshness=freshness)
     section = _sections(figures, [name])[0]
-    context = _context(request, scope, form, section=section, freshness=freshness)
+    context = _context(
+        request,
+        scope,
+        form,
+        section=section,
+        freshness=freshness,
+        tiles=tiles.figure_tiles(name, figures, scope),
+        funnel_bases=tiles.funnel_bases(figures["lead_cells"], scope) if name == "funnel" else None,
+    )
     return render(request, "insights/figure.html", context)
 
 

@@ -39,6 +39,10 @@ class LeadFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(choices=[(g, g) for g in scoring.GRADES], empty_label="Any")
     prop = django_filters.ChoiceFilter(label="Property", choices=[], method="no_filter", empty_label="Any")
     prop_value = django_filters.CharFilter(label="is", method="no_filter", max_length=SEARCH_MAX_LENGTH)
+    # Narrowings the dashboard's tiles link to (insights.tiles), kept through the form as hidden
+    # fields: the leads marketing found (no rep sourced them), and leads recycled this often.
+    marketing = django_filters.BooleanFilter(field_name="sourced_by", lookup_expr="isnull", widget=forms.HiddenInput)
+    min_cycles = django_filters.NumberFilter(field_name="cycle_count", lookup_expr="gte", widget=forms.HiddenInput)
     queue = django_filters.ChoiceFilter(
         label="Marketing queue",
         choices=[("waiting", "Sales-ready, not handed off"), ("no_rule", "No routing rule matched")],

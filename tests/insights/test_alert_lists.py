@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 def alert_links(client) -> dict[str, str]:
-    """{link text: url} of the alert links on the dashboard (the figure links left out)."""
-    page = client.get("/dashboard/").content.decode()
+    """{link text: url} of the alert links on the dashboard's alerts page (the figure links left out)."""
+    page = client.get("/dashboard/alerts/").content.decode()
     found = re.findall(r'<a class="alert-link small me-3" href="([^"]+)">([^<]+)</a>', page)
     return {text: unescape(url) for url, text in found}
 

@@ -91,7 +91,11 @@ class TestRows:
         ]
         straight = journey(leads["straight"])  # handed off from new: MQL passed at that moment
         assert straight.reached_mql == straight.reached_handed_off == born + timedelta(hours=6)
-        assert straight.secs_handed_off == 0
+        # Its hand-off is measured from the last step it stood at, its creation, not from the
+        # MQL moment it passed at the hand-off itself (which made every such median 0.0).
+        assert [straight.secs_mql, straight.secs_handed_off, straight.secs_accepted] == [
+            pytest.approx(h * 3600, abs=0.01) for h in (6, 6, 2)
+        ]
         assert straight.reached_qualified is None and straight.secs_qualified is None
         assert journey(leads["mql"]).cycles == 3  # three or more
         fresh = journey(leads["fresh"])

@@ -85,10 +85,11 @@ class TestFunnel:
         assert conversions == [None, 0.75, pytest.approx(2 / 3), 1.0, 0.5, 1.0]
 
     def test_it_gives_the_median_hours_between_steps(self, cast, funnel_leads):
-        # new→MQL: 2, 6 (L2 passes MQL when handed off), 4 → 4; MQL→handed off: 2, 0 → 1;
-        # handed off→accepted: 6, 2 → 4; then 24 and 24.
+        # new→MQL: 2, 6 (L2 passes MQL when handed off), 4 → 4; to handed off: L1 2 from MQL, L2
+        # 6 from its creation (it never stood at MQL: not 0, which made every such median 0.0)
+        # → 4; handed off→accepted: 6, 2 → 4; then 24 and 24.
         medians = selectors.funnel(scope=scope(cast.cmo)).overall.median_hours
-        assert medians == [None, median(4), median(1), median(4), median(24), median(24)]
+        assert medians == [None, median(4), median(4), median(4), median(24), median(24)]
 
     def test_it_splits_by_source_and_campaign(self, cast, funnel_leads):
         funnel = selectors.funnel(scope=scope(cast.cmo))
