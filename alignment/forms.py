@@ -22,6 +22,12 @@ class LinesField(forms.CharField):
 
     widget = forms.Textarea(attrs={"rows": 3})
 
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except forms.ValidationError:
+            return True
+
     def prepare_value(self, value):
         return "\n".join(str(item) for item in value) if isinstance(value, list | tuple) else value
 
@@ -35,6 +41,12 @@ class PointsTableField(forms.CharField):
     """A points table, one "value = points" per line; "(empty)" stands for an empty value."""
 
     widget = forms.Textarea(attrs={"rows": 3, "placeholder": "Working Professional = 40\n(empty) = -5"})
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(initial) != self.to_python(data)
+        except forms.ValidationError:
+            return True
 
     def prepare_value(self, value):
         if isinstance(value, list | tuple):

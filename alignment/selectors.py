@@ -184,9 +184,7 @@ def approvals_in_round(definition: QualificationDefinition) -> dict[str, Definit
     }
 
 
-def compare(
-    a: QualificationDefinition, b: QualificationDefinition, labels: dict[str, str] | None = None
-) -> list[dict]:
+def compare(a: QualificationDefinition, b: QualificationDefinition, labels: dict[str, str] | None = None) -> list[dict]:
     """Two versions side by side, rule by rule, in the words of the detail page:
     [{"rule", "a", "b", "changed"}]. ``labels`` (property key → label) are read when not given."""
     rows = []
@@ -240,9 +238,7 @@ def compare(
     ):
         add(label, getattr(a, attribute), getattr(b, attribute))
     add("When the accept time runs out", a.get_expiry_action_display(), b.get_expiry_action_display())
-    routes = {
-        d.pk: [routing.describe(route_of(rule), labels) for rule in d.routing_rules.all()] for d in (a, b)
-    }
+    routes = {d.pk: [routing.describe(route_of(rule), labels) for rule in d.routing_rules.all()] for d in (a, b)}
     # Routing rules in order: the first that matches wins, so their order is part of the agreement.
     for index in range(max(len(routes[a.pk]), len(routes[b.pk]))):
         add(

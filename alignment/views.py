@@ -215,7 +215,10 @@ def definition_edit_routing(request, pk: int):
         routes = RoutingRuleFormSet(
             prefix="route",
             initial=[
-                {**{name: getattr(rule, name) for name in services.ROUTING_RULE_FIELDS}, "team": rule.team_id}
+                {
+                    **{name: getattr(rule, name) for name in services.ROUTING_RULE_FIELDS if name != "team"},
+                    "team": rule.team_id,
+                }
                 for rule in saved
             ],
             form_kwargs={"catalogues": catalogues},
@@ -239,7 +242,8 @@ def definition_new(request):
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return redirect("definition_list")
     services.definition_refresh_evidence(definition=definition, by=request.user)
-    messages.success(request, f"v{definition.version} is a new draft{' copied from the active version' if active else ''}.")
+    copied = " copied from the active version" if active else ""
+    messages.success(request, f"v{definition.version} is a new draft{copied}.")
     return redirect("definition_edit", pk=definition.pk)
 
 
@@ -384,5 +388,3 @@ def definition_new_draft(request, pk: int):
         "v{definition.version} is a new draft copied from this version; edit it here.",
         then="definition_edit",
     )
-
-
