@@ -154,6 +154,12 @@ class ReadOnlyRuleInline(admin.TabularInline):
     max_num = 0
     can_delete = False
 
+    def labels(self) -> dict[str, str]:
+        # Inlines are made afresh for each request: the property labels are read once per page.
+        if not hasattr(self, "_labels"):
+            self._labels = property_labels()
+        return self._labels
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -172,7 +178,7 @@ class FieldRuleInline(ReadOnlyRuleInline):
 
     @admin.display(description="Rule")
     def in_words(self, rule):
-        return field_rule_terms(rule).describe(property_labels())
+        return field_rule_terms(rule).describe(self.labels())
 
 
 class EngagementRuleInline(ReadOnlyRuleInline):
@@ -194,7 +200,7 @@ class RoutingRuleInline(ReadOnlyRuleInline):
 
     @admin.display(description="Rule")
     def in_words(self, rule):
-        return describe(route_of(rule), property_labels())
+        return describe(route_of(rule), self.labels())
 
 
 class DefinitionApprovalInline(admin.TabularInline):
