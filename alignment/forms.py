@@ -174,6 +174,11 @@ class FieldRuleForm(forms.Form):
             # Seniorities are shown by their labels (VP, C-level), never by their codes.
             self.initial["values"] = [scoring.SENIORITY_LABELS.get(v, v) for v in self.initial["values"]]
 
+    def has_changed(self):
+        # A row counts once a field or a test is chosen: the blank row's default points (0, or
+        # nothing after a re-display) never add a rule.
+        return bool(self["field"].value() or self["test"].value())
+
     def clean(self):
         data = super().clean()
         if data.get("field") == "seniority":
@@ -187,6 +192,9 @@ class FieldRuleForm(forms.Form):
 class EngagementRuleForm(forms.Form):
     activity = forms.ChoiceField(choices=ENGAGEMENT_SIGNALS, label="Activity")
     points = forms.IntegerField(label="Points each")
+
+    def has_changed(self):
+        return bool(self["activity"].value())
 
 
 class BaseRuleFormSet(forms.BaseFormSet):
@@ -240,6 +248,10 @@ class RoutingRuleForm(forms.Form):
         self.fields["campaigns"].choices = _with_saved(catalogues.get("campaign", []), self.initial.get("campaigns"))
         self.fields["property_key"].choices = [("", "—"), *catalogues.get("property", [])]
 
+    def has_changed(self):
+        # The blank row ("hand off automatically" ticked by default) adds nothing until named.
+        return bool(self["name"].value() or self["team"].value())
+
     def clean(self):
         data = super().clean()
         low, high = data.get("employees_min"), data.get("employees_max")
@@ -270,8 +282,8 @@ class CompareForm(forms.Form):
     def __init__(self, *args, versions=(), **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(v.pk, f"v{v.version} {v.name} ({v.get_status_display().lower()})") for v in versions]
-        self.fields["a"].choices = choices
-        self.fields["b"].choices = choices
+        self.fields["a"].choices = [("", "— choose a version —"), *choices]
+        self.fields["b"].choices = [("", "— choose a version —"), *choices]
         self.fields["a"].error_messages["required"] = "Choose the first version."
         self.fields["b"].error_messages["required"] = "Choose the version to compare it with."
 
