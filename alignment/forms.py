@@ -203,6 +203,11 @@ class BaseRuleFormSet(forms.BaseFormSet):
     def __init__(self, *args, form_kwargs=None, **kwargs):
         super().__init__(*args, form_kwargs=form_kwargs or {}, **kwargs)
 
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["class"] = "form-check-input"
+
     def kept(self) -> list[dict]:
         return [
             {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
