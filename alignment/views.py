@@ -171,6 +171,7 @@ def definition_edit(request, pk: int):
         "activity_rows": [(f, figures.get(("engagement", i), [])) for i, f in enumerate(activities.forms)],
         "evidence": evidence,
         "saved_notice": saved_notice,
+        "outcomes": OUTCOMES,
         "tab": "rules",
     }
     return render(request, "alignment/definition_edit.html", context)
