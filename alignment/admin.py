@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.html import format_html
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 
@@ -20,9 +21,9 @@ from alignment.models import (
     RoutingRule,
     Team,
 )
-from alignment.regions import REGION_CHOICES, country_choices
 from alignment.resources import MembershipResource, RejectionReasonResource, SpreadsheetCSV, TeamResource
-from alignment.routing import catalogue
+from alignment.routing import describe
+from alignment.selectors import field_rule_terms, property_labels, route_of
 from config.forms import ValuesPerLineField
 
 
@@ -146,176 +147,61 @@ class RejectionReasonAdmin(ReferenceDataAdminMixin, admin.ModelAdmin):
         services.rejection_reason_save(reason=obj)
 
 
-class DraftOnlyInline(admin.TabularInline):
-    """Rules change only while their version is a draft."""
+class ReadOnlyRuleInline(admin.TabularInline):
+    """Rules are shown here as they stand; they are written in the workspace's definition editor
+    (alignment.views.definition_edit), in plain language, never in the admin."""
 
     extra = 0
+    max_num = 0
+    can_delete = False
 
-    def _editable(self, obj) -> bool:
-        return obj is None or obj.is_editable
+    def labels(self) -> dict[str, str]:
+        # Inlines are made afresh for each request: the property labels are read once per page.
+        if not hasattr(self, "_labels"):
+            self._labels = property_labels()
+        return self._labels
 
     def has_add_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_add_permission(request, obj)
+        return False
 
     def has_change_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_change_permission(request, obj)
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        return self._editable(obj) and super().has_delete_permission(request, obj)
+        return False
 
 
-class LinesField(forms.CharField):
-    """A list of values, one per line (so a value may hold commas)."""
-
-    widget = forms.Textarea(attrs={"rows": 2, "cols": 28})
-
-    def prepare_value(self, value):
-        return "\n".join(value) if isinstance(value, list) else value
-
-    def to_python(self, value):
-        return [line.strip() for line in (value or "").splitlines() if line.strip()]
-
-
-class PointsTableField(forms.CharField):
-    """A points table, one "value = points" per line; "(empty)" stands for an empty value."""
-
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 32, "placeholder": "Working Professional = 40\n(empty) = -5"})
-
-    def prepare_value(self, value):
-        if isinstance(value, list):
-            return "\n".join(f"{entry or '(empty)'} = {points}" for entry, points in value)
-        return value
-
-    def to_python(self, value):
-        table = []
-        for number, line in enumerate((value or "").splitlines(), start=1):
-            if not line.strip():
-                continue
-            entry, equals, points = line.rpartition("=")
-            try:
-                if not equals:
-                    raise ValueError
-                points = int(points.strip())
-            except ValueError:
-                raise forms.ValidationError(
-                    f'Line {number} ("{line.strip()}") is not "value = points" with whole points.'
-                ) from None
-            entry = entry.strip()
-            table.append(["" if entry == "(empty)" else entry, points])
-        return table
-
-
-class FieldRuleForm(forms.ModelForm):
-    values = LinesField(required=False, help_text="One per line.")
-    table = PointsTableField(required=False, help_text='One "value = points" per line.')
-
-    class Meta:
-        model = FieldRule
-        fields = services.FIELD_RULE_FIELDS
-
-
-class FieldRuleInline(DraftOnlyInline):
+class FieldRuleInline(ReadOnlyRuleInline):
     model = FieldRule
-    form = FieldRuleForm
-    fields = FieldRuleForm.Meta.fields
+    fields = ("position", "in_words")
+    readonly_fields = fields
+    verbose_name_plural = "field rules (edit them in the definition editor)"
+
+    @admin.display(description="Rule")
+    def in_words(self, rule):
+        return field_rule_terms(rule).describe(self.labels())
 
 
-class EngagementRuleInline(DraftOnlyInline):
+class EngagementRuleInline(ReadOnlyRuleInline):
     model = EngagementRule
-    fields = ("activity", "points", "position")
+    fields = ("position", "activity", "points")
+    readonly_fields = fields
+    verbose_name_plural = "activity rules (edit them in the definition editor)"
 
 
-def _with_saved(names: list[str], saved) -> list[tuple[str, str]]:
-    """Choices of ``names`` plus any saved value no longer among them, so a rule keeps it."""
-    extra = [value for value in saved or () if value not in names]
-    return [(name, name) for name in [*names, *extra]]
-
-
-class RoutingRuleForm(forms.ModelForm):
-    """Countries, regions, sources and campaigns are picked, not typed; the choices are read once
-    per page by RoutingRuleInline.get_formset and given to every row."""
-
-    countries = forms.MultipleChoiceField(
-        required=False, choices=(), widget=FilteredSelectMultiple("countries", is_stacked=False)
-    )
-    regions = forms.MultipleChoiceField(required=False, choices=REGION_CHOICES, widget=forms.CheckboxSelectMultiple)
-    industries = LinesField(required=False, help_text="One per line, as leads carry them.")
-    sources = forms.MultipleChoiceField(required=False, choices=(), widget=forms.CheckboxSelectMultiple)
-    campaigns = forms.MultipleChoiceField(required=False, choices=(), widget=forms.CheckboxSelectMultiple)
-    property_key = forms.ChoiceField(required=False, choices=(), label="Property")
-    property_values = LinesField(required=False, label="Property values", help_text="One per line; none: any value.")
-    team = forms.TypedChoiceField(required=False, choices=(), coerce=int, empty_value=None)
-
-    catalogues: dict = {}  # set per page: "source", "campaign", "property", "team" → choices
-
-    class Meta:
-        model = RoutingRule
-        fields = services.ROUTING_RULE_FIELDS
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        saved = self.instance if self.instance.pk else None
-        self.fields["countries"].choices = country_choices()
-        self.fields["sources"].choices = _with_saved(self.catalogues.get("source", []), saved and saved.sources)
-        self.fields["campaigns"].choices = _with_saved(self.catalogues.get("campaign", []), saved and saved.campaigns)
-        self.fields["property_key"].choices = [("", "—"), *self.catalogues.get("property", [])]
-        self.fields["team"].choices = [("", "—"), *[(pk, name) for pk, name in self.catalogues.get("team", {}).items()]]
-
-    def clean_team(self):
-        team_id = self.cleaned_data["team"]
-        if team_id is None:
-            raise forms.ValidationError("Choose the sales team that receives the leads.")
-        team = Team.objects.filter(pk=team_id).first()
-        if team is None:
-            raise forms.ValidationError("That team no longer exists.")
-        return team
-
-
-class RoutingRuleInline(DraftOnlyInline):
-    """Where sales-ready leads go, in order (the first rule that matches wins)."""
-
+class RoutingRuleInline(ReadOnlyRuleInline):
     model = RoutingRule
-    form = RoutingRuleForm
-    template = "admin/edit_inline/stacked.html"
+    fields = ("position", "in_words")
+    readonly_fields = fields
     verbose_name = "routing rule"
-    verbose_name_plural = "routing rules (in order: the first that matches hands the lead off)"
-    fieldsets = (
-        (None, {"fields": (("position", "name"), ("team", "automatic"))}),
-        (
-            "Conditions (all must hold; none: every lead)",
-            {
-                "fields": (
-                    "countries",
-                    "regions",
-                    ("employees_min", "employees_max"),
-                    "industries",
-                    "sources",
-                    "campaigns",
-                    ("property_key", "property_values"),
-                )
-            },
-        ),
-    )
+    verbose_name_plural = "routing rules (edit them in the definition editor)"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("team")
 
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        # Read once for every row; names come from the leads app's catalogues (alignment.routing).
-        formset.form = type(
-            "RoutingRuleForm",
-            (formset.form,),
-            {
-                "catalogues": {
-                    "source": catalogue("source") or [],
-                    "campaign": catalogue("campaign") or [],
-                    "property": list(LeadProperty.objects.values_list("key", "label")),
-                    "team": dict(Team.objects.filter(kind=Team.Kind.SALES).values_list("pk", "name")),
-                }
-            },
-        )
-        return formset
+    @admin.display(description="Rule")
+    def in_words(self, rule):
+        return describe(route_of(rule), self.labels())
 
 
 class DefinitionApprovalInline(admin.TabularInline):
@@ -359,29 +245,29 @@ class QualificationDefinitionAdmin(admin.ModelAdmin):
     )
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not obj.is_editable:
-            # Active and retired versions are kept as agreed.
-            return [field for fieldset in self.fieldsets for row in fieldset[1]["fields"] for field in _flat(row)]
-        return ()
+        # Drafts are written in the workspace's editor; here every version is shown as it stands.
+        return [field for fieldset in self.fieldsets for row in fieldset[1]["fields"] for field in _flat(row)]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def save_model(self, request, obj, form, change):
-        fields = {name: form.cleaned_data[name] for name in services.DEFINITION_FIELDS if name in form.cleaned_data}
-        try:
-            if change:
-                services.definition_update(definition=obj, by=request.user, fields=fields)
-            else:
-                created = services.definition_create(by=request.user, name=fields.pop("name"))
-                created = services.definition_update(definition=created, by=request.user, fields=fields)
-                vars(obj).update(vars(created))  # the admin goes on with `obj` (inlines, log, redirect)
-        except AlignmentError as error:
-            raise PermissionDenied(str(error)) from error
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        definition = self.get_object(request, object_id)
+        if definition is not None and definition.is_editable and services.may_draft(request.user):
+            self.message_user(
+                request,
+                format_html(
+                    'Drafts are edited in the <a href="{}">definition editor</a>, in plain language.',
+                    reverse("definition_edit", args=[definition.pk]),
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
-    def save_related(self, request, form, formsets, change):
-        services.definition_check_editable(definition=form.instance)
-        super().save_related(request, form, formsets, change)
+    def save_model(self, request, obj, form, change):
+        raise PermissionDenied("Drafts are edited in the definition editor.")
 
     def _each(self, request, queryset, action, success):
         for definition in queryset:

@@ -66,6 +66,8 @@ class _Row:
 
     rule: str
     part: str
+    # Which rule of the terms it reports on: ("field", i) for field_rules[i], ("engagement", j).
+    index: tuple[str, int] = ("field", 0)
 
 
 class _Tally:
@@ -90,20 +92,23 @@ class _FieldRuleStats:
     field whose values are all different does not grow without bound.
     """
 
-    def __init__(self, rule: scoring.FieldRule, labels: dict[str, str]) -> None:
+    def __init__(self, rule: scoring.FieldRule, labels: dict[str, str], index: int = 0) -> None:
         self.rule = rule
         label = scoring.field_label(rule.field, labels)
         self.key = scoring.property_key(rule.field)
         if rule.test == "table":
             # The first entry of a value wins, as in scoring.rule_points.
             self.entries: dict[str, int] = {}
-            for index, (value, _points) in enumerate(rule.table):
-                self.entries.setdefault(scoring.text_of(value), index)
-            self.rows = [_Row(_entry_text(rule, label, value, points), rule.part) for value, points in rule.table]
-            self.rows.append(_Row(f"{label} is any other value: {rule.other_points:+d}", rule.part))
+            for entry, (value, _points) in enumerate(rule.table):
+                self.entries.setdefault(scoring.text_of(value), entry)
+            self.rows = [
+                _Row(_entry_text(rule, label, value, points), rule.part, ("field", index))
+                for value, points in rule.table
+            ]
+            self.rows.append(_Row(f"{label} is any other value: {rule.other_points:+d}", rule.part, ("field", index)))
         else:
             self.entries = {}
-            self.rows = [_Row(rule.describe(labels), rule.part)]
+            self.rows = [_Row(rule.describe(labels), rule.part, ("field", index))]
         self.tallies = [_Tally() for _ in self.rows]
         # Seniority comes from the title.
         self._attribute = "title" if rule.field == "seniority" else rule.field
@@ -203,8 +208,11 @@ class Backtest:
         self._newly_ready = _Tally()
         self._no_longer_ready = _Tally()
         labels = dict(terms.labels)
-        self._field_rules = [_FieldRuleStats(rule, labels) for rule in terms.field_rules]
-        self._engagement_rules = [(rule, _Row(rule.describe(labels), "engagement")) for rule in terms.engagement_rules]
+        self._field_rules = [_FieldRuleStats(rule, labels, index) for index, rule in enumerate(terms.field_rules)]
+        self._engagement_rules = [
+            (rule, _Row(rule.describe(labels), "engagement", ("engagement", index)))
+            for index, rule in enumerate(terms.engagement_rules)
+        ]
         self._engagement_tallies = [_Tally() for _ in self._engagement_rules]
         self._all = _Tally()
 
@@ -266,8 +274,9 @@ class Backtest:
           (``no_longer_ready``, ``no_longer_ready_successes``), and ``baseline_auc``;
         - ``rules``: one row per field rule (per entry, plus "any other value", for a table) and per
           engagement rule, in the order of the terms: ``rule`` (in words), ``part``, ``support`` (the
-          leads it matches), ``support_share``, ``success_rate`` of those leads and ``lift`` (that rate
-          over the overall one).
+          leads it matches), ``support_share``, ``success_rate`` of those leads, ``lift`` (that rate
+          over the overall one) and ``of``: ``["field", i]`` or ``["engagement", j]``, the rule of the
+          terms it reports on.
         """
         everyone = self._all
         ranking = self._ranking
@@ -367,6 +376,7 @@ def _rule_row(row: _Row, tally: _Tally, everyone: _Tally) -> dict:
     return {
         "rule": row.rule,
         "part": row.part,
+        "of": list(row.index),
         "support": tally.leads,
         "support_share": _rate(tally.leads, everyone.leads),
         "success_rate": rate,

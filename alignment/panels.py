@@ -23,3 +23,19 @@ def register_definition_panel(panel: Callable) -> None:
 
 def definition_panels(definition, user) -> list[Panel]:
     return [panel for make in DEFINITION_PANELS if (panel := make(definition, user)) is not None]
+
+
+# The backtest of a version on the leads whose outcome is known: the leads app supplies it, as it
+# supplies the panels. It takes the version and returns (figures, "") or (None, why there are none).
+EVIDENCE: list[Callable] = []
+
+
+def register_definition_evidence(evidence: Callable) -> None:
+    if evidence not in EVIDENCE:
+        EVIDENCE.append(evidence)
+
+
+def definition_evidence(definition) -> tuple[dict | None, str]:
+    if not EVIDENCE:
+        return None, "No app supplies backtests."
+    return EVIDENCE[0](definition)

@@ -1,13 +1,17 @@
 """Reads about the agreement: definitions and their rules, as the scoring engine takes them."""
 
+import json
 from collections import Counter
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
 
 from alignment import routing, scoring
 from alignment.models import (
+    ACTIVITY_KINDS,
+    BUCKETS,
     DefinitionApproval,
+    DefinitionEvent,
     LeadProperty,
     Membership,
     QualificationDefinition,
@@ -180,8 +184,9 @@ def approvals_in_round(definition: QualificationDefinition) -> dict[str, Definit
     }
 
 
-def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict]:
-    """Two versions side by side, rule by rule: [{"rule", "a", "b", "changed"}]."""
+def compare(a: QualificationDefinition, b: QualificationDefinition, labels: dict[str, str] | None = None) -> list[dict]:
+    """Two versions side by side, rule by rule, in the words of the detail page:
+    [{"rule", "a", "b", "changed"}]. ``labels`` (property key → label) are read when not given."""
     rows = []
 
     def add(rule: str, left, right):
@@ -198,7 +203,8 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
                     described if i < right_count[described] else "—",
                 )
 
-    terms = {d.pk: definition_terms(d) for d in (a, b)}
+    labels = property_labels() if labels is None else labels
+    terms = {d.pk: definition_terms(d, labels) for d in (a, b)}
     add_rules(
         "Fit rule",
         [rule.describe(terms[a.pk].labels) for rule in terms[a.pk].fit_rules],
@@ -222,17 +228,17 @@ def compare(a: QualificationDefinition, b: QualificationDefinition) -> list[dict
         ("Cold from", "cold_min"),
         ("Priority 0 at (points)", "priority_low"),
         ("Priority 100 at (points)", "priority_high"),
-        ("Sales-ready grades", "ready_grades"),
-        ("Sales-ready buckets", "ready_buckets"),
-        ("Sales-ready on activity", "ready_activities"),
+    ):
+        add(label, getattr(a, attribute), getattr(b, attribute))
+    add("Sales-ready", sales_ready_in_words(terms[a.pk]), sales_ready_in_words(terms[b.pk]))
+    for label, attribute in (
         ("Accept within (business hours)", "accept_within_hours"),
         ("First touch within (business hours)", "first_touch_within_hours"),
         ("Touches before 'unresponsive'", "touches_before_unresponsive"),
-        ("When the accept time runs out", "expiry_action"),
     ):
         add(label, getattr(a, attribute), getattr(b, attribute))
-    labels = terms[a.pk].labels
-    routes = {d.pk: [routing.describe(route, labels) for route in definition_routes(d)] for d in (a, b)}
+    add("When the accept time runs out", a.get_expiry_action_display(), b.get_expiry_action_display())
+    routes = {d.pk: [routing.describe(route_of(rule), labels) for rule in d.routing_rules.all()] for d in (a, b)}
     # Routing rules in order: the first that matches wins, so their order is part of the agreement.
     for index in range(max(len(routes[a.pk]), len(routes[b.pk]))):
         add(
@@ -263,3 +269,124 @@ def definitions_awaiting_signature(*, user) -> QuerySet[QualificationDefinition]
     return QualificationDefinition.objects.filter(status=QualificationDefinition.Status.PROPOSED).exclude(
         Exists(signed)
     )
+
+
+# --- The editor and the pages that read a version -------------------------------------------------
+
+
+def properties_declared() -> list[LeadProperty]:
+    """Every declared lead property (one query): the editor's choices, labels and kinds."""
+    return list(LeadProperty.objects.all())
+
+
+def actions_available(definition: QualificationDefinition, user, signed: dict | None = None) -> dict:
+    """What ``user`` may do with ``definition`` now, as the services decide it: the pages show
+    exactly these buttons. ``approve`` lists the sides they may still sign for."""
+    from alignment import services  # services read selectors; the rule lives there
+
+    drafting = services.may_draft(user)
+    sides = services.open_sides(definition, user, signed)
+    return {
+        "edit": drafting and definition.is_editable,
+        "propose": drafting and definition.is_editable,
+        "approve": sides,
+        "request_changes": bool(sides),
+        "new_draft": drafting,
+        "backtest": drafting,
+    }
+
+
+# Events after which a recorded backtest no longer describes the version's rules.
+_RULES_CHANGED = ("drafted", "edited", "suggested")
+
+
+def with_evidence(queryset: QuerySet[QualificationDefinition]) -> QuerySet[QualificationDefinition]:
+    """Each version with its latest event that changed its rules or backtested them, read in the
+    same query (see :func:`latest_evidence`)."""
+    latest = DefinitionEvent.objects.filter(
+        definition=OuterRef("pk"), kind__in=(*_RULES_CHANGED, "backtested")
+    ).order_by("-created_at", "-id")
+    return queryset.annotate(
+        evidence_kind=Subquery(latest.values("kind")[:1]),
+        evidence_details=Subquery(latest.values("details")[:1], output_field=JSONField()),
+        evidence_at=Subquery(latest.values("created_at")[:1]),
+    )
+
+
+def latest_evidence(definition: QualificationDefinition) -> dict | None:
+    """The backtest recorded for the version's rules as they stand ({"result", "at"}), or None
+    when there is none or the rules changed after it. Read from :func:`with_evidence`'s
+    annotations when the version carries them, else in one query."""
+    if hasattr(definition, "evidence_kind"):
+        kind, details, at = definition.evidence_kind, definition.evidence_details, definition.evidence_at
+    else:
+        event = (
+            definition.events.filter(kind__in=(*_RULES_CHANGED, "backtested"))
+            .order_by("-created_at", "-id")
+            .only("kind", "details", "created_at")
+            .first()
+        )
+        kind, details, at = (event.kind, event.details, event.created_at) if event else (None, None, None)
+    if isinstance(details, str):  # some backends hand a subquery's JSON back as text
+        details = json.loads(details)
+    if kind != "backtested" or not isinstance(details, dict) or not isinstance(details.get("backtest"), dict):
+        return None
+    return {"result": details["backtest"], "at": at}
+
+
+def rule_figures(result: dict | None) -> dict[tuple[str, int], list[dict]]:
+    """The backtest's rows by the rule they report on: ("field", i) → rows (a points table has a
+    row per value), ("engagement", j) → its row."""
+    figures: dict[tuple[str, int], list[dict]] = {}
+    for row in (result or {}).get("rules", []):
+        of = row.get("of")
+        if isinstance(of, list) and len(of) == 2:
+            figures.setdefault((of[0], int(of[1])), []).append(row)
+    return figures
+
+
+def rules_in_words(terms: scoring.Terms, result: dict | None = None) -> dict[str, list[dict]]:
+    """The version's rules as people read them, each with the leads it matches and their lift in
+    ``result`` (a backtest of these very rules): {"fit": [...], "engagement": [...]}, each item
+    {"text", "figures"}. The detail, editor and compare pages all show rules through this."""
+    figures = rule_figures(result)
+    labels = terms.labels
+    fit, engagement = [], []
+    for index, rule in enumerate(terms.field_rules):
+        item = {"text": rule.describe(labels), "figures": figures.get(("field", index), [])}
+        (fit if rule.part == "fit" else engagement).append(item)
+    activity = [
+        {"text": rule.describe(labels), "figures": figures.get(("engagement", index), [])}
+        for index, rule in enumerate(terms.engagement_rules)
+    ]
+    return {"fit": fit, "engagement": [*activity, *engagement]}
+
+
+def sales_ready_in_words(terms: scoring.Terms) -> str:
+    """The sales-ready rule as a sentence: "Grade A or B and bucket hot, or any lead with a demo
+    request"."""
+    parts = []
+    if terms.ready_grades and terms.ready_buckets:
+        grades = scoring._or_list([g for g in scoring.GRADES if g in terms.ready_grades])
+        buckets = scoring._or_list([label.lower() for b, label in BUCKETS if b in terms.ready_buckets])
+        parts.append(f"Grade {grades} and bucket {buckets}")
+    if terms.ready_activities:
+        kinds = [label.lower() for kind, label in ACTIVITY_KINDS if kind in terms.ready_activities]
+        parts.append(f"any lead with a {scoring._or_list(kinds)}")
+    if not parts:
+        return "No lead is ever sales-ready."
+    text = ", or ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+EVENT_WORDS = {
+    "drafted": "Drafted",
+    "edited": "Edited",
+    "suggested": "Suggested from known outcomes",
+    "backtested": "Backtested",
+    "proposed": "Proposed to both leaders",
+    "approved": "Approved",
+    "changes_requested": "Changes asked for",
+    "activated": "Became the active version",
+    "retired": "Retired",
+}

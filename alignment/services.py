@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from alignment import fitting, selectors
+from alignment import fitting, panels, selectors
 from alignment.actors import actor_name
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
 from alignment.models import (
@@ -94,6 +94,21 @@ def may_draft(user) -> bool:
 def sides_of(user) -> list[str]:
     """The sides a person may sign for."""
     return [side for side, role in _LEADER_OF_SIDE.items() if has_role(user, role)]
+
+
+def open_sides(definition: QualificationDefinition, user, signed: dict | None = None) -> list[str]:
+    """The sides ``user`` may still sign (or answer) for on ``definition``: while it is proposed,
+    the sides they lead that have not approved this round, unless they already signed the other
+    one (one person never signs for both). ``signed``: this round's approvals, when known."""
+    if definition.status != Status.PROPOSED:
+        return []
+    sides = sides_of(user)
+    if not sides:
+        return []
+    signed = selectors.approvals_in_round(definition) if signed is None else signed
+    if any(approval.by_id == user.pk for approval in signed.values()):
+        return []
+    return [side for side in sides if side not in signed]
 
 
 def _record(definition: QualificationDefinition, kind: str, by, details: dict | None = None, at=None) -> None:
@@ -265,6 +280,70 @@ def definition_update(*, definition: QualificationDefinition, by, fields: dict[s
     return definition
 
 
+def definition_save_draft(
+    *,
+    definition: QualificationDefinition,
+    by,
+    fields: dict[str, Any] | None = None,
+    field_rules: list[dict] | None = None,
+    engagement_rules: list[dict] | None = None,
+    routing_rules: list[dict] | None = None,
+) -> QualificationDefinition:
+    """Save what the editor shows of a draft in one go: its terms (``fields``, as
+    :func:`definition_update` takes them) and, for each list given, the rules in that order,
+    which replace the draft's rules of that kind. Every rule is checked before any is written;
+    a bad one raises ValidationError and nothing changes."""
+    if not may_draft(by):
+        raise NotAllowed("Only marketing and the leaders edit qualified-lead definitions.")
+    with transaction.atomic():
+        definition = _lock(definition)
+        _require_draft(definition)
+        if fields:
+            definition = definition_update(definition=definition, by=by, fields=fields)
+        replaced = []
+        for kind, model, names, given in (
+            ("field rules", FieldRule, FIELD_RULE_FIELDS, field_rules),
+            ("engagement rules", EngagementRule, ("activity", "points", "position"), engagement_rules),
+            ("routing rules", RoutingRule, ROUTING_RULE_FIELDS, routing_rules),
+        ):
+            if given is None:
+                continue
+            rows = []
+            for position, data in enumerate(given, start=1):
+                row = model(definition=definition, **{n: data[n] for n in names if n in data and n != "position"})
+                if "team_id" in data:  # a routing rule's team, by id as a form picks it
+                    row.team_id = data["team_id"]
+                row.position = position
+                try:
+                    row.full_clean(exclude=["definition"])
+                except ValidationError as error:
+                    raise ValidationError(f"{kind.capitalize()[:-1]} {position}: {' '.join(error.messages)}") from error
+                rows.append(row)
+            model.objects.filter(definition=definition).delete()
+            model.objects.bulk_create(rows)
+            replaced.append(kind)
+        # A rule that could never work is refused here (the transaction rolls back); what only
+        # keeps the draft from being proposed (no sales-ready rule yet, say) may wait.
+        checked = {"field rules": "Rule ", "engagement rules": "Engagement rule ", "routing rules": "Routing rule "}
+        prefixes = tuple(checked[kind] for kind in replaced)
+        broken = [problem for problem in selectors.definition_problems(definition) if problem.startswith(prefixes)]
+        if broken:
+            raise ValidationError(broken)
+        if replaced:
+            _record(definition, "edited", by, {"rules": replaced})
+    return definition
+
+
+def definition_refresh_evidence(*, definition: QualificationDefinition, by) -> tuple[dict | None, str]:
+    """Backtest the version on the leads whose outcome is known, with whichever app supplies the
+    evidence (alignment.panels), and keep the figures in its history. Returns (figures, "") or
+    (None, why there are none)."""
+    result, problem = panels.definition_evidence(definition)
+    if result is not None:
+        definition_record_backtest(definition=definition, by=by, result=result)
+    return result, problem
+
+
 def definition_check_editable(*, definition: QualificationDefinition) -> None:
     """Raise unless the version may still change (for rule edits made through the admin)."""
     _require_draft(QualificationDefinition.objects.get(pk=definition.pk))
@@ -310,7 +389,7 @@ def definition_approve(
         signed = selectors.approvals_in_round(definition)
         if side in signed:
             raise AlignmentError(f"{Side(side).label} has already approved this proposal.")
-        if any(approval.by_id == by.pk for approval in signed.values()):
+        if side not in open_sides(definition, by, signed):
             raise NotAllowed("One person cannot sign for both marketing and sales.")
         DefinitionApproval.objects.create(
             definition=definition,
@@ -356,10 +435,15 @@ def definition_request_changes(
         definition = _lock(definition)
         if definition.status != Status.PROPOSED:
             raise AlignmentError(f"Version {definition.version} is not waiting for approval.")
+        sides = open_sides(definition, by)
+        if not sides:
+            raise AlignmentError(
+                f"You have already answered v{definition.version} for your side; the other leader answers now."
+            )
         DefinitionApproval.objects.create(
             definition=definition,
             round=definition.round,
-            side=sides_of(by)[0],
+            side=sides[0],
             decision=DefinitionApproval.Decision.CHANGES_REQUESTED,
             by=by,
             comment=comment.strip(),

@@ -10,10 +10,10 @@ class LeadsConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from alignment.models import Membership
-        from alignment.panels import register_definition_panel
+        from alignment.panels import register_definition_evidence, register_definition_panel
         from alignment.routing import register_catalogue
         from alignment.signals import definition_activated, definition_proposed
-        from leads import panels, receivers, selectors
+        from leads import learning, panels, receivers, selectors
         from leads.signals import demo_data_loaded, leads_became_sales_ready
 
         post_save.connect(receivers.user_saved, sender=get_user_model(), dispatch_uid="leads.user_saved")
@@ -23,6 +23,7 @@ class LeadsConfig(AppConfig):
         demo_data_loaded.connect(receivers.demo_data_loaded, dispatch_uid="leads.demo_data_loaded")
         leads_became_sales_ready.connect(receivers.leads_became_sales_ready, dispatch_uid="leads.route")
         register_definition_panel(panels.definition_figures)
+        register_definition_evidence(learning.definition_evidence)
         # The names routing rules may give for sources and campaigns (alignment.routing).
         register_catalogue("source", selectors.source_names)
         register_catalogue("campaign", selectors.campaign_names)

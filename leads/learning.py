@@ -132,6 +132,15 @@ def definition_backtest(
     }
 
 
+def definition_evidence(definition: QualificationDefinition, outcome: str = "won") -> tuple[dict | None, str]:
+    """The backtest a definition's editor shows beside it (alignment.panels): (figures, "") or
+    (None, why the version cannot be backtested yet)."""
+    try:
+        return definition_backtest(definition=definition, outcome=outcome), ""
+    except LeadError as error:
+        return None, str(error)
+
+
 def _valid_terms(definition: QualificationDefinition) -> scoring.Terms:
     terms = definition_terms(definition)
     problems = scoring.validate_terms(terms, property_kinds())

@@ -308,11 +308,13 @@ def test_a_baseline_equal_to_the_terms_changes_nothing():
 def test_support_and_lift_per_rule_with_a_row_per_table_entry():
     # 5 successes of 8: the overall rate is 0.625.
     rows = run(ENGAGED)["rules"]
+    # "of" names the rule of the terms each row reports on: a points table has a row per entry.
     assert rows == [
         # Tier a: 1, 2 (one success): 0.5 / 0.625 = 0.8.
         {
             "rule": "Tier is a: +40",
             "part": "fit",
+            "of": ["field", 0],
             "support": 2,
             "support_share": 0.25,
             "success_rate": 0.5,
@@ -321,6 +323,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Tier is b: +30",
             "part": "fit",
+            "of": ["field", 0],
             "support": 1,
             "support_share": 0.125,
             "success_rate": 1.0,
@@ -329,6 +332,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Tier is c: +20",
             "part": "fit",
+            "of": ["field", 0],
             "support": 2,
             "support_share": 0.25,
             "success_rate": 1.0,
@@ -337,6 +341,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Tier is d: +10",
             "part": "fit",
+            "of": ["field", 0],
             "support": 2,
             "support_share": 0.25,
             "success_rate": 0.5,
@@ -345,6 +350,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Tier is any other value: +0",
             "part": "fit",
+            "of": ["field", 0],
             "support": 1,
             "support_share": 0.125,
             "success_rate": 0.0,
@@ -354,6 +360,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Industry is Software: +0",
             "part": "fit",
+            "of": ["field", 1],
             "support": 2,
             "support_share": 0.25,
             "success_rate": 1.0,
@@ -363,6 +370,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Demo request: +30 each",
             "part": "engagement",
+            "of": ["engagement", 0],
             "support": 1,
             "support_share": 0.125,
             "success_rate": 1.0,
@@ -372,6 +380,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Pricing-page visit: +10 each",
             "part": "engagement",
+            "of": ["engagement", 1],
             "support": 6,
             "support_share": 0.75,
             "success_rate": 0.6667,
@@ -381,6 +390,7 @@ def test_support_and_lift_per_rule_with_a_row_per_table_entry():
         {
             "rule": "Active-interest source: +0",
             "part": "engagement",
+            "of": ["engagement", 2],
             "support": 1,
             "support_share": 0.125,
             "success_rate": 0.0,

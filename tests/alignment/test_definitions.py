@@ -7,7 +7,7 @@ from django.test import Client
 
 from alignment import services
 from alignment.exceptions import AlignmentError, InvalidDefinition, NotAllowed
-from alignment.models import DefinitionEvent, EngagementRule, FieldRule, QualificationDefinition
+from alignment.models import EngagementRule, FieldRule, QualificationDefinition
 from alignment.roles import GROUP_NAMES, Role
 from leads import sla
 from leads.models import Notification
@@ -206,22 +206,18 @@ class TestImmutability:
         assert response.status_code in (200, 302, 403)  # shown again read-only, or refused
         assert QualificationDefinition.objects.get(pk=definition.pk).name == "Enterprise fit"
 
-    def test_the_admin_edits_a_draft_through_the_service(self, cast, draft):
+    def test_the_admin_shows_a_draft_read_only_and_points_to_the_editor(self, cast, draft):
         definition = draft()
         client = Client()
         client.force_login(cast.marketer)
         url = f"/admin/alignment/qualificationdefinition/{definition.pk}/change/"
-        page = client.get(url)
-        assert b'name="hot_min"' in page.content
-        data = admin_form_data(page)
-        data["hot_min"] = str(definition.hot_min + 5)
-        response = client.post(url, data)
-        assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+        page = client.get(url).content.decode()
+        assert 'name="hot_min"' not in page and 'name="field_rules-0-field"' not in page
+        assert f'href="/definitions/{definition.pk}/edit/"' in page
+        assert "Seniority is C-level, VP or Director: +40" in page  # the rules, in words
+        client.post(url, {"name": "Edited", "hot_min": "1"})
         definition.refresh_from_db()
-        assert definition.hot_min == 65
-        # The service wrote the change to the version's history, by the person who made it.
-        edited = DefinitionEvent.objects.get(definition=definition, kind="edited")
-        assert (edited.actor, edited.details["changes"]["hot_min"]) == (cast.marketer, ["60", "65"])
+        assert (definition.name, definition.hot_min) == ("Enterprise fit", 60)
 
 
 class TestAgreedServiceLevels:
@@ -261,11 +257,12 @@ class TestWorkspacePages:
         assert any("200" in row for row in rows) and any("500" in row for row in rows)
         assert not any("Grade A from" in row for row in rows)
 
-    def test_comparing_nonsense_is_a_404(self, cast):
+    def test_comparing_nonsense_is_explained_on_the_page(self, cast):
         client = Client()
         client.force_login(cast.rep)
-        assert client.get("/definitions/compare/?a=x&b=1").status_code == 404
-        assert client.get("/definitions/compare/").status_code == 404
+        response = client.get("/definitions/compare/?a=x&b=1")
+        assert response.status_code == 200 and response.context["form"].errors
+        assert client.get("/definitions/compare/").status_code == 200
 
     def test_the_draft_page_lists_what_stops_it_being_proposed(self, cast, draft):
         definition = draft()
@@ -318,30 +315,3 @@ class TestWorkflowPages:
         page = self.post(cast.marketer, f"/definitions/{definition.pk}/new-draft/")
         assert b"is a new draft copied from this version" in page.content
         assert QualificationDefinition.objects.filter(based_on=definition, status=Status.DRAFT).exists()
-
-
-def admin_form_data(page) -> dict:
-    """What the admin's change form would post as it stands: the main form's values and every
-    inline's management data and rows."""
-    data = {}
-
-    def add(form):
-        for field in form:
-            value = field.value()
-            if value is None:
-                continue
-            if isinstance(value, list | tuple):
-                data[field.html_name] = [str(item) for item in value]
-            elif isinstance(value, bool):
-                if value:
-                    data[field.html_name] = "on"
-            else:
-                data[field.html_name] = str(value)
-
-    add(page.context["adminform"].form)
-    for inline in page.context["inline_admin_formsets"]:
-        formset = inline.formset
-        add(formset.management_form)
-        for form in formset.forms:
-            add(form)
-    return data

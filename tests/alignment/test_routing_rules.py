@@ -1,6 +1,6 @@
 """Routing rules: the pure matcher, the checks before a version is proposed, and rules as part of
-the version both leaders sign (copied into drafts, frozen once proposed, edited in the admin by
-marketing and the leaders only)."""
+the version both leaders sign (copied into drafts, frozen once proposed, edited in the definition
+editor by marketing and the leaders only: tests/alignment/test_definition_editor.py)."""
 
 from datetime import UTC, datetime
 
@@ -10,9 +10,9 @@ from django.test import Client
 
 from alignment import routing, selectors, services
 from alignment.exceptions import InvalidDefinition
-from alignment.models import LeadProperty, QualificationDefinition, RoutingRule, Team
+from alignment.models import QualificationDefinition, RoutingRule, Team
 from alignment.routing import Route, RoutingFacts, first_match, matches
-from tests.alignment.test_definitions import activate, admin_form_data
+from tests.alignment.test_definitions import activate
 from tests.factories import TeamFactory
 
 Status = QualificationDefinition.Status
@@ -205,69 +205,6 @@ class TestPartOfTheVersion:
         compare = client.get(f"/definitions/compare/?a={definition.pk}&b={second.pk}").content.decode()
         changed = [row for row in compare.split("<tr") if "table-warning" in row]
         assert any("Routing rule 1" in row and "for marketing to hand off by hand" in row for row in changed)
-
-
-@pytest.mark.django_db
-class TestAdminEditing:
-    def _post_a_rule(self, person, definition, cast):
-        client = Client()
-        client.force_login(person)
-        url = f"/admin/alignment/qualificationdefinition/{definition.pk}/change/"
-        page = client.get(url)
-        if page.status_code != 200 or "inline_admin_formsets" not in (page.context or {}):
-            return page.status_code
-        data = admin_form_data(page)
-        prefix = "routing_rules"
-        if f"{prefix}-TOTAL_FORMS" not in data:
-            response = client.post(url, data)
-            return response.status_code
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "1",
-                f"{prefix}-0-position": "1",
-                f"{prefix}-0-name": "DACH",
-                f"{prefix}-0-team": str(cast.team.pk),
-                f"{prefix}-0-automatic": "on",
-                f"{prefix}-0-countries": ["DE", "AT"],
-                f"{prefix}-0-regions": ["EMEA"],
-                f"{prefix}-0-sources": [cast.source.name],
-                f"{prefix}-0-industries": "Banking\nInsurance",
-            }
-        )
-        return client.post(url, data).status_code
-
-    def test_marketing_and_the_leaders_add_rules_to_a_draft_with_choices(self, cast, definition):
-        LeadProperty.objects.create(key="occupation", label="Occupation", kind="choice")
-        client = Client()
-        client.force_login(cast.marketer)
-        page = client.get(f"/admin/alignment/qualificationdefinition/{definition.pk}/change/").content.decode()
-        assert 'type="checkbox" name="routing_rules-__prefix__-regions" value="EMEA"' in page
-        assert f'value="{cast.source.name}"' in page and 'value="occupation"' in page
-        for person in (cast.marketer, cast.cmo, cast.vp):
-            RoutingRule.objects.filter(definition=definition).delete()
-            assert self._post_a_rule(person, definition, cast) == 302
-            saved = RoutingRule.objects.get(definition=definition)
-            assert (saved.countries, saved.regions, saved.sources, saved.industries) == (
-                ["DE", "AT"],
-                ["EMEA"],
-                [cast.source.name],
-                ["Banking", "Insurance"],
-            )
-
-    def test_sales_managers_and_reps_add_no_rule(self, cast, definition):
-        for person in (cast.manager, cast.rep):
-            self._post_a_rule(person, definition, cast)
-        assert not RoutingRule.objects.filter(definition=definition).exists()
-
-    def test_a_rule_without_a_team_is_refused_with_a_message(self, cast, definition):
-        client = Client()
-        client.force_login(cast.marketer)
-        url = f"/admin/alignment/qualificationdefinition/{definition.pk}/change/"
-        data = admin_form_data(client.get(url))
-        data.update({"routing_rules-TOTAL_FORMS": "1", "routing_rules-0-position": "1", "routing_rules-0-name": "X"})
-        response = client.post(url, data)
-        assert response.status_code == 200
-        assert "Choose the sales team that receives the leads." in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -143,10 +143,11 @@ class TestIds:
         for text in (str(2**63), HUGE_ID, "0", "-1", "4\x002", "١٢", "", None, "1e3"):
             assert parse_id(text) is None
 
-    def test_comparing_versions_past_the_range_is_a_404(self, cast):
-        response = Client()
-        response.force_login(cast.marketer)
-        assert response.get("/definitions/compare/", {"a": HUGE_ID, "b": "1"}).status_code == 404
+    def test_comparing_versions_past_the_range_is_a_form_error(self, cast):
+        client = Client()
+        client.force_login(cast.marketer)
+        response = client.get("/definitions/compare/", {"a": HUGE_ID, "b": "1"})
+        assert response.status_code == 200 and response.context["form"].errors
 
     def test_exporting_with_a_huge_definition_id_is_a_message(self, cast):
         response = client_for(cast.marketer).get("/leads/export.csv", {"definition": HUGE_ID})
