@@ -32,7 +32,7 @@ def test_a_leader_follows_an_alert_to_the_campaign_that_causes_it(cast, reasons,
             )  # fmt: skip
 
     leader = page_for("cmo", PASSWORD)
-    leader.get_by_role("link", name="Dashboard").click()
+    leader.get_by_role("link", name="Dashboard", exact=True).click()
     expect(leader).to_have_url(re.compile(r"/dashboard/$"))
     alert = leader.get_by_role("alert").filter(has_text="Summit booth")
     expect(alert).to_contain_text("high volume, low acceptance")
@@ -59,6 +59,6 @@ def test_a_leader_follows_an_alert_to_the_campaign_that_causes_it(cast, reasons,
 
 def test_a_rep_has_no_dashboard(cast, page_for):
     rep = page_for("rep", PASSWORD)
-    expect(rep.get_by_role("link", name="Dashboard")).to_have_count(0)
+    expect(rep.get_by_role("link", name="Dashboard", exact=True)).to_have_count(0)
     response = rep.goto("/dashboard/")
     assert response.status == 403

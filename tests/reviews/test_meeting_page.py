@@ -74,7 +74,7 @@ def test_an_inline_refusal_shows_beside_the_item_and_saves_nothing(world):
     html = response.content.decode()
     assert response.status_code == 200 and f'<tbody id="item-{ada.pk}">' in html
     assert 'role="alert"' in html and "autofocus" in html
-    assert "touches before a lead counts as unresponsive; 0 logged so far" in html
+    assert "before a lead counts as unresponsive; 0 so far" in html
     assert 'value="recycle" selected' in html  # what the manager chose stays, to correct
     ada.refresh_from_db()
     assert (ada.outcome, ada.reason, ada.outcome_note) == ("", None, "")
