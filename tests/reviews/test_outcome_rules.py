@@ -119,7 +119,7 @@ def test_unresponsive_without_the_agreed_touches_is_refused_when_recorded(cast, 
     meeting = open_meeting()
     item = meeting.items.get(lead=lead)
     unresponsive = ItemOutcome(outcome=Outcome.RECYCLE, reason=reasons["unresponsive"], note="No answer")
-    with pytest.raises(ItemsRefused, match="reached nobody .* before a lead counts as unresponsive; 0 so far"):
+    with pytest.raises(ItemsRefused, match=r"reached nobody .* before a lead counts as unresponsive; 0 so far"):
         steps.item_record(item=item, by=cast.manager, outcome=unresponsive)
     item.refresh_from_db()
     assert (item.outcome, item.reason, item.outcome_note, item.discussed_at) == ("", None, "", None)
