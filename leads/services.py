@@ -648,7 +648,7 @@ def reason_refusal(reason: RejectionReason | None, *, phase: str) -> str | None:
         return f"“{reason.label}” is not an agreed rejection reason."
     if reason.phase != phase:
         return (
-            f"“{reason.label}” is a reason for use {reason.get_phase_display().lower()}; "
+            f"“{reason.label}” is one of the {reason.get_phase_display().lower()} reasons; "
             f"choose one of the {RejectionReason.Phase(phase).label.lower()} reasons."
         )
     return None

@@ -97,7 +97,7 @@ def test_without_javascript_a_refusal_renders_the_page_with_the_error_beside_the
     assert response.status_code == 200 and "Nothing was saved" in html
     row = html[html.index(f'<tbody id="item-{ada.pk}">') :]
     row = row[: row.index("</tbody>")]
-    assert "0 logged so far" in row and "autofocus" in row
+    assert "; 0 so far" in row and "autofocus" in row
 
 
 def test_a_lead_not_yet_accepted_is_not_offered_won(cast, handoff_to_rep, accepted_lead):

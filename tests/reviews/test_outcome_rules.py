@@ -146,7 +146,7 @@ def test_closing_asks_every_rule_again_and_names_the_item_that_fails(cast, accep
         services.review_meeting_close(meeting=meeting, by=cast.manager)
 
     assert list(refused.value.errors) == [failing.pk]
-    assert "2 logged so far" in refused.value.errors[failing.pk]
+    assert "; 2 so far" in refused.value.errors[failing.pk]
     meeting.refresh_from_db()
     assert meeting.is_open
     assert Lead.objects.get(pk=fine.pk).stage == Stage.ACCEPTED
