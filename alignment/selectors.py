@@ -4,7 +4,7 @@ import json
 from collections import Counter
 from datetime import datetime
 
-from django.db.models import Exists, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import JSONField, OuterRef, Q, QuerySet, Subquery
 
 from alignment import routing, scoring
 from alignment.models import (
@@ -252,23 +252,13 @@ def compare(a: QualificationDefinition, b: QualificationDefinition, labels: dict
     return rows
 
 
-def definitions_awaiting_signature(*, user) -> QuerySet[QualificationDefinition]:
-    """Proposed versions that wait for ``user``'s side to sign this round (none for a person who
-    signs for no side)."""
-    from alignment.services import sides_of
+def definitions_awaiting_signature(*, user) -> list[QualificationDefinition]:
+    """Proposed versions, newest first, that ``user`` may still sign for, by the rule the
+    services enforce (alignment.services.open_sides). Rarely more than one is proposed."""
+    from alignment.services import open_sides  # services read selectors; the rule lives there
 
-    sides = sides_of(user)
-    if not sides:
-        return QualificationDefinition.objects.none()
-    signed = DefinitionApproval.objects.filter(
-        definition=OuterRef("pk"),
-        round=OuterRef("round"),
-        side__in=sides,
-        decision=DefinitionApproval.Decision.APPROVED,
-    )
-    return QualificationDefinition.objects.filter(status=QualificationDefinition.Status.PROPOSED).exclude(
-        Exists(signed)
-    )
+    proposed = QualificationDefinition.objects.filter(status=QualificationDefinition.Status.PROPOSED)
+    return [definition for definition in proposed.order_by("-version") if open_sides(definition, user)]
 
 
 # --- The editor and the pages that read a version -------------------------------------------------

@@ -87,7 +87,7 @@ def today_items(user) -> list[NavItem]:
         items.append(NavItem("Hand off sales-ready leads", reverse("lead_list") + "?queue=waiting"))
     if is_leader(user) or user.is_superuser:
         items.append(NavItem("Open the dashboard", reverse("insights:dashboard")))
-        waiting = definitions_awaiting_signature(user=user).order_by("-version").first()
+        waiting = next(iter(definitions_awaiting_signature(user=user)), None)
         if waiting is not None:
             items.append(
                 NavItem(f"Sign definition v{waiting.version}", reverse("definition_detail", args=[waiting.pk]))
