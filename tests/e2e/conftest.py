@@ -83,6 +83,9 @@ def assert_accessible(axe_source):
     the page's Content-Security-Policy does not govern, so the policy stays as users get it."""
 
     def check(page, context: str = "") -> None:
+        # A URL check passes as soon as the address changes; judge the page once it (and its
+        # stylesheets and deferred scripts) has loaded, not half-styled in between.
+        page.wait_for_load_state("load")
         if not page.evaluate("() => typeof window.axe !== 'undefined'"):
             page.evaluate(axe_source)
         results = page.evaluate("async () => await window.axe.run(document, {resultTypes: ['violations']})")
