@@ -41,25 +41,9 @@ def browser():
 
 
 @pytest.fixture
-def page_for(browser, live_server):
+def page_for(page_sized):
     """A fresh browser context per person, logged in through the real login form."""
-    contexts = []
-
-    def open_as(username: str, password: str):
-        context = browser.new_context(base_url=live_server.url)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        page.goto("/accounts/login/")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
+    return lambda username, password: page_sized(username, password, viewport=None)
 
 
 AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -119,7 +103,9 @@ def page_sized(browser, live_server):
     contexts = []
 
     def open_as(username: str, password: str, viewport: dict):
-        context = browser.new_context(base_url=live_server.url, viewport=viewport)
+        # viewport None: Playwright's default size.
+        sized = {"viewport": viewport} if viewport else {}
+        context = browser.new_context(base_url=live_server.url, **sized)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
