@@ -1,7 +1,7 @@
 """The five roles of Accord. Each is a Django group (made by a data migration); what each may
 do in the admin is the model permissions granted here after every migrate."""
 
-from django.db.models import TextChoices
+from django.db.models import Exists, OuterRef, TextChoices
 
 
 class Role(TextChoices):
@@ -138,15 +138,29 @@ ROLE_PERMISSIONS: dict[Role, dict[str, tuple[str, ...]]] = {
 }
 
 
+def with_roles(users):
+    """``users`` (a queryset) with each person's roles read in the same query, as ``holds_<role>``
+    flags that :func:`roles_of` reads."""
+    memberships = users.model.groups.through.objects.filter(user_id=OuterRef("pk"))
+    return users.annotate(
+        **{f"holds_{role.value}": Exists(memberships.filter(group__name=label)) for role, label in GROUP_NAMES.items()}
+    )
+
+
 def roles_of(user) -> frozenset[Role]:
-    """The roles a person holds, read once per request and kept on the user object."""
+    """The roles a person holds: from :func:`with_roles`' flags when the user was read with them
+    (the signed-in user of every request is: alignment.backends), else in one query; kept on the
+    user object."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
     cached = getattr(user, "_accord_roles", None)
     if cached is None:
-        by_name = {label: role for role, label in GROUP_NAMES.items()}
-        names = user.groups.values_list("name", flat=True)
-        cached = frozenset(by_name[name] for name in names if name in by_name)
+        if hasattr(user, f"holds_{Role.SALES_REP.value}"):
+            cached = frozenset(role for role in Role if getattr(user, f"holds_{role.value}"))
+        else:
+            by_name = {label: role for role, label in GROUP_NAMES.items()}
+            names = user.groups.values_list("name", flat=True)
+            cached = frozenset(by_name[name] for name in names if name in by_name)
         user._accord_roles = cached
     return cached
 

@@ -170,7 +170,9 @@ def routing_problems(routes: Sequence[Route], properties: Mapping[str, str] | No
     nothing is. ``properties`` maps declared property keys to their kinds."""
     problems = []
     known_countries = {code for code, _ in country_choices()}
-    known = {name: catalogue(name) for name in ("source", "campaign")}
+    # The source and campaign names are read only when some rule names one (one query each).
+    named = {"source": any(route.sources for route in routes), "campaign": any(route.campaigns for route in routes)}
+    known = {name: catalogue(name) if wanted else None for name, wanted in named.items()}
     for index, route in enumerate(routes):
         rule = f"Routing rule {route.position} “{route.name}”"
         if not route.name.strip():

@@ -7,6 +7,7 @@ urlpatterns = [
     path("definitions/new/", views.definition_new, name="definition_new"),
     path("definitions/compare/", views.definition_compare, name="definition_compare"),
     path("definitions/<int:pk>/", views.definition_detail, name="definition_detail"),
+    path("definitions/<int:pk>/figures/", views.definition_figures, name="definition_figures"),
     path("definitions/<int:pk>/edit/", views.definition_edit, name="definition_edit"),
     path("definitions/<int:pk>/edit/routing/", views.definition_edit_routing, name="definition_edit_routing"),
     path(

@@ -56,7 +56,8 @@ def definition_detail(request, pk: int):
     terms = _terms(definition, properties)
     routes = selectors.definition_routes(definition)
     evidence = selectors.latest_evidence(definition)
-    signed = selectors.approvals_in_round(definition)
+    # Signatures count only while the version is proposed (each proposal is a new round).
+    signed = selectors.approvals_in_round(definition) if definition.status == definition.Status.PROPOSED else {}
     context = {
         "definition": definition,
         "rules": selectors.rules_in_words(terms, evidence["result"] if evidence else None),
@@ -70,10 +71,20 @@ def definition_detail(request, pk: int):
         "reasons": definition.rejection_reasons.order_by("position"),
         "routes": [routing.describe(route, terms.labels) for route in routes],
         "actions": selectors.actions_available(definition, request.user, signed),
-        "panels": definition_panels(definition, request.user),
         "evidence": evidence,
     }
     return render(request, "alignment/definition_detail.html", context)
+
+
+@login_required
+def definition_figures(request, pk: int):
+    """The figures other apps add to a version's page (leads per grade, hand-offs per version).
+    They count over every lead, so the page loads them after itself (htmx); without JavaScript
+    its link opens them as a page of their own."""
+    definition = get_object_or_404(selectors.definitions(), pk=pk)
+    context = {"definition": definition, "panels": definition_panels(definition, request.user)}
+    template = "alignment/_definition_figures.html" if request.htmx else "alignment/definition_figures.html"
+    return render(request, template, context)
 
 
 # --- The editor ---------------------------------------------------------------------------------

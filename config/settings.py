@@ -137,7 +137,7 @@ LOGOUT_REDIRECT_URL = "login"
 # one address, that pair is locked out for AXES_COOLOFF_TIME hours, on the workspace login and the
 # admin's alike; the login page says so (status 429). A leader unlocks someone by deleting the
 # row in the admin's "Access attempts", or `manage.py axes_reset_username NAME` / `axes_reset`.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "alignment.backends.RolesBackend"]
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_TIME", 1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -177,6 +177,10 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+
+# Sessions are written to the database and read through the cache: a signed-in page does not
+# query the session table.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
 # Web-to-lead forms: a post larger than this is refused unread; one address may post a form this
 # many times a minute, more is counted and dropped.

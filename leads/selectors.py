@@ -110,9 +110,15 @@ def reminders_for(*, user, limit: int = 5) -> list[Reminder]:
         handoff__first_touch_at__isnull=True,
         due_at=F("handoff__first_touch_due_at"),
     )
+    # The visibility rule is applied to the joined hand-off, so the database starts from the
+    # viewer's hand-offs rather than from every pending one.
     rows = (
-        Reminder.objects.filter(standing, level__in=[Reminder.Level.REMIND, Reminder.Level.ESCALATE])
-        .filter(handoff__in=handoffs_visible_to(user=user).values("pk"))
+        policies.visible(
+            Reminder.objects.filter(standing, level__in=[Reminder.Level.REMIND, Reminder.Level.ESCALATE]),
+            user,
+            team="handoff__team",
+            person="handoff__assigned_to",
+        )
         .select_related("handoff__lead", "handoff__assigned_to")
         .order_by("-created_at", "-level", "-id")[: limit * 3]
     )

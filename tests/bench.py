@@ -1,8 +1,9 @@
 """Accord's performance benchmark, run by `make bench` (`python -m tests.bench --leads N`).
 
 It seeds (or reuses) a database of its own under var/bench/, then measures, through the
-Django test client, the three pages that grow with the number of leads: the rep inbox, the
-hand-off outcome feed and the admin lead list; how many hand-offs per second the service
+Django test client, two pages that grow with the number of leads: the hand-off outcome feed
+and the admin lead list (the pages people open most, the inbox among them, are timed by
+tests/bench_pages.py on the same database); how many hand-offs per second the service
 writes; and how long re-evaluating every lead against a newly active definition takes. Then,
 in a transaction it rolls back, it opens a weekly lead review for a team of 20 reps with 500
 open leads each and measures the manager's meeting page and a rep's update page.
@@ -406,8 +407,8 @@ def main(argv=None) -> int:
     users = demo_users()
     total_leads = lead_count()
 
+    # The rep's inbox, a lead page, a team's meeting and the overview: tests/bench_pages.py.
     pages = [
-        ("inbox", "/inbox/", users["rep"]),
         ("outcome feed", "/handoffs/outcomes/", users["marketer"]),
         ("admin lead list", "/admin/leads/lead/", users["cmo"]),
     ]

@@ -26,6 +26,7 @@ from tests.bench import (
     configure_environment,
     measure_page,
     prepare_database,
+    print_slowest,
     print_table,
     row,
 )
@@ -119,6 +120,7 @@ def main(argv=None) -> int:
         print(f"measuring {name}: {url} ({args.runs} runs) ...", flush=True)
         result = measure_page(user=user, url=url, runs=args.runs)
         print(f"  median {result['median_ms']:.1f} ms, {result['queries']} queries", flush=True)
+        print_slowest(result)
         rows.append(row(f"{PREFIX} {name} median", round(result["median_ms"], 1), "ms", PAGE_TARGET_MS))
         rows.append(row(f"{PREFIX} {name} queries", result["queries"], "", PAGE_TARGET_QUERIES))
 

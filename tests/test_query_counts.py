@@ -50,7 +50,7 @@ def test_query_count_does_not_grow_with_leads(cast, who, url):
     add_leads(cast, 990)
     with_1000 = count_queries(user, url)
     assert with_10 == with_1000, f"{url}: {with_10} queries for 10 leads, {with_1000} for 1,000"
-    assert with_1000 <= 12
+    assert with_1000 <= 10
 
 
 def add_duplicates_and_imports(cast, n):
@@ -91,7 +91,7 @@ def test_import_and_duplicate_lists_do_not_grow_with_their_rows(cast, url):
     add_duplicates_and_imports(cast, 60)
     with_65 = count_queries(cast.marketer, url)
     assert with_5 == with_65, f"{url}: {with_5} queries for 5 rows, {with_65} for 65"
-    assert with_65 <= 12
+    assert with_65 <= 10
 
 
 def test_the_definition_page_and_its_admin_do_not_grow_with_routing_rules(cast):

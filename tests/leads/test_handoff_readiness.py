@@ -76,11 +76,29 @@ def test_the_form_keeps_what_was_typed_when_the_override_is_missing(cast, make_l
 
 
 def test_the_definition_page_shows_leads_per_grade_and_handoffs_per_version(cast, make_lead, definition):
-    lead = make_lead(title="Intern")
+    from alignment.models import BUCKETS
+    from leads.evaluation import lead_evaluate
+
+    lead = lead_evaluate(lead=make_lead(title="Intern"))
+    make_lead(title="Not graded yet")
     services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep, override=True, override_reason="Asked")
-    page = logged_in(cast.vp).get(f"/definitions/{definition.pk}/").content.decode()
-    assert 'id="definition-figures"' in page
-    assert "Hand-offs by version" in page and "Leads under this version now" in page
+    client = logged_in(cast.vp)
+    page = client.get(f"/definitions/{definition.pk}/").content.decode()
+    # The version's page loads its figures after itself, and links to them without JavaScript.
+    assert f'hx-get="/definitions/{definition.pk}/figures/"' in page
+    assert f'href="/definitions/{definition.pk}/figures/"' in page
+    for headers in ({"HX-Request": "true"}, {}):
+        figures = client.get(f"/definitions/{definition.pk}/figures/", headers=headers).content.decode()
+        assert 'id="definition-figures"' in figures
+        assert "Hand-offs by version" in figures and "Leads under this version now" in figures
+        assert ("<html" in figures) is not bool(headers)
+    # The intern was graded by the active version and handed off with an override.
+    panel = client.get(f"/definitions/{definition.pk}/figures/").context["panels"][0].context
+    assert dict(panel["grades"])[lead.grade] == 1 and sum(n for _, n in panel["grades"]) == 1
+    bucket_label = dict(BUCKETS)[lead.bucket]
+    assert dict(panel["buckets"])[bucket_label] == 1 and sum(n for _, n in panel["buckets"]) == 1
+    assert panel["sales_ready"] == int(lead.sales_ready)
+    assert [(row["made"], row["overridden"]) for row in panel["versions"]] == [(1, 1)]
 
 
 def test_only_the_reasons_the_active_definition_agreed_are_offered_and_accepted(cast, make_lead, definition, reasons):
