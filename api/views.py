@@ -161,11 +161,10 @@ class LeadCreate(IdempotentPost):
             lead = LEAD_CHECKER.run_validation(request.data)
         except ValidationError as refusal:
             return status.HTTP_400_BAD_REQUEST, refusal.detail
-        with transaction.atomic():
-            (result,) = services.leads_receive(leads=[lead], by=self.person(), integration=self.integration())
-            if result.status == "rejected":
-                transaction.set_rollback(True)
-                return status.HTTP_400_BAD_REQUEST, _errors_of(result)
+        # A refused row writes nothing: the intake plans each row before it writes any.
+        (result,) = services.leads_receive(leads=[lead], by=self.person(), integration=self.integration())
+        if result.status == "rejected":
+            return status.HTTP_400_BAD_REQUEST, _errors_of(result)
         readable = selectors.leads_readable(user=request.user, integration=self.integration())
         body = _lead_bodies([result.lead_id], readable)[result.lead_id]
         return (status.HTTP_201_CREATED if result.status == "created" else status.HTTP_200_OK), body

@@ -248,11 +248,12 @@ def leads_import(
     table = read_table(data, file_name)
     layout = resolve_layout(table.header, mapping)
     bound = layout.bind(table.header)
+    kinds, choices = property_catalogue()
     options = Options(
         day_first=layout.day_first if day_first is None else day_first,
         date_pattern=layout.date_pattern,
         phone_regions=tuple(dict.fromkeys(r for r in (layout.phone_region, settings.ACCORD_PHONE_REGION) if r)),
-        properties=dict(LeadProperty.objects.values_list("key", "kind")),
+        properties=kinds,
         outcome_values=layout.outcome_values,
         strict=strict,
     )
@@ -270,6 +271,7 @@ def leads_import(
         dry_run=dry_run,
         import_id=import_id,
         report=report,
+        choices=choices,
     )
     batch: list[tuple[int, dict]] = []
     for number, cells in data_rows(table):
@@ -319,12 +321,24 @@ class RowResult:
     errors: list[dict]
 
 
-def intake_options(*, strict: bool) -> Options:
+def property_catalogue() -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Every declared property's kind of value, and the values each choice property lists
+    (case-folded, to spot new ones): one query."""
+    kinds: dict[str, str] = {}
+    choices: dict[str, set[str]] = {}
+    for key, kind, listed in LeadProperty.objects.values_list("key", "kind", "choices"):
+        kinds[key] = kind
+        if kind == LeadProperty.Kind.CHOICE:
+            choices[key] = {str(value).casefold() for value in listed or ()}
+    return kinds, choices
+
+
+def intake_options(*, strict: bool, properties: dict[str, str]) -> Options:
     """How rows that are no file are read: dates in ISO 8601, phones in the installation's region
     unless the row's country says otherwise."""
     return Options(
         phone_regions=(settings.ACCORD_PHONE_REGION,) if settings.ACCORD_PHONE_REGION else (),
-        properties=dict(LeadProperty.objects.values_list("key", "kind")),
+        properties=properties,
         strict=strict,
     )
 
@@ -340,8 +354,11 @@ def leads_intake(
     written on each lead's event (``{"via": "api", "integration": ...}``). Names of sources and
     campaigns must be existing ones. ``strict`` refuses a row with any cell that could not be kept
     as given, so nothing is stored differently from what was sent. One transaction: the results
-    come back row by row."""
-    options = intake_options(strict=strict)
+    come back row by row. What the rows are read against (the properties, the active version) is
+    read before the transaction that writes them begins, so SQLite's write lock is held only
+    for matching and writing."""
+    kinds, choices = property_catalogue()
+    options = intake_options(strict=strict, properties=kinds)
     report = Report(layout=str(origin.get("via", "")))
     run = _ImportRun(
         by=by,
@@ -351,6 +368,7 @@ def leads_intake(
         dry_run=False,
         import_id=None,
         report=report,
+        choices=choices,
         origin=origin,
         new_names=False,
     )
@@ -386,6 +404,7 @@ class _ImportRun:
         dry_run: bool,
         import_id,
         report: Report,
+        choices: dict[str, set[str]],
         origin: dict | None = None,
         new_names: bool = True,
     ):
@@ -421,10 +440,7 @@ class _ImportRun:
         self.as_of = evaluation_moment()
         self.now = timezone.now()
         # Choice properties: key → the values they list, case-folded, to spot new ones.
-        self.choices = {
-            key: {str(value).casefold() for value in choices}
-            for key, choices in LeadProperty.objects.filter(kind=LeadProperty.Kind.CHOICE).values_list("key", "choices")
-        }
+        self.choices = choices
         self.unwritten_choices: dict[str, list[str]] = {}
 
     # Read when a row first names one: one lead from the API that names none costs no query.

@@ -32,7 +32,11 @@ def test_a_page_reads_the_viewer_and_their_roles_in_one_query_and_no_session_row
 def test_the_roles_read_with_the_user_are_the_roles_of_their_groups(cast):
     from alignment.backends import RolesBackend
 
-    for user, role in ((cast.rep, Role.SALES_REP), (cast.manager, Role.SALES_MANAGER), (cast.cmo, Role.MARKETING_LEADER)):
+    for user, role in (
+        (cast.rep, Role.SALES_REP),
+        (cast.manager, Role.SALES_MANAGER),
+        (cast.cmo, Role.MARKETING_LEADER),
+    ):
         read = RolesBackend().get_user(user.pk)
         assert roles_of(read) == {role} == roles_of(type(user).objects.get(pk=user.pk))
 

@@ -341,3 +341,22 @@ def test_the_figures_are_the_same_from_the_rollups_and_from_the_sources(client, 
     # The per-row rollups (a period not of whole days reads them): everything the same.
     monkeypatch.setattr(selectors, "_whole_days", lambda scope: None)
     assert read_pages(client) == from_sources
+
+
+FIGURE_PAGES = [
+    "/dashboard/",
+    *(f"/dashboard/{name}/" for name in selectors.FIGURES),
+    *(f"/dashboard/hygiene/{check}/" for check in selectors.HYGIENE_CODES),
+]
+
+
+@pytest.mark.parametrize("who", ["cmo", "vp", "manager", "marketer"])
+def test_every_figure_page_stays_within_ten_queries_whatever_the_data(client, cast, who):
+    client.force_login(getattr(cast, who))
+    add_data(cast, 4)
+    count_queries(client, FIGURE_PAGES[0])  # warm the process's caches
+    small = {url: count_queries(client, url) for url in FIGURE_PAGES}
+    add_data(cast, 60)
+    large = {url: count_queries(client, url) for url in FIGURE_PAGES}
+    assert small == large
+    assert max(large.values()) <= 10, {url: n for url, n in large.items() if n > 10}
