@@ -178,7 +178,9 @@ def handoff_reject(request, pk: int):
                 where = reason.get_disposition_display().lower()
                 return _queue_row(request, handoff.pk, done=f"{handoff.lead}: rejected ({reason.label}, {where}).")
             return redirect("inbox")
-    if request.method == "POST" and request.htmx:
+    if request.htmx:
+        if request.method != "POST":  # "Reject…" in the queue: the row with its form open
+            return _queue_row(request, handoff.pk, open_form="reject")
         errors = [error for errors in form.errors.values() for error in errors]
         return _queue_row(request, handoff.pk, reject_errors=errors, reject_note=request.POST.get("note", ""))
     return render(request, "leads/reject.html", {"handoff": handoff, "form": form})
@@ -209,8 +211,10 @@ def touch_log(request, pk: int):
             )
             if not request.htmx:
                 return redirect(next_url(request, "inbox"))
-    if request.method == "POST" and request.htmx:
+    if request.htmx:
         row = selectors.inbox_for(user=request.user).filter(lead=lead).values_list("pk", flat=True).first()
+        if row is not None and request.method != "POST":  # "Log touch" in the queue: the row with its form open
+            return _queue_row(request, row, open_form="touch")
         if row is not None:
             return _queue_row(request, row, touch_form=None if logged else form)
     return render(request, "leads/touch_form.html", {"lead": lead, "form": form})

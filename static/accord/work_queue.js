@@ -31,3 +31,11 @@
   // Rows swapped in by an inline action carry the server's words already; keep them ticking.
   document.addEventListener("htmx:afterSettle", refresh);
 })();
+
+// "Cancel" on a row's inline form (loaded by "Reject…" or "Log touch") closes it.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest("[data-queue-close]");
+  if (!button) return;
+  var form = button.closest("tr.queue-form");
+  if (form) form.remove();
+});

@@ -189,7 +189,9 @@ class TestInlineActions:
         assert response.status_code == 200
         content = response.content.decode()
         assert content.lstrip().startswith("<tbody") or '<tbody id="handoff-' in content
-        assert f'id="touch-{handoff.pk}"' in content  # now accepted: the touch form is offered
+        # Now accepted: "Log touch" is offered, and opens its form in the row.
+        assert f'hx-get="/leads/{handoff.lead_id}/touches/new/"' in content
+        assert f'id="touch-{handoff.pk}"' not in content
         assert 'hx-swap-oob="true"' in content and "You accepted" in content
         handoff.refresh_from_db()
         assert handoff.status == Handoff.Status.ACCEPTED
@@ -232,3 +234,27 @@ class TestInlineActions:
         refused = client.post(f"/leads/{handoff.lead_id}/touches/new/", {"kind": "call", "result": ""}, **HTMX)
         assert "Choose what came of the touch." in refused.content.decode()
         assert Touch.objects.count() == 1
+
+    def test_the_queue_carries_no_inline_form_until_one_is_asked_for(self, cast, handoff_to_rep):
+        waiting, worked = handoff_to_rep(last_name="Waiting"), handoff_to_rep(last_name="Worked")
+        services.handoff_accept(handoff=worked, by=cast.rep)
+        client = logged_in(cast.rep)
+        page = client.get("/inbox/").content.decode()
+        assert f'id="reject-{waiting.pk}"' not in page and f'id="touch-{worked.pk}"' not in page
+        assert f'hx-get="/inbox/{waiting.pk}/reject/"' in page
+
+        reject = client.get(f"/inbox/{waiting.pk}/reject/", **HTMX).content.decode()
+        assert reject.lstrip().startswith(f'<tbody id="handoff-{waiting.pk}"')
+        assert f'id="reject-{waiting.pk}"' in reject and 'name="reason"' in reject and "data-queue-close" in reject
+        touch = client.get(f"/leads/{worked.lead_id}/touches/new/", **HTMX).content.decode()
+        assert touch.lstrip().startswith(f'<tbody id="handoff-{worked.pk}"')
+        assert f'id="touch-{worked.pk}"' in touch and 'name="result"' in touch
+
+        # Without JavaScript the same links open the pages of their own.
+        assert "<html" in client.get(f"/inbox/{waiting.pk}/reject/").content.decode()
+        assert "<html" in client.get(f"/leads/{worked.lead_id}/touches/new/").content.decode()
+        assert Handoff.objects.get(pk=waiting.pk).status == Handoff.Status.PENDING and not Touch.objects.exists()
+
+    def test_another_reps_row_form_is_refused(self, cast, handoff_to_rep):
+        handoff = handoff_to_rep()
+        assert logged_in(cast.other_rep).get(f"/inbox/{handoff.pk}/reject/", **HTMX).status_code in (403, 404)
