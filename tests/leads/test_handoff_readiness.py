@@ -106,8 +106,12 @@ def test_only_the_reasons_the_active_definition_agreed_are_offered_and_accepted(
     lead = make_lead(title="VP Sales")
     services.activity_log(lead=lead, by=cast.marketer, kind="demo_request")
     handoff = services.handoff_create(lead=lead, by=cast.marketer, rep=cast.rep)
-    inbox = logged_in(cast.rep).get("/inbox/").content.decode()
-    assert "Not our customer profile" in inbox and "Competitor or solicitation" not in inbox
+    client = logged_in(cast.rep)
+    for form in (
+        client.get(f"/inbox/{handoff.pk}/reject/", HTTP_HX_REQUEST="true").content.decode(),  # in the queue
+        client.get(f"/inbox/{handoff.pk}/reject/").content.decode(),  # its own page
+    ):
+        assert "Not our customer profile" in form and "Competitor or solicitation" not in form
     with pytest.raises(LeadError, match="not an agreed rejection reason"):
         services.handoff_reject(handoff=handoff, by=cast.rep, reason=reasons["competitor-or-solicitation"])
     assert Handoff.objects.get(pk=handoff.pk).status == Handoff.Status.PENDING

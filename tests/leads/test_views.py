@@ -22,7 +22,9 @@ class TestInbox:
         assert b"Lovelace" in response.content
         assert b"Babbage" not in response.content
         assert f'action="/inbox/{handoff.pk}/accept/"'.encode() in response.content
-        assert b"Bad contact data" in response.content
+        # "Reject…" opens the row's form, which offers the reasons agreed.
+        form = logged_in(cast.rep).get(f"/inbox/{handoff.pk}/reject/", HTTP_HX_REQUEST="true")
+        assert b"Bad contact data" in form.content
 
     def test_a_manager_sees_the_whole_team(self, cast, handoff_to_rep):
         handoff_to_rep(last_name="Lovelace")
