@@ -1,6 +1,6 @@
 """How the work queue says a due time: "due in 3 h 20 min", "overdue by 2 d 4 h". The server
-writes it; static/accord/work_queue.js rewrites it every 30 s with the same wording (keep the two
-alike)."""
+writes it; static/accord/work_queue.js rewrites it every 30 s with the same wording, which
+tests/queue/test_countdown_words.py holds to this one."""
 
 from datetime import datetime
 

@@ -13,14 +13,20 @@
     return minutes + " min";
   }
 
+  // Seconds left (negative once past) in words; tests/queue/test_countdown_words.py holds it to the server's.
+  function words(seconds) {
+    return seconds <= 0 ? "overdue by " + span(-seconds) : "due in " + span(seconds);
+  }
+  window.accordDueWords = words;
+
   function refresh() {
     var now = Date.now();
     document.querySelectorAll("time[data-countdown]").forEach(function (element) {
       var due = Date.parse(element.getAttribute("datetime"));
       if (isNaN(due)) return;
-      var seconds = Math.floor((due - now) / 1000);
+      var seconds = Math.trunc((due - now) / 1000);
       var overdue = seconds <= 0;
-      element.textContent = overdue ? "overdue by " + span(-seconds) : "due in " + span(seconds);
+      element.textContent = words(seconds);
       element.classList.toggle("text-danger", overdue);
       var row = element.closest(".queue-item");
       if (row) row.classList.toggle("overdue", overdue);
