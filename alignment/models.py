@@ -158,7 +158,12 @@ class RejectionReason(models.Model):
         DISQUALIFY = "disqualify", "Disqualify"
         DUPLICATE = "duplicate", "Duplicate"
 
-    code = models.SlugField(max_length=50, unique=True)
+    code = models.SlugField(
+        "code for integrations",
+        max_length=50,
+        unique=True,
+        help_text="How the API, the webhooks and exports name the reason; people read its label.",
+    )
     label = models.CharField(max_length=120)
     phase = models.CharField(max_length=20, choices=Phase.choices)
     disposition = models.CharField(max_length=20, choices=Disposition.choices)
@@ -199,7 +204,13 @@ class LeadProperty(models.Model):
         FIT = "fit", "Who they are (fit)"
         ENGAGEMENT = "engagement", "What they did (engagement)"
 
-    key = models.CharField(max_length=50, unique=True, validators=[PROPERTY_KEY_VALIDATOR])
+    key = models.CharField(
+        "key for files and integrations",
+        max_length=50,
+        unique=True,
+        validators=[PROPERTY_KEY_VALIDATOR],
+        help_text="How import columns, the API and web forms name the property; people read its label.",
+    )
     label = models.CharField(max_length=120)
     kind = models.CharField(max_length=10, choices=Kind.choices)
     choices = models.JSONField(

@@ -102,3 +102,20 @@ def test_the_subscription_list_names_events_in_words(cast):
     content = logged_in(cast.marketer).get("/admin/webhooks/subscription/").content.decode()
     assert "Lead won, Hand-off accepted" in content
     assert "lead.won" not in content
+
+
+def test_the_admin_names_people_as_the_workspace_does(cast, handoff_to_rep):
+    """Columns and choices show a person's name, not their account's username."""
+    handoff_to_rep(last_name="Lovelace")
+    rep_name = cast.rep.get_full_name()
+    assert rep_name and rep_name != cast.rep.username
+    client = logged_in(cast.cmo)
+    handoffs = client.get("/admin/leads/handoff/").content.decode()
+    assert f">{rep_name}<" in handoffs and f">{cast.rep.username}<" not in handoffs
+    team = logged_in(cast.vp).get(f"/admin/alignment/team/{cast.team.pk}/change/").content.decode()
+    manager = cast.team.manager
+    assert f">{manager.get_full_name()}</option>" in team and f">{manager.username}</option>" not in team
+    # Someone with no name on file still reads as their account.
+    cast.rep.first_name = cast.rep.last_name = ""
+    cast.rep.save(update_fields=["first_name", "last_name"])
+    assert f">{cast.rep.username}<" in client.get("/admin/leads/handoff/").content.decode()
