@@ -127,3 +127,19 @@ def test_without_a_secret_key_one_is_generated_once_and_kept_private(tmp_path):
     assert second.stdout == first.stdout
     assert len(key_file.read_text().strip()) >= 50
     assert key_file.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.django_db
+def test_connections_are_kept_and_sqlites_has_a_large_page_cache_and_the_file_mapped():
+    from django.db import connection
+
+    assert connection.settings_dict["CONN_MAX_AGE"] == 60
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == -65536  # 64 MB
+        cursor.execute("PRAGMA mmap_size")
+        assert cursor.fetchone()[0] == 268435456
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
