@@ -184,12 +184,15 @@ def _post_outcomes(request, meeting, forms, choices):
             messages.error(request, "Nothing was saved: fix the rows marked below.")
     if inline:
         form = targets[0]
+        context = {"can_run": True, "status": outcome.text if outcome else ""}
         if outcome is not None and outcome.saved:
             item = selectors.items_of_rep(meeting=meeting, rep=form.item.rep_id).get(pk=form.item.pk)
             form = _outcome_form(None, item, choices)
-        context = {"item": form.item, "form": form, "can_run": True, "status": outcome.text if outcome else ""}
-        context["focus"] = form.item.pk if form.errors else None
-        return render(request, "reviews/_meeting_item.html", context)
+            # The rep's tab count and the coverage lines change with the row: they come with it.
+            reps, context["total"] = selectors.meeting_reps(meeting=meeting)
+            context["current"] = next((row for row in reps if row.rep.pk == item.rep_id), None)
+        context.update(item=form.item, form=form, focus=form.item.pk if form.errors else None)
+        return render(request, "reviews/_meeting_item_response.html", context)
     if outcome is not None and outcome.done:
         return redirect(_here(request) + (f"#item-{only}" if only and targets else ""))
     return None

@@ -103,9 +103,13 @@ def test_a_manager_runs_the_weekly_review_from_the_start_page(
 
     # On the teammate's tab: Grace is lost; then her lead is won by someone else before the close.
     manager.get_by_role("link", name=re.compile(cast.teammate.get_full_name())).click()
+    theirs = meeting.items.filter(rep=cast.teammate).count()
+    badge = manager.locator(f"#rep-badge-{cast.teammate.pk}")
+    expect(badge).to_have_text(f"0/{theirs}")
     item(manager, grace).get_by_label("Outcome").select_option(label="Lost")
     item(manager, grace).get_by_role("button", name="Save Grace Hopper").click()
     expect(item(manager, grace).get_by_role("status")).to_have_text("Saved.")
+    expect(badge).to_have_text(f"1/{theirs}")  # the tab's count followed the save, without a reload
     manager.get_by_role("link", name=re.compile(cast.rep.get_full_name())).click()  # away from her tab
     Lead.objects.filter(pk=grace.pk).update(stage=Stage.WON)
 

@@ -57,6 +57,26 @@ def test_an_inline_save_answers_with_the_item_alone_in_its_saved_state(world):
     assert (ada.outcome, ada.next_step, ada.recorded_by) == ("progressing", "Call", cast.manager)
 
 
+def test_an_inline_save_brings_the_counts_it_changed(world):
+    """The rep's tab says how many of their items were discussed, and the coverage lines say it
+    for the rep and the meeting: a save that marks one discussed swaps them in beside the row."""
+    cast, meeting, ada = world["cast"], world["meeting"], world["items"]["Lovelace"]
+    client = client_for(cast.manager)
+    url = f"/reviews/{meeting.pk}/?rep={cast.rep.pk}"
+    page = client.get(url).content.decode()
+    assert f'id="rep-badge-{cast.rep.pk}">0/2</span>' in page and 'id="meeting-coverage"' in page
+    html = client.post(url, row_post(ada, discussed="on", outcome="progressing"), **HTMX).content.decode()
+    assert f'id="rep-badge-{cast.rep.pk}" hx-swap-oob="true">1/2</span>' in html
+    assert '<div class="mb-2" id="rep-coverage" hx-swap-oob="true">' in html
+    assert html.count("hx-swap-oob") == 3
+    rep_part, meeting_part = html.split('id="rep-coverage"')[1].split('id="meeting-coverage"')
+    assert "<strong>2</strong> leads" in rep_part and "<strong>50%</strong> discussed" in rep_part
+    assert "<strong>3</strong> leads" in meeting_part and "<strong>33%</strong> discussed" in meeting_part
+    # A refused save changes no count, so it brings none.
+    refused = row_post(ada, outcome="recycle", reason=str(world["reasons"]["unresponsive"].pk))
+    assert "hx-swap-oob" not in client.post(url, refused, **HTMX).content.decode()
+
+
 def test_an_inline_save_saves_only_its_own_item(world):
     cast, meeting, items = world["cast"], world["meeting"], world["items"]
     post = {**row_post(items["Lovelace"], outcome="stalled"), **row_post(items["Turing"], save=False, outcome="won")}
