@@ -355,8 +355,8 @@ def leads_intake(
     campaigns must be existing ones. ``strict`` refuses a row with any cell that could not be kept
     as given, so nothing is stored differently from what was sent. One transaction: the results
     come back row by row. What the rows are read against (the properties, the active version) is
-    read before the transaction that writes them begins, so SQLite's write lock is held only
-    for matching and writing."""
+    read before this function opens its transaction, so a caller that has not opened one (the
+    API's single POST) holds SQLite's write lock only for matching and writing."""
     kinds, choices = property_catalogue()
     options = intake_options(strict=strict, properties=kinds)
     report = Report(layout=str(origin.get("via", "")))
