@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from leads.imports.services import leads_intake
+from security import rates
 from webforms.models import HONEYPOT, WebForm
 from webforms.selectors import form_targets, form_targets_of
 
@@ -80,15 +80,9 @@ def _count(form: WebForm, counter: str) -> None:
 
 
 def _over_rate(form: WebForm, ip: str) -> bool:
-    """Posts from one address to one form within a minute, counted in the shared cache."""
-    key = f"webform-rate:{form.pk}:{ip}"
-    cache.add(key, 0, timeout=RATE_WINDOW_SECONDS)
-    try:
-        posts = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=RATE_WINDOW_SECONDS)
-        posts = 1
-    return posts > settings.ACCORD_FORM_POSTS_PER_MINUTE
+    """Posts from one address to one form in this minute of the clock, counted in the shared cache."""
+    spent, _ = rates.spend(f"webform:{form.pk}:{ip}", RATE_WINDOW_SECONDS)
+    return spent > settings.ACCORD_FORM_POSTS_PER_MINUTE
 
 
 def origin_allowed(form: WebForm, origin: str) -> bool:

@@ -3,9 +3,10 @@ rules, bad input answered field by field with nothing saved, idempotent retries,
 outcomes read back, throttling and the request log."""
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -212,11 +213,15 @@ class TestKeysAndScopes:
         assert logged == [("POST", "/api/v1/leads/", 201), ("POST", "/api/v1/leads/", 400)]
         assert Integration.objects.get(pk=made.pk).last_used_at is not None
 
-    def test_requests_past_the_rate_are_throttled(self, integration, monkeypatch):
+    def test_requests_past_the_rate_are_throttled_until_the_minute_ends(self, integration, monkeypatch):
         monkeypatch.setattr(PerCallerThrottle, "THROTTLE_RATES", {"caller": "2/min"})
         _, key = integration
-        statuses = [api(key).get("/api/v1/handoffs/").status_code for _ in range(3)]
-        assert statuses == [200, 200, 429]
+        with time_machine.travel(datetime(2026, 12, 2, 9, 30, 45, tzinfo=UTC), tick=False):
+            answers = [api(key).get("/api/v1/handoffs/") for _ in range(3)]
+        assert [answer.status_code for answer in answers] == [200, 200, 429]
+        assert answers[2]["Retry-After"] == "15"
+        with time_machine.travel(datetime(2026, 12, 2, 9, 31, 1, tzinfo=UTC), tick=False):
+            assert api(key).get("/api/v1/handoffs/").status_code == 200
 
     def test_the_command_prints_the_key_once(self, capsys, cast):
         call_command("integration_create", "Website", "--scope", "create_leads", "--json")

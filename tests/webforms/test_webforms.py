@@ -3,7 +3,10 @@ the thank-you page; spam (the honeypot, posts over the rate) is counted and stor
 websites the form does not list, oversized posts and posts that cannot become a lead are refused
 with a clear answer and change nothing."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 
@@ -76,9 +79,20 @@ def test_the_honeypot_is_counted_answered_as_a_success_and_stored_nowhere(form):
     assert (form.honeypot_hits, form.received) == (1, 0)
 
 
+def test_the_next_minute_brings_a_fresh_budget(form, settings):
+    settings.ACCORD_FORM_POSTS_PER_MINUTE = 1
+    with time_machine.travel(datetime(2026, 12, 2, 9, 30, 58, tzinfo=UTC), tick=False):
+        first = [send(form, {**VISITOR, "email": f"m{i}@x.example"}).status_code for i in range(2)]
+    with time_machine.travel(datetime(2026, 12, 2, 9, 31, 0, tzinfo=UTC), tick=False):
+        second = send(form, {**VISITOR, "email": "n@x.example"}).status_code
+    assert (first, second) == ([303, 429], 303)
+    assert Lead.objects.count() == 2
+
+
 def test_posts_over_the_rate_are_counted_not_stored(form, settings):
     settings.ACCORD_FORM_POSTS_PER_MINUTE = 2
-    statuses = [send(form, {**VISITOR, "email": f"p{i}@x.example"}).status_code for i in range(3)]
+    with time_machine.travel(datetime(2026, 12, 2, 9, 30, 50, tzinfo=UTC), tick=False):
+        statuses = [send(form, {**VISITOR, "email": f"p{i}@x.example"}).status_code for i in range(3)]
     assert statuses == [303, 303, 429]
     assert Lead.objects.count() == 2
     form.refresh_from_db()

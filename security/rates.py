@@ -1,0 +1,26 @@
+"""Request budgets counted in the shared cache: the API's per-caller throttle and the web forms'
+per-address limit.
+
+Each caller has one counter per fixed window (a minute, an hour...), aligned to the clock. A
+request costs one add and one incr whatever the rate, where DRF's stock throttle rewrites the
+whole list of the window's request times (600 of them at the default API rate); incr is atomic
+on Redis. A caller may spend one window's budget at its very end and the next one's at once."""
+
+import time
+
+from django.core.cache import cache
+
+
+def spend(key: str, window_seconds: int) -> tuple[int, float]:
+    """Counts one more request under ``key`` in the current window. Returns how many the window
+    has counted, this one included, and the seconds until it ends."""
+    now = time.time()
+    window = int(now // window_seconds)
+    counter = f"rate:{key}:{window}"
+    cache.add(counter, 0, timeout=window_seconds + 1)
+    try:
+        spent = cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.set(counter, 1, timeout=window_seconds + 1)
+        spent = 1
+    return spent, (window + 1) * window_seconds - now
