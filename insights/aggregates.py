@@ -1,12 +1,13 @@
 """The daily aggregates of the dashboard (insights.LeadDay, LeadDayBin, HandoffDay,
 HandoffDayBin): the per-row rollups (insights.rollups) summed per UTC day and, from those days,
 per month, so a period of whole days reads O(days x keys) rows instead of one per lead or
-hand-off. Counts are exact sums of the same rows; the medians come from the histograms of
+hand-off; and the hand-off days summed per week at the overview's few keys (HandoffWeek).
+Counts are exact sums of the same rows; the medians come from the histograms of
 insights.sketch (within ±2 %).
 
 They are written only here, in the same transaction as the rollups they sum: a refresh
 recomputes, from the rollup rows, the days whose rows it changed (before and after) and then
-those days' months; a rebuild recomputes all of them. Reading never writes.
+those days' months and weeks; a rebuild recomputes all of them. Reading never writes.
 """
 
 from __future__ import annotations
@@ -36,6 +37,20 @@ def _ranges(days: set[date]) -> list[tuple[date, date]]:
 
 def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _handoff_weeks(cursor, connection, start: date, end: date) -> None:
+    """Recompute the HandoffWeek rows of the weeks from Monday `start` to Monday `end` (excluded)
+    from their day rows."""
+    table = sql.tables(connection).handoff_week
+    bounds = [connection.ops.adapt_datefield_value(day) for day in (start, end)]
+    cursor.execute(f"DELETE FROM {table} WHERE week >= %s AND week < %s", bounds)
+    columns = ", ".join(sql.HANDOFF_WEEK_COLUMNS)
+    cursor.execute(f"INSERT INTO {table} ({columns}) {sql.handoff_week_select(connection)}", bounds)
 
 
 def _utc_date(value, connection) -> date:
@@ -121,7 +136,7 @@ def affected_days(cursor, connection, table: str, key: str, keys_sql: str, param
 
 def refresh_days(cursor, connection, *, lead_days: set[date], handoff_days: set[date], now: datetime) -> None:
     """Recompute the aggregates of the days whose lead journeys (`lead_days`) or hand-off
-    outcomes (`handoff_days`) changed, then of their months. The lead aggregates also read the
+    outcomes (`handoff_days`) changed, then of their months and weeks. The lead aggregates also read the
     teams of the day's hand-offs, so a hand-off's change counts as its lead's (its lead has an
     event, or the hand-off a reminder, which only its own day reads)."""
     work = ((_lead_aggregates(connection), lead_days), (_handoff_aggregates(connection, now), handoff_days))
@@ -134,6 +149,8 @@ def refresh_days(cursor, connection, *, lead_days: set[date], handoff_days: set[
         months = {day.replace(day=1) for day in days}
         for aggregate in aggregates:
             aggregate.months(cursor, connection, months)
+    for week in sorted({monday(day) for day in handoff_days}):
+        _handoff_weeks(cursor, connection, week, week + timedelta(days=7))
 
 
 def rebuild(cursor, connection, *, now: datetime) -> None:
@@ -163,3 +180,15 @@ def rebuild(cursor, connection, *, now: datetime) -> None:
             month = _next_month(month)
         for aggregate in aggregates:
             aggregate.months(cursor, connection, months)
+    rebuild_weeks(cursor, connection)
+
+
+def rebuild_weeks(cursor, connection) -> None:
+    """Recompute every HandoffWeek row from the day rows (the rebuild, and the migration that
+    made the table)."""
+    t = sql.tables(connection)
+    cursor.execute(f"SELECT MIN(day), MAX(day) FROM {t.handoff_day} WHERE month = FALSE")
+    low, high = cursor.fetchone()
+    cursor.execute(f"DELETE FROM {t.handoff_week}")
+    if low is not None:
+        _handoff_weeks(cursor, connection, monday(_as_date(low)), monday(_as_date(high)) + timedelta(days=7))

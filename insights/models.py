@@ -283,6 +283,35 @@ class HandoffDay(models.Model):
         return f"Hand-offs of {self.day}"
 
 
+class HandoffWeek(models.Model):
+    """The settled hand-offs of a week (Monday to Sunday, UTC), summed from its HandoffDay rows
+    per team, status, override, won and finder only: the overview's weekly sparklines and
+    headline tiles read a few hundred of these instead of every day row of two periods."""
+
+    week = models.DateField(help_text="The Monday the week starts on.")
+    team_id = models.BigIntegerField(null=True)
+    status = models.CharField(max_length=20)
+    override = models.BooleanField()
+    won = models.BooleanField()
+    sourced_by_id = models.BigIntegerField(null=True, help_text="Who found the lead (NULL: marketing).")
+    n = models.PositiveIntegerField()
+    accept_judged = models.PositiveIntegerField()
+    accept_in_time = models.PositiveIntegerField()
+    touch_judged = models.PositiveIntegerField()
+    touch_in_time = models.PositiveIntegerField()
+    reminders = models.PositiveIntegerField()
+    escalations = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["week"], name="handoffweek_period"),
+            models.Index(fields=["team_id", "week"], name="handoffweek_team_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hand-offs of the week of {self.week}"
+
+
 class HandoffDayBin(models.Model):
     """How many of a day's accepted hand-offs took a duration in a bin of insights.sketch, per
     rep and team: to accept (`k` 0) and from acceptance to first touch (`k` 1)."""

@@ -247,7 +247,7 @@ def forget_sourced_by(user_id: int, connection=default_connection) -> None:
     """A deleted user leaves the leads they found without a finder (SET NULL, no event)."""
     t = tables(connection)
     with connection.cursor() as cursor:
-        for table in (t.journey, t.outcome, t.lead_day, t.handoff_day):
+        for table in (t.journey, t.outcome, t.lead_day, t.handoff_day, t.handoff_week):
             cursor.execute(f"UPDATE {table} SET sourced_by_id = NULL WHERE sourced_by_id = %s", [user_id])
 
 
@@ -255,7 +255,7 @@ def forget_team(team_id: int, connection=default_connection) -> None:
     """A deleted team leaves its hand-offs without one (SET NULL, no event)."""
     t = tables(connection)
     with connection.cursor() as cursor:
-        for table in (t.outcome, t.handoff_day, t.handoff_day_bin):
+        for table in (t.outcome, t.handoff_day, t.handoff_day_bin, t.handoff_week):
             cursor.execute(f"UPDATE {table} SET team_id = NULL WHERE team_id = %s", [team_id])
         # Out of the leads' sets of teams (",3,7,"): a set left empty (",") matches no team.
         mark = f",{int(team_id)},"

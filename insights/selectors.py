@@ -35,7 +35,7 @@ from django.utils import timezone
 from alignment import policies
 from alignment.models import Membership, QualificationDefinition, RejectionReason, Team
 from alignment.roles import Role, has_role, is_leader, is_marketing
-from insights import rollups, sketch, sql
+from insights import aggregates, rollups, sketch, sql
 from insights.models import RollupState
 from leads.models import (
     SALES_STAGES,
@@ -368,6 +368,28 @@ def _spans(days: tuple[date, date], months: bool = True) -> tuple[str, list]:
         "OR (a.month = FALSE AND ((a.day >= %s AND a.day < %s) OR (a.day >= %s AND a.day < %s))))"
     )
     return where, [adapt(d) for d in (first, last, start, first, last, end)]
+
+
+def _weeks_and_days(days: tuple[date, date], split: date | None) -> tuple[tuple[str, list] | None, tuple[str, list]]:
+    """The hand-off aggregate rows of a period read by week: its whole weeks from the week rows
+    `w`, but for the week the split falls inside (if it does not fall on a Monday); the days
+    before, after and inside that week from the day rows `a`."""
+    adapt = connection.ops.adapt_datefield_value
+    start, end = days
+    first, last = aggregates.monday(start + timedelta(days=6)), aggregates.monday(end)
+    ranges = [(start, first), (last, end)] if first < last else [(start, end)]
+    weeks = None
+    if first < last:
+        weeks = ("w.week >= %s AND w.week < %s", [adapt(first), adapt(last)])
+        cut = aggregates.monday(split) if split is not None else None
+        if cut is not None and cut != split and first <= cut < last:
+            weeks = (weeks[0] + " AND w.week <> %s", [*weeks[1], adapt(cut)])
+            ranges.append((cut, cut + timedelta(days=7)))
+    ranges = [(a, b) for a, b in ranges if a < b]
+    if not ranges:
+        return weeks, ("1 = 0", [])
+    where = " OR ".join(["(a.day >= %s AND a.day < %s)"] * len(ranges))
+    return weeks, (f"a.month = FALSE AND ({where})", [adapt(day) for pair in ranges for day in pair])
 
 
 def _lead_teams(scope: Scope) -> tuple[str, list]:
@@ -726,6 +748,29 @@ def _handoff_where(scope: Scope) -> tuple[str, list]:
 HANDOFF_KEYS = sql.HANDOFF_KEYS
 HANDOFF_FLAGS = ("override", "won", "marketing")
 HANDOFF_COUNTS = sql.HANDOFF_COUNTS
+# The keys of HANDOFF_KEYS the week rows (insights.HandoffWeek) keep.
+WEEK_KEYS = {"team_id", "status"}
+
+
+def _summed(
+    scope: Scope, alias: str, rows: tuple[str, list], names, by_week: bool, split_day: date | None
+) -> tuple[str, list]:
+    """The SELECT (to be grouped) of the hand-off aggregate rows `rows` of the day rows ("a") or
+    the week rows ("w"), in the columns of handoff_cells."""
+    table, day = (sql.tables().handoff_week, "w.week") if alias == "w" else (sql.tables().handoff_day, "a.day")
+    where, params = rows
+    columns = [*(f"{alias}.{key}" for key in names), f"{alias}.override", f"{alias}.won"]
+    columns.append(f"{alias}.sourced_by_id IS NULL")
+    if by_week:
+        columns.append(day if alias == "w" else sql.week_of(day))
+    flag, flag_params = _split_flag(day, split_day)
+    columns.append(flag)
+    teams, team_params = _handoff_teams(scope, alias)
+    sums = ", ".join(f"SUM({alias}.{count})" for count in HANDOFF_COUNTS)
+    return (
+        f"SELECT {', '.join(columns)}, {sums} FROM {table} {alias} WHERE {where} AND {teams}",
+        [*flag_params, *params, *team_params],
+    )
 
 
 def handoff_cells(
@@ -764,21 +809,21 @@ def handoff_cells(
         query = f"SELECT {group}, {counts} FROM {_outcomes(current)} WHERE {where} GROUP BY {by}"
         params = [*flag_params, now, now, *params]
     else:
-        # Split, the month rows could straddle the moment: the day rows alone.
-        span, span_params = _spans(days, months=split is None)
-        teams, team_params = _handoff_teams(scope)
-        summed = [*(f"a.{key}" for key in names), "a.override", "a.won", "a.sourced_by_id IS NULL"]
-        if by_week:
-            summed.append(sql.week_of("a.day"))
-        day_flag, day_flag_params = _split_flag("a.day", None if split is None else split.astimezone(UTC).date())
-        summed.append(day_flag)
-        sums = ", ".join(f"SUM(a.{count})" for count in HANDOFF_COUNTS)
-        query = (
-            f"SELECT {', '.join(summed)}, {sums} FROM {sql.tables().handoff_day} a WHERE {span} AND {teams} "
-            f"GROUP BY {by} UNION ALL "
-            f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {by}"
+        split_day = None if split is None else split.astimezone(UTC).date()
+        if by_week and set(names) <= WEEK_KEYS:
+            weeks, day_rows = _weeks_and_days(days, split_day)
+        else:  # split, the month rows could straddle the moment: the day rows alone
+            weeks, day_rows = None, _spans(days, months=split is None)
+        parts = [_summed(scope, "a", day_rows, names, by_week, split_day)]
+        if weeks is not None:
+            parts.append(_summed(scope, "w", weeks, names, by_week, split_day))
+        query = " UNION ALL ".join(
+            [
+                *(f"{part} GROUP BY {by}" for part, _ in parts),
+                f"SELECT {group}, {counts} FROM {_outcomes(True)} WHERE {where} AND {sql.unsettled()} GROUP BY {by}",
+            ]
         )
-        params = [*day_flag_params, *span_params, *team_params, *flag_params, now, now, *params]
+        params = [*(p for _, part_params in parts for p in part_params), *flag_params, now, now, *params]
     width, extra = len(names), 2 if by_week else 1
     rows: dict[tuple, dict] = {}
     for row in _fetch(query, params):

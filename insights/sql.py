@@ -47,15 +47,25 @@ class Tables(NamedTuple):
     lead_day_bin: str
     handoff_day: str
     handoff_day_bin: str
+    handoff_week: str
 
 
 def tables(connection=default_connection) -> Tables:
     """The quoted tables the dashboard's SQL reads and the rollups write."""
-    from insights.models import HandoffDay, HandoffDayBin, HandoffOutcome, LeadDay, LeadDayBin, LeadJourney, RollupState
+    from insights.models import (
+        HandoffDay,
+        HandoffDayBin,
+        HandoffOutcome,
+        HandoffWeek,
+        LeadDay,
+        LeadDayBin,
+        LeadJourney,
+        RollupState,
+    )
     from leads.models import Handoff, Lead, LeadEvent, Reminder
 
     models = (Lead, LeadEvent, Handoff, Reminder, LeadJourney, HandoffOutcome, RollupState)
-    models += (LeadDay, LeadDayBin, HandoffDay, HandoffDayBin)
+    models += (LeadDay, LeadDayBin, HandoffDay, HandoffDayBin, HandoffWeek)
     return Tables(*(quote(model, connection=connection) for model in models))
 
 
@@ -300,6 +310,9 @@ LEAD_BIN_KEYS = ["teams", "source_id", "campaign_id", "step", "bin"]
 LEAD_BIN_COLUMNS = ["month", "day", *LEAD_BIN_KEYS, "count"]
 HANDOFF_DAY_KEYS = [*HANDOFF_KEYS, "override", "won", "sourced_by_id"]
 HANDOFF_DAY_COLUMNS = ["month", "day", *HANDOFF_DAY_KEYS, *HANDOFF_COUNTS]
+# The week rows keep only what the overview groups by (insights.selectors.WEEK_KEYS).
+HANDOFF_WEEK_KEYS = ["team_id", "status", "override", "won", "sourced_by_id"]
+HANDOFF_WEEK_COLUMNS = ["week", *HANDOFF_WEEK_KEYS, *HANDOFF_COUNTS]
 HANDOFF_BIN_KEYS = ["assigned_to_id", "team_id", "k", "bin"]
 HANDOFF_BIN_COLUMNS = ["month", "day", *HANDOFF_BIN_KEYS, "count"]
 
@@ -402,5 +415,16 @@ def month_select(table: str, keys: list[str], counts: list[str], connection=defa
     sums = ", ".join(f"SUM(a.{count})" for count in counts)
     return (
         f"SELECT TRUE, {group}, {sums} FROM {table} a "
+        f"WHERE a.month = FALSE AND a.day >= %s AND a.day < %s GROUP BY {group}"
+    )
+
+
+def handoff_week_select(connection=default_connection) -> str:
+    """The HandoffWeek rows, summed from the HandoffDay day rows in [%s, %s) (Mondays)."""
+    t = tables(connection)
+    group = ", ".join([week_of("a.day", connection.vendor), *(f"a.{key}" for key in HANDOFF_WEEK_KEYS)])
+    sums = ", ".join(f"SUM(a.{count})" for count in HANDOFF_COUNTS)
+    return (
+        f"SELECT {group}, {sums} FROM {t.handoff_day} a "
         f"WHERE a.month = FALSE AND a.day >= %s AND a.day < %s GROUP BY {group}"
     )

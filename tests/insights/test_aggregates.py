@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from insights import rollups, selectors, sketch
-from insights.models import HandoffDay, HandoffDayBin, LeadDay, LeadDayBin, RollupState
-from leads.models import Campaign, Lead, LeadEvent
+from insights import aggregates, rollups, selectors, sketch
+from insights.models import HandoffDay, HandoffDayBin, HandoffWeek, LeadDay, LeadDayBin, RollupState
+from leads.models import Campaign, Handoff, Lead, LeadEvent
 from tests.insights.builders import NOW, at, handoff, lead_with_history, passive_source
 
 pytestmark = pytest.mark.django_db
@@ -144,15 +144,15 @@ def test_a_period_not_of_whole_days_reads_the_rows(cast):
     assert not any(LeadDay._meta.db_table in q["sql"] for q in queries.captured_queries)
 
 
-MODELS = (LeadDay, LeadDayBin, HandoffDay, HandoffDayBin)
+MODELS = (LeadDay, LeadDayBin, HandoffDay, HandoffDayBin, HandoffWeek)
 
 
 def snapshot() -> dict:
-    """Each aggregate's rows, with their ids, by (month row, day)."""
+    """Each aggregate's rows, with their ids, by (month row, day or week)."""
     rows = {}
     for model in MODELS:
         for row in model.objects.values():
-            key = (model.__name__, row.get("month", False), row["day"])
+            key = (model.__name__, row.get("month", False), row.get("day", row.get("week")))
             rows.setdefault(key, []).append(tuple(sorted(row.items())))
     return {key: sorted(value, key=repr) for key, value in rows.items()}
 
@@ -185,9 +185,10 @@ def test_a_refresh_after_new_events_recomputes_only_the_days_it_touched(cast):
     rollups.refresh()
     after = snapshot()
     touched = {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
-    # The lead's day (its lead cells and durations, its hand-offs' rows) and that day's month.
+    # The lead's day (its lead cells and durations, its hand-offs' rows), that day's month and
+    # its week.
     assert ("LeadDay", False, day) in touched
-    assert {key[2] for key in touched} <= {day, day.replace(day=1)}
+    assert {key[2] for key in touched} <= {day, day.replace(day=1), aggregates.monday(day)}
     for key in set(before) - touched:
         assert before[key] == after[key]  # the same rows, ids and all
     assert len(set(before) - touched) > 40
@@ -223,6 +224,54 @@ def test_a_deleted_campaign_and_team_leave_the_figures_the_rows_give(cast, monke
         days, rows = read(scope, monkeypatch, "days"), read(scope, monkeypatch, "rows")
         assert (days[0].cells, days[0].cycles, days[1]) == (rows[0].cells, rows[0].cycles, rows[1])
         assert dict(days[0].medians) == within_bound(dict(rows[0].medians))
+        assert overview_rows(scope, monkeypatch, "weeks", scope.start + timedelta(days=17)) == overview_rows(
+            scope, monkeypatch, "rows", scope.start + timedelta(days=17)
+        )
+
+
+def overview_rows(scope, monkeypatch, how: str, split: datetime) -> list[dict]:
+    """The overview's hand-off rows (by week and status, split at `split`), read from the week
+    and day rows or from the per-row rollups."""
+    with monkeypatch.context() as patch:
+        if how == "rows":
+            patch.setattr(selectors, "_whole_days", lambda scope: None)
+        return in_order(selectors.handoff_cells(scope=scope, by_week=True, split=split, keys=("status",)))
+
+
+def test_the_week_rows_give_the_overview_the_figures_of_the_rows(cast, monkeypatch):
+    varied(cast)
+    rollups.refresh()
+    assert HandoffWeek.objects.count() < HandoffDay.objects.filter(month=False).count()
+    end = period(None).end
+    # Periods starting and ending on a Monday and mid-week, with hand-offs made just before and
+    # after them.
+    shorter = [
+        selectors.Scope(start=end - timedelta(days=days + cut), end=end - timedelta(days=cut), teams=None, now=NOW)
+        for days in (16, 17)
+        for cut in (0, 3, 4)
+    ]
+    for scope in [*scopes(cast), *shorter]:
+        # The split mid-week, on a Monday, and so near the start that no whole week precedes it.
+        mondays = [
+            scope.start + timedelta(days=d) for d in range(7, 14) if (scope.start + timedelta(days=d)).weekday() == 0
+        ]
+        for split in (scope.start + timedelta(days=2), scope.start + timedelta(days=17, hours=0), *mondays):
+            with CaptureQueriesContext(connection) as queries:
+                weeks = overview_rows(scope, monkeypatch, "weeks", split)
+            assert HandoffWeek._meta.db_table in queries.captured_queries[-1]["sql"]
+            assert weeks == overview_rows(scope, monkeypatch, "rows", split)
+    everyone = overview_rows(period(None), monkeypatch, "weeks", period(None).start + timedelta(days=17))
+    assert sum(row["n"] for row in everyone) == Handoff.objects.count()
+    assert len({row["week"] for row in everyone}) >= 3
+
+
+def test_a_rebuild_gives_the_week_rows_a_refresh_left(cast):
+    varied(cast)
+    rollups.refresh()
+    refreshed = without_ids({k: v for k, v in snapshot().items() if k[0] == "HandoffWeek"})
+    rollups.rebuild()
+    assert without_ids({k: v for k, v in snapshot().items() if k[0] == "HandoffWeek"}) == refreshed
+    assert refreshed
 
 
 def test_the_sketch_median_is_within_its_bound():
