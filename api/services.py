@@ -182,8 +182,15 @@ def api_field(target: str) -> str:
     return target or "non_field_errors"
 
 
-def leads_receive(*, leads: list[dict], by, integration: Integration | None) -> list[RowResult]:
-    """Create or update the leads sent to the API, row by row, as an import would."""
+def leads_receive(*, leads: list[dict], by, integration: Integration | None, on_written=None) -> list[RowResult]:
+    """Create or update the leads sent to the API, row by row, as an import would; `on_written`
+    as leads_intake takes it."""
     origin = {"via": "api", "integration": integration.name if integration else ""}
     default_source = integration.default_source if integration else None
-    return leads_intake(rows=[intake_row(lead) for lead in leads], by=by, origin=origin, default_source=default_source)
+    return leads_intake(
+        rows=[intake_row(lead) for lead in leads],
+        by=by,
+        origin=origin,
+        default_source=default_source,
+        on_written=on_written,
+    )

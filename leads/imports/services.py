@@ -13,6 +13,7 @@ writes nothing, so the preview shows exactly what the import will do.
 """
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
@@ -345,7 +346,13 @@ def intake_options(*, strict: bool, properties: dict[str, str]) -> Options:
 
 @bulk.heap_set_aside()
 def leads_intake(
-    *, rows: list[dict[str, str]], by, origin: dict, default_source: Source | None, strict: bool = True
+    *,
+    rows: list[dict[str, str]],
+    by,
+    origin: dict,
+    default_source: Source | None,
+    strict: bool = True,
+    on_written: Callable[[list[RowResult]], None] | None = None,
 ) -> list[RowResult]:
     """Create or update a lead from each of ``rows`` (mapping targets → text, as a file's columns
     would give them: see leads.imports.layouts), with the importer's validation, identity,
@@ -356,7 +363,9 @@ def leads_intake(
     as given, so nothing is stored differently from what was sent. One transaction: the results
     come back row by row. What the rows are read against (the properties, the active version) is
     read before this function opens its transaction, so a caller that has not opened one (the
-    API's single POST) holds SQLite's write lock only for matching and writing."""
+    API's single POST) holds SQLite's write lock only for matching and writing. ``on_written``
+    is called with the results inside that same transaction, once every row is written: what it
+    writes commits with them (the API's request log, so a POST takes the write lock once)."""
     kinds, choices = property_catalogue()
     options = intake_options(strict=strict, properties=kinds)
     report = Report(layout=str(origin.get("via", "")))
@@ -383,12 +392,16 @@ def leads_intake(
             for field_name, message in failure.errors:
                 run.reject(number, field_name, message, count=False)
             report.rejected += 1
-    for start in range(0, len(batch), BATCH_SIZE):
-        run.process(batch[start : start + BATCH_SIZE])
-    errors: dict[int, list[dict]] = {}
-    for error in report.errors:
-        errors.setdefault(error["row"], []).append({"field": error["field"], "message": error["message"]})
-    return [RowResult(*run.lead_of_row(number), errors.get(number, [])) for number in range(1, len(rows) + 1)]
+    with transaction.atomic() if on_written else nullcontext():
+        for start in range(0, len(batch), BATCH_SIZE):
+            run.process(batch[start : start + BATCH_SIZE])
+        errors: dict[int, list[dict]] = {}
+        for error in report.errors:
+            errors.setdefault(error["row"], []).append({"field": error["field"], "message": error["message"]})
+        results = [RowResult(*run.lead_of_row(number), errors.get(number, [])) for number in range(1, len(rows) + 1)]
+        if on_written:
+            on_written(results)
+    return results
 
 
 class _ImportRun:

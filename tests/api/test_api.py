@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alignment.models import LeadProperty
+from api import services as api_services
 from api.models import ApiRequest, IdempotentResponse, Integration, Scope
 from api.services import integration_create, integration_key_rotate, integration_revoke
 from api.throttling import PerCallerThrottle
@@ -212,6 +213,32 @@ class TestKeysAndScopes:
         logged = list(ApiRequest.objects.order_by("id").values_list("method", "path", "status"))
         assert logged == [("POST", "/api/v1/leads/", 201), ("POST", "/api/v1/leads/", 400)]
         assert Integration.objects.get(pk=made.pk).last_used_at is not None
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_call_that_writes_leads_logs_itself_in_the_transaction_of_its_work(self, integration, monkeypatch):
+        # On SQLite each write transaction waits its turn for the write lock: one per call.
+        logged_inside = []
+        real_log = api_services.api_request_log
+
+        def spy(**call):
+            logged_inside.append((call["path"], call["status"], connection.in_atomic_block))
+            real_log(**call)
+
+        monkeypatch.setattr(api_services, "api_request_log", spy)
+        _, key = integration
+        post(api(key), "/api/v1/leads/", ADA)
+        post(api(key), "/api/v1/leads/", {"email": "b@b.example", "source": "Nowhere"})  # refused by the intake
+        post(api(key), "/api/v1/leads/", ["a list"])  # refused before any work
+        post(api(key), "/api/v1/leads/bulk/", {"leads": [ADA]})
+        api(key).get("/api/v1/handoffs/")
+        assert logged_inside == [
+            ("/api/v1/leads/", 201, True),
+            ("/api/v1/leads/", 400, True),
+            ("/api/v1/leads/", 400, False),
+            ("/api/v1/leads/bulk/", 200, True),
+            ("/api/v1/handoffs/", 200, False),
+        ]
+        assert list(ApiRequest.objects.order_by("id").values_list("status", flat=True)) == [201, 400, 400, 200, 200]
 
     def test_requests_past_the_rate_are_throttled_until_the_minute_ends(self, integration, monkeypatch):
         monkeypatch.setattr(PerCallerThrottle, "THROTTLE_RATES", {"caller": "2/min"})
