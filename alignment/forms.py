@@ -4,7 +4,7 @@ read and shape input; every write goes through alignment.services."""
 from django import forms
 
 from alignment import scoring
-from alignment.models import ACTIVITY_KINDS, BUCKETS, ENGAGEMENT_SIGNALS, GRADES, QualificationDefinition
+from alignment.models import ACTIVITY_KINDS, BUCKETS, ENGAGEMENT_SIGNALS, GRADES, LeadProperty, QualificationDefinition
 from alignment.regions import REGION_CHOICES, country_choices
 from security.limits import NOTE_MAX_LENGTH
 
@@ -76,7 +76,22 @@ class PointsTableField(forms.CharField):
 
 # --- The definition editor ----------------------------------------------------------------------
 
-_SENIORITY_BY_LABEL = {label.casefold(): code for code, label in scoring.SENIORITY_LABELS.items()}
+def value_labels() -> dict[str, dict[str, str]]:
+    """The standard fields whose values are codes: each code's label. The editor shows a rule's
+    values by these labels and reads them back as the codes (a code typed as such is kept)."""
+    from leads.models import Source
+
+    return {"seniority": scoring.SENIORITY_LABELS, "source_interest": dict(Source.Interest.choices)}
+
+
+def known_values(properties) -> dict[str, list[str]]:
+    """What a rule over each field may list, to pick from: the labels of the coded fields and the
+    values each choice property declares (``properties``: LeadProperty rows)."""
+    known = {field: list(labels.values()) for field, labels in value_labels().items()}
+    for prop in properties:
+        if prop.kind == LeadProperty.Kind.CHOICE and prop.choices:
+            known[f"{scoring.PROPERTY_PREFIX}{prop.key}"] = [str(value) for value in prop.choices]
+    return known
 
 
 def field_choices(properties: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -170,9 +185,10 @@ class FieldRuleForm(forms.Form):
         self.fields["field"].choices = [("", "— choose a field —"), *field_choices]
         self.fields["test"].choices = [("", "— choose a test —"), *scoring.TESTS.items()]
         self.fields["part"].initial = "fit"
-        if self.initial.get("field") == "seniority" and self.initial.get("values"):
-            # Seniorities are shown by their labels (VP, C-level), never by their codes.
-            self.initial["values"] = [scoring.SENIORITY_LABELS.get(v, v) for v in self.initial["values"]]
+        labels = value_labels().get(self.initial.get("field"))
+        if labels and self.initial.get("values"):
+            # Coded values are shown by their labels (VP, Active interest), never by their codes.
+            self.initial["values"] = [labels.get(v, v) for v in self.initial["values"]]
 
     def has_changed(self):
         # A row counts once a field or a test is chosen: the blank row's default points (0, or
@@ -181,8 +197,10 @@ class FieldRuleForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("field") == "seniority":
-            data["values"] = [_SENIORITY_BY_LABEL.get(value.casefold(), value) for value in data.get("values") or []]
+        labels = value_labels().get(data.get("field"))
+        if labels:
+            codes = {label.casefold(): code for code, label in labels.items()}
+            data["values"] = [codes.get(value.casefold(), value) for value in data.get("values") or []]
         for name in ("points", "other_points"):
             if data.get(name) is None:
                 data[name] = 0

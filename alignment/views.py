@@ -21,6 +21,7 @@ from alignment.forms import (
     RoutingRuleFormSet,
     SignatureForm,
     field_choices,
+    known_values,
 )
 from alignment.models import EngagementRule, FieldRule, RoutingRule, Team
 from alignment.panels import definition_panels
@@ -184,6 +185,7 @@ def definition_edit(request, pk: int):
         "saved_notice": saved_notice,
         "outcomes": OUTCOMES,
         "tab": "rules",
+        "known_values": known_values(properties),
     }
     return render(request, "alignment/definition_edit.html", context)
 

@@ -2,6 +2,9 @@
 levels and routing in plain language, written through alignment.services, with the backtest
 beside it; the buttons each person may use; and the compare page's validated choice."""
 
+import json
+import re
+
 import pytest
 from django.db import connection
 from django.test import Client
@@ -72,6 +75,29 @@ class TestTheEditor:
         assert '<option value="demo_request" selected>Demo request</option>' in page
         assert '<option value="one_of" selected>is one of</option>' in page
         assert "c_level,vp" not in page and "demo_request," not in page
+
+    def test_coded_values_are_shown_and_read_back_by_their_labels(self, cast, draft):
+        FieldRule.objects.create(
+            definition=draft, field="source_interest", test="one_of", values=["active"], points=10, position=3
+        )
+        client = client_for(cast.cmo)
+        url = f"/definitions/{draft.pk}/edit/"
+        page = client.get(url).content.decode()
+        assert "Active interest</textarea>" in page and ">active</textarea>" not in page
+        data = editor_data(client, url)
+        data.update({"fit-2-values": "Passive interest\nactive", "save": "1"})
+        assert client.post(url, data).status_code == 302
+        assert FieldRule.objects.get(definition=draft, field="source_interest").values == ["passive", "active"]
+
+    def test_the_values_a_field_may_list_are_offered(self, cast, draft):
+        LeadProperty.objects.create(key="plan", label="Plan", kind="choice", choices=["Enterprise", "Free"])
+        LeadProperty.objects.create(key="pages", label="Pages viewed", kind="number")
+        response = client_for(cast.cmo).get(f"/definitions/{draft.pk}/edit/")
+        known = json.loads(re.search(r'id="rule-known-values"[^>]*>(.*?)</script>', response.content.decode()).group(1))
+        assert known["property:plan"] == ["Enterprise", "Free"]
+        assert known["source_interest"] == ["Active interest", "Passive interest"]
+        assert "VP" in known["seniority"] and "vp" not in known["seniority"]
+        assert "property:pages" not in known
 
     def test_saving_changes_the_draft_through_the_service(self, cast, draft):
         client = client_for(cast.cmo)

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from alignment import services
-from alignment.models import EngagementRule, FieldRule, QualificationDefinition
+from alignment.models import EngagementRule, FieldRule, LeadProperty, QualificationDefinition
 from tests.e2e.conftest import PHONE, WIDE
 from tests.factories import PASSWORD, leads_with_outcomes
 
@@ -39,6 +39,7 @@ def test_a_draft_is_written_in_plain_language_backtested_proposed_and_approved(
     cast, reasons, page_sized, assert_accessible, screenshot, viewport
 ):
     leads_with_outcomes(cast.source)
+    LeadProperty.objects.filter(key="plan").update(choices=["Enterprise", "Free"])
     active = active_definition(cast)
     phone = viewport is PHONE
 
@@ -63,7 +64,12 @@ def test_a_draft_is_written_in_plain_language_backtested_proposed_and_approved(
     expect(new_rule.locator("legend")).to_have_text("Rule 2")
     new_rule.get_by_role("combobox", name=re.compile(r"^Field")).select_option(label="Plan (property)")
     new_rule.get_by_role("combobox", name=re.compile(r"^Test")).select_option(label="is one of")
-    new_rule.get_by_label("Values (one per line)").fill("Enterprise")
+    # The plan's declared values are offered to add: one click each, never typed twice.
+    known = new_rule.get_by_role("group", name="Add a known value:")
+    expect(known.get_by_role("button")).to_have_text(["Enterprise", "Free"])
+    known.get_by_role("button", name="Enterprise").click()
+    known.get_by_role("button", name="Enterprise").click()
+    expect(new_rule.get_by_label("Values (one per line)")).to_have_value("Enterprise")
     new_rule.get_by_label("Points", exact=True).fill("25")
     cmo.get_by_label("Hot from (score)").fill("55")
     cmo.get_by_role("button", name="Save the draft").click()
