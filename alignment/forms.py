@@ -76,6 +76,7 @@ class PointsTableField(forms.CharField):
 
 # --- The definition editor ----------------------------------------------------------------------
 
+
 def value_labels() -> dict[str, dict[str, str]]:
     """The standard fields whose values are codes: each code's label. The editor shows a rule's
     values by these labels and reads them back as the codes (a code typed as such is kept)."""
