@@ -510,13 +510,15 @@ class _ImportRun:
                 described = "; ".join(how for _, how in targets)
                 self.reject(row, "email", f"The row matches two different leads: {described}.")
                 continue
+            # A name Accord does not know is refused whether the row creates or updates a lead
+            # (an update keeps the lead's source and campaign, but the sender must hear of it).
+            unknown = None if self.new_names else self._unknown_name(values)
+            if unknown:
+                self.reject(row, *unknown)
+                continue
             if targets:
                 self._plan_update(row, values, targets[0][0], updates)
             else:
-                unknown = None if self.new_names else self._unknown_name(values)
-                if unknown:
-                    self.reject(row, *unknown)
-                    continue
                 planned = _Planned(row=row, values=values, warnings=values["warnings"])
                 planned.source = self._source_of(values)
                 if planned.source is None and not self.dry_run:

@@ -124,6 +124,14 @@ class TestBadInput:
         assert post(api(key), "/api/v1/leads/", ["a list"]).status_code == 400
         assert not Lead.objects.exists()
 
+    def test_an_update_naming_an_unknown_source_is_refused_and_changes_nothing(self, integration):
+        _, key = integration
+        assert post(api(key), "/api/v1/leads/", ADA).status_code == 201
+        response = post(api(key), "/api/v1/leads/", {**ADA, "title": "CTO", "source": "Nowhere"})
+        assert response.status_code == 400
+        assert "source" in response.json()
+        assert Lead.objects.get().title == ""
+
     def test_a_property_of_the_wrong_kind_is_refused(self, integration):
         LeadProperty.objects.create(key="seats", label="Seats", kind=LeadProperty.Kind.NUMBER)
         _, key = integration
