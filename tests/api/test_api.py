@@ -258,6 +258,17 @@ class TestKeysAndScopes:
         with time_machine.travel(datetime(2026, 12, 2, 9, 31, 1, tzinfo=UTC), tick=False):
             assert api(key).get("/api/v1/handoffs/").status_code == 200
 
+    def test_an_hourly_budget_lasts_the_hour_however_quiet_the_caller(self, integration, monkeypatch):
+        monkeypatch.setattr(PerCallerThrottle, "THROTTLE_RATES", {"caller": "2/hour"})
+        _, key = integration
+        statuses = []
+        for minute in (0, 1, 20, 59):  # quieter than the cache's default timeout (five minutes)
+            with time_machine.travel(datetime(2026, 12, 2, 9, minute, 10, tzinfo=UTC), tick=False):
+                statuses.append(api(key).get("/api/v1/handoffs/").status_code)
+        with time_machine.travel(datetime(2026, 12, 2, 10, 0, 5, tzinfo=UTC), tick=False):
+            statuses.append(api(key).get("/api/v1/handoffs/").status_code)
+        assert statuses == [200, 200, 429, 429, 200]
+
     def test_the_command_prints_the_key_once(self, capsys, cast):
         call_command("integration_create", "Website", "--scope", "create_leads", "--json")
         printed = json.loads(capsys.readouterr().out)
