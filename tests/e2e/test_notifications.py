@@ -18,6 +18,9 @@ def open_nav(page, viewport) -> None:
     """On a phone the header's links sit behind the menu button."""
     if viewport is PHONE:
         page.get_by_role("button", name="Menu").click()
+        # Bootstrap marks the menu "show" once it has finished opening: a link clicked while it
+        # still slides open was once missed, and the page stayed where it was.
+        expect(page.locator("#nav")).to_have_class(re.compile(r"\bshow\b"))
 
 
 @pytest.mark.parametrize(("viewport", "suffix"), [(WIDE, ""), (PHONE, "-phone")], ids=["wide", "phone"])
