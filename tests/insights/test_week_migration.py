@@ -4,20 +4,12 @@ overview reads them at once, without waiting for the next rebuild. Both database
 from datetime import date
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from insights.models import HandoffWeek
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("insights", "0011_daily_aggregates")]
 COUNTS = dict(n=2, accept_judged=2, accept_in_time=1, touch_judged=1, touch_in_time=1, reminders=0, escalations=0)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -36,7 +28,7 @@ def test_the_week_rows_are_filled_from_the_days_already_summed():
         month=True, day=date(2026, 11, 1), status="accepted", override=False, sourced_by_id=None, **keys, **COUNTS
     )
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     weeks = sorted(HandoffWeek.objects.values_list("week", "team_id", "status", "n", "accept_in_time"))
     assert weeks == [(date(2026, 11, 23), 3, "accepted", 4, 2), (date(2026, 11, 30), 3, "rejected", 2, 1)]

@@ -4,20 +4,12 @@ the departed-staff sweep wrote before ("departed: …") and leaves every other o
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from leads.models import LeadEvent
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [("leads", "0016_backfill_event_actor_names")]
 AT = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +30,7 @@ def test_reassignments_because_the_owner_left_become_inherited():
         lead=lead, kind="returned", created_at=AT, details={"reason": "departed: nobody left in the team"}
     )
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     kinds = dict(LeadEvent.objects.values_list("pk", "kind"))
     assert kinds[departed.pk] == LeadEvent.Kind.INHERITED

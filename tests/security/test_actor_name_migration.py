@@ -4,12 +4,11 @@ names then (full name, else username); Accord's own events stay nameless. Both d
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from alignment.models import DefinitionEvent
 from leads.models import LeadEvent
 from reviews.models import ReviewEvent
+from tests.migrating import migrate, migrate_to_latest
 
 BEFORE = [
     ("leads", "0014_resume_stalled_evaluations_schedule"),
@@ -17,13 +16,6 @@ BEFORE = [
     ("reviews", "0002_periodic_tasks"),
 ]
 AT = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,7 +46,7 @@ def test_events_written_before_get_the_actors_names():
         meeting=meeting, kind="opened", actor=ada, created_at=AT
     )
 
-    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to_latest()
 
     assert LeadEvent.objects.get(pk=by_ada.pk).actor_name == "Ada Lovelace"
     assert LeadEvent.objects.get(pk=by_bob.pk).actor_name == "bob"
