@@ -173,14 +173,15 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# The cache every web process shares: Redis when there is one, else files under var/ (so the
-# API's per-key throttling counts one budget across processes).
+# The cache every web process shares: Redis when there is one, else an SQLite file under var/
+# (diskcache), whose incr is atomic across processes as Redis's is, so the API's per-key
+# throttle and the forms' per-address limit count one budget however many processes serve.
 if env_str("REDIS_URL"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env_str("REDIS_URL")}}
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache.DiskCache",
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
