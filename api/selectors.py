@@ -15,14 +15,13 @@ def key_in_use(key: str) -> IntegrationKey | None:
     prefix, dot, _ = key.partition(".")
     if len(key) != KEY_LENGTH or not dot:
         return None
-    found = (
-        IntegrationKey.objects.filter(prefix=prefix, revoked=False, integration__revoked_at__isnull=True)
-        .select_related("integration__default_source")
-        .first()
-    )
-    if found is None or not found.is_valid(key):
+    try:
+        found = IntegrationKey.objects.select_related("integration__default_source").get(
+            prefix=prefix, revoked=False, integration__revoked_at__isnull=True
+        )  # the prefix is unique: no ordering to compile, as first() would add
+    except IntegrationKey.DoesNotExist:
         return None
-    return found
+    return found if found.is_valid(key) else None
 
 
 def integration_requests(*, integration: Integration, limit: int = 50) -> QuerySet[ApiRequest]:

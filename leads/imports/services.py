@@ -539,17 +539,25 @@ class _ImportRun:
         for _, values in batch:
             for key, value in _match_keys(values):
                 wanted[key].add(value)
-        # "and not empty" lets the database use the partial unique indexes on the CRM ids,
-        # instead of reading the whole table for every batch.
         by_external_id = _leads_of_external_ids(wanted["external_id"])
-        condition = (
-            Q(id__in=wanted["accord_id"] | set(by_external_id.values()))
-            | (Q(salesforce_id__in=wanted["salesforce_id"]) & ~Q(salesforce_id=""))
-            | (Q(hubspot_id__in=wanted["hubspot_id"]) & ~Q(hubspot_id=""))
-            | Q(email_normalized__in=wanted["email"])
-            | Q(phone__in=wanted["phone"], email_normalized="")
-        )
+        ids = wanted["accord_id"] | set(by_external_id.values())
+        # Only the keys the rows carry: a lead from the API with an email is one condition, not
+        # five (compiling the empty ones cost as much as running the query).
+        condition = Q()
+        if ids:
+            condition |= Q(id__in=ids)
+        for crm_id in ("salesforce_id", "hubspot_id"):
+            # "and not empty" lets the database use the partial unique indexes on the CRM ids,
+            # instead of reading the whole table for every batch.
+            if wanted[crm_id]:
+                condition |= Q(**{f"{crm_id}__in": wanted[crm_id]}) & ~Q(**{crm_id: ""})
+        if wanted["email"]:
+            condition |= Q(email_normalized__in=wanted["email"])
+        if wanted["phone"]:
+            condition |= Q(phone__in=wanted["phone"], email_normalized="")
         matches: dict[tuple[str, object], dict] = {}
+        if not condition:
+            return matches
         rows = (
             Lead.objects.filter(condition)
             .exclude(stage=Stage.MERGED)
