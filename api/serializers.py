@@ -107,10 +107,15 @@ class HandoffBriefSerializer(serializers.ModelSerializer):
 
 
 class LeadOutSerializer(serializers.ModelSerializer):
-    source = _name_of("source.name")
-    campaign = _name_of("campaign.name")
-    owner = _name_of("owner.username", "The rep who works the lead, once sales has it.")
-    team = _name_of("team.name")
+    # It reads the rows api.selectors.leads_answered gives, not model instances: each field's
+    # source is the column's ORM path (``source__name``). These two the selector sets on each
+    # row; they are no columns of the lead.
+    ATTACHED = ("answer_external_ids", "open_handoff")
+
+    source = _name_of("source__name")
+    campaign = _name_of("campaign__name")
+    owner = _name_of("owner__username", "The rep who works the lead, once sales has it.")
+    team = _name_of("team__name")
     grade = serializers.CharField(
         read_only=True, allow_blank=True, help_text="A to D; empty until a definition is active."
     )
@@ -120,8 +125,8 @@ class LeadOutSerializer(serializers.ModelSerializer):
         help_text="hot, warm, cold or unqualified; empty until a definition is active.",
     )
     cycles = serializers.IntegerField(source="cycle_count", help_text="Times the lead went back to nurture.")
-    # Both read what api.selectors.leads_answered set on each lead, so one answer serializer can
-    # be built once and serve every request (building one per request cost more than the lead).
+    # Both read what the selector attached, so one answer serializer can be built once and serve
+    # every request (building one per request cost more than the lead).
     external_ids = ExternalIdSerializer(source="answer_external_ids", many=True, read_only=True)
     handoff = HandoffBriefSerializer(
         source="open_handoff", read_only=True, allow_null=True, help_text="The open hand-off, if there is one."
@@ -158,6 +163,10 @@ class LeadOutSerializer(serializers.ModelSerializer):
             "updated_at",
             "handoff",
         ]
+
+    def columns(self) -> list[str]:
+        """The lead's columns the answer reads, as ORM paths: what the selector fetches."""
+        return [field.source for field in self.fields.values() if field.source not in self.ATTACHED]
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -147,11 +147,12 @@ class IdempotentPost(LoggedView):
 # which cost more than a single lead's own work. Checking and answering keep no state of their own.
 LEAD_CHECKER = LeadInSerializer()
 LEAD_ANSWER = LeadOutSerializer()
+LEAD_ANSWER_COLUMNS = LEAD_ANSWER.columns()
 
 
 def _lead_bodies(lead_ids: list[int], readable) -> dict[int, dict]:
-    leads = selectors.leads_answered(lead_ids=lead_ids, readable=readable)
-    return {lead.pk: LEAD_ANSWER.to_representation(lead) for lead in leads}
+    leads = selectors.leads_answered(lead_ids=lead_ids, readable=readable, columns=LEAD_ANSWER_COLUMNS)
+    return {lead["id"]: LEAD_ANSWER.to_representation(lead) for lead in leads}
 
 
 def _lead_status(result) -> int:

@@ -21,7 +21,7 @@ from api.services import integration_create, integration_key_rotate, integration
 from api.throttling import PerCallerThrottle
 from leads import services as lead_services
 from leads.demo import ensure_demo_definition
-from leads.models import Handoff, Lead, LeadEvent
+from leads.models import Campaign, ExternalId, Handoff, Lead, LeadEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -310,6 +310,43 @@ class TestOutcomes:
         assert [row["id"] for row in rest["results"]] == [fresh[0].pk]
         assert rest["results"][0]["status"] == "accepted" and rest["next"] is None
         assert api(key).get("/api/v1/handoffs/", {"updated_since": "yesterday"}).status_code == 400
+
+    def test_a_lead_reads_back_with_its_names_its_ids_in_order_and_its_open_handoff(
+        self, cast, handoff_to_rep, integration
+    ):
+        _, key = integration
+        campaign = Campaign.objects.create(name="Spring webinar", source=cast.source)
+        handoff = handoff_to_rep(campaign=campaign)
+        lead = handoff.lead
+        for system, value in [("hubspot", "7"), ("marketo", "12")]:
+            ExternalId.objects.create(lead=lead, system=system, value=value)
+        api(key).get("/api/v1/handoffs/")  # the first call of the minute also notes last_used_at
+        with CaptureQueriesContext(connection) as two_ids:
+            body = api(key).get(f"/api/v1/leads/{lead.pk}/").json()
+        assert body["external_ids"] == [{"system": "hubspot", "id": "7"}, {"system": "marketo", "id": "12"}]
+        assert (body["source"], body["campaign"], body["team"], body["owner"]) == (
+            cast.source.name,
+            "Spring webinar",
+            handoff.team.name,
+            cast.rep.username,
+        )
+        assert (body["handoff"]["id"], body["handoff"]["rep"], body["stage"]) == (
+            handoff.pk,
+            cast.rep.username,
+            "handed_off",
+        )
+        ExternalId.objects.create(lead=lead, system="pardot", value="3")
+        with CaptureQueriesContext(connection) as three_ids:
+            again = api(key).get(f"/api/v1/leads/{lead.pk}/").json()
+        assert [row["system"] for row in again["external_ids"]] == ["hubspot", "marketo", "pardot"]
+        assert len(three_ids.captured_queries) == len(two_ids.captured_queries)
+        unrouted = post(api(key), "/api/v1/leads/", ADA).json()
+        assert (unrouted["external_ids"], unrouted["campaign"], unrouted["owner"], unrouted["handoff"]) == (
+            [],
+            None,
+            None,
+            None,
+        )
 
     def test_reading_handoffs_costs_the_same_queries_for_more_rows(self, handoff_to_rep, integration):
         _, key = integration
