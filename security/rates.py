@@ -4,8 +4,9 @@ per-address limit.
 Each caller has one counter per fixed window (a minute, an hour...), aligned to the clock. A
 request costs one incr whatever the rate (a window's first, an add), where DRF's stock throttle
 rewrites the whole list of the window's request times (600 of them at the default API rate);
-incr is atomic on Redis. A caller may spend one window's budget at its very end and the next
-one's at once."""
+incr is atomic, and keeps the counter's time to live, on both caches the settings configure
+(Redis, and diskcache without it). A caller may spend one window's budget at its very end and the
+next one's at once."""
 
 import time
 
@@ -23,9 +24,4 @@ def spend(key: str, window_seconds: int) -> tuple[int, float]:
         spent = cache.incr(counter)  # one operation for every request but a window's first
     except ValueError:  # the window's first request, or another process's is being counted
         spent = 1 if cache.add(counter, 1, timeout=window_seconds + 1) else cache.incr(counter)
-    else:
-        # The file cache's incr writes the counter again with the cache's default timeout (five
-        # minutes): a longer window's counter must not end before the window does.
-        if cache.default_timeout is not None and cache.default_timeout < left:
-            cache.touch(counter, timeout=left + 1)
     return spent, left
